@@ -1,0 +1,159 @@
+//! Command-line interface: clap-derive `Cli`, its subcommands and their arguments.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::model::Level;
+
+/// Full-text search over competency framework statements.
+#[derive(Debug, Parser)]
+#[command(name = "skillmap", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Index framework exports (files or folders of .json, .jsonl, .ndjson).
+    Index(IndexArgs),
+    /// Search statements that mention a skill, ranked across occupations.
+    Search(SearchArgs),
+    /// Show one occupation's framework as indexed.
+    Show(ShowArgs),
+    /// Counts of the index: occupations, statements, levels, groups, size.
+    Stats(StatsArgs),
+    /// Write the bundled sample collection from O*NET data (maintainers' tool).
+    #[command(hide = true)]
+    GenSample(GenSampleArgs),
+}
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Text for people.
+    #[default]
+    Human,
+    /// JSON for programs.
+    Json,
+}
+
+/// Where the index lives.
+#[derive(Debug, Args, Clone)]
+pub struct IndexDir {
+    /// Index folder.
+    #[arg(
+        long = "index",
+        env = "SKILLMAP_INDEX",
+        default_value = "index",
+        value_name = "DIR"
+    )]
+    pub index: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    /// Files or folders to index (folders are walked recursively).
+    #[arg(value_name = "PATH", default_value = "data")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub dir: IndexDir,
+    /// Threads for parsing and for indexing [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+    /// Memory budget of the index writer, in MB (split between its threads; at least 15 per thread).
+    #[arg(long, value_name = "MB", default_value_t = 128)]
+    pub memory: usize,
+    /// Commit nothing if any file is rejected.
+    #[arg(long)]
+    pub strict: bool,
+    /// Drop everything in the index first (also rebuilds an index of another schema version).
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Largest file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    pub max_file_size: u64,
+    /// Summary format: human (on stderr) or json (on stdout).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Plain words; "quoted phrases" are kept together. Never a syntax error.
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    pub query: Vec<String>,
+    /// Keep occupations whose SOC code starts with this (33, 33-30, 33-305, 33-3051, 33-3051.04,
+    /// or a group code such as 33-3000). Repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub soc: Vec<String>,
+    /// Keep statements of this level. Repeatable.
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Vec<Level>,
+    /// Keep occupations of this job zone (1-5). Repeatable.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    pub job_zone: Vec<u8>,
+    /// Results to show.
+    #[arg(long, short = 'n', default_value_t = 10, value_name = "N")]
+    pub limit: usize,
+    /// Results to skip (for paging).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub offset: usize,
+    /// Rank occupations by their evidence instead of single statements.
+    #[arg(long)]
+    pub by_occupation: bool,
+    /// Show why each hit scored as it did.
+    #[arg(long)]
+    pub explain: bool,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// O*NET-SOC code, e.g. 33-3051.04.
+    pub soc: String,
+    /// Only this level. Repeatable.
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Vec<Level>,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct GenSampleArgs {
+    /// Folder with onet/occupations.tsv, onet/tasks.tsv, soc/soc2018.tsv and exports/.
+    #[arg(long, value_name = "DIR")]
+    pub source: PathBuf,
+    /// Folder of the collection to write.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,112 @@
+//! Opening and creating the index directory, checking its schema, and the shared reader.
+
+use std::path::{Path, PathBuf};
+
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyError};
+
+use crate::error::{Error, Result};
+use crate::schema::{self, Fields};
+
+/// An open index for reading: one `IndexReader` per process, a `Searcher` per request.
+pub struct Engine {
+    pub index: Index,
+    pub reader: IndexReader,
+    pub fields: Fields,
+    pub path: PathBuf,
+}
+
+impl Engine {
+    /// Opens an existing index read-only. It reloads by itself after another process commits.
+    pub fn open(path: &Path) -> Result<Engine> {
+        let index = open_existing(path)?;
+        let fields = Fields::from_schema(&index.schema())?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
+            .try_into()?;
+        Ok(Engine {
+            index,
+            reader,
+            fields,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A point-in-time view of the index: every search of one request uses the same one.
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
+    }
+}
+
+/// Does `path` hold a tantivy index (a committed `meta.json`)?
+pub fn index_exists(path: &Path) -> bool {
+    path.join("meta.json").is_file()
+}
+
+/// Opens an existing index and checks that its schema is ours.
+pub fn open_existing(path: &Path) -> Result<Index> {
+    if !index_exists(path) {
+        return Err(Error::NoIndex {
+            path: path.to_path_buf(),
+        });
+    }
+    let index = Index::open_in_dir(path).map_err(|e| match e {
+        TantivyError::SchemaError(_) | TantivyError::IncompatibleIndex(_) => {
+            Error::SchemaMismatch {
+                path: path.to_path_buf(),
+            }
+        }
+        other => Error::Tantivy(other),
+    })?;
+    let (expected, _) = schema::build();
+    if index.schema() != expected {
+        return Err(Error::SchemaMismatch {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(index)
+}
+
+/// Opens the index for writing, creating it (and its folder) when absent.
+pub fn open_or_create(path: &Path) -> Result<Index> {
+    if index_exists(path) {
+        return open_existing(path);
+    }
+    std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
+    let (schema, _) = schema::build();
+    Ok(Index::create_in_dir(path, schema)?)
+}
+
+/// Maps tantivy's lock failure to our "locked by another process" error.
+pub fn lock_error(path: &Path, e: TantivyError) -> Error {
+    match e {
+        TantivyError::LockFailure(..) => Error::Locked {
+            path: path.to_path_buf(),
+        },
+        other => Error::Tantivy(other),
+    }
+}
+
+/// Removes an incompatible index's files (those tantivy manages, listed in `.managed.json`, and
+/// the meta files) so that `--rebuild` can create a fresh one in place. Other files in the folder,
+/// such as a README, are left alone. `meta.json` goes first: a crash midway leaves "no index",
+/// never a half-deleted one that claims to be whole.
+pub fn wipe(path: &Path) -> Result<()> {
+    let managed_path = path.join(".managed.json");
+    let managed: Vec<String> = std::fs::read(&managed_path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    let remove = |p: PathBuf| match std::fs::remove_file(&p) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(p, e)),
+        _ => Ok(()),
+    };
+    remove(path.join("meta.json"))?;
+    for name in managed {
+        // Only plain names: never follow a path out of the index folder.
+        if !name.contains('/') && !name.contains('\\') && name != ".." {
+            remove(path.join(name))?;
+        }
+    }
+    remove(managed_path)
+}

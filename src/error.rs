@@ -1,0 +1,58 @@
+//! The crate's error type: every fallible library function returns `crate::Result`.
+
+use std::path::PathBuf;
+
+/// Errors of the library. Variants carry the path or the input that caused them so that
+/// the message printed once by `main` is enough to act on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file or folder failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The folder holds no skillmap index.
+    #[error("no index at {}; build one with `skillmap index [PATH]... --index {}`", path.display(), path.display())]
+    NoIndex { path: PathBuf },
+    /// The index was built by another version of the schema.
+    #[error("the index at {} was built with another schema version; run `skillmap index --rebuild` to rebuild it", path.display())]
+    SchemaMismatch { path: PathBuf },
+    /// Another writer holds the index lock.
+    #[error("the index at {} is locked by another process (is another `skillmap index` running?)", path.display())]
+    Locked { path: PathBuf },
+    /// A user-supplied value (query, filter, flag) is not acceptable.
+    #[error("{0}")]
+    Invalid(String),
+    /// An occupation code that the index does not hold.
+    #[error("no occupation {soc} in the index{}", closest_hint(closest))]
+    UnknownSoc { soc: String, closest: Vec<String> },
+    /// tantivy failed underneath.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// JSON serialization of our own values failed (only on I/O errors in practice).
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn closest_hint(closest: &[String]) -> String {
+    if closest.is_empty() {
+        String::new()
+    } else {
+        format!("; closest codes: {}", closest.join(", "))
+    }
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

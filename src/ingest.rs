@@ -1,0 +1,450 @@
+//! Batch indexing: walk the inputs, parse and validate in parallel, feed one writer, commit once.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use indicatif::{ParallelProgressIterator, ProgressBar};
+use rayon::prelude::*;
+use serde::Serialize;
+use tantivy::collector::Count;
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{IndexWriter, Searcher, TantivyDocument};
+
+use crate::engine;
+use crate::error::{Error, Result};
+use crate::model::{ExportError, Framework, parse_export};
+use crate::schema::Fields;
+
+/// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
+pub const IGNORE_FILE: &str = ".skillmapignore";
+
+/// What `skillmap index` was asked to do.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub index_dir: PathBuf,
+    pub paths: Vec<PathBuf>,
+    pub threads: usize,
+    pub memory_bytes: usize,
+    pub strict: bool,
+    pub rebuild: bool,
+    pub max_file_bytes: u64,
+}
+
+/// A file or record that was not indexed, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub path: String,
+    #[serde(flatten)]
+    pub error: ExportError,
+}
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.error)
+    }
+}
+
+/// A file met in a walked folder that is not an export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The outcome of one indexing run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub index: String,
+    pub files_read: usize,
+    /// Exports that parsed and validated (including duplicates that lost to a later one).
+    pub exports: usize,
+    /// Distinct occupations written by this run.
+    pub occupations: usize,
+    pub statements_added: u64,
+    /// Statements that were in the index before and were replaced or removed by this run.
+    pub statements_replaced: u64,
+    pub rejected: Vec<Rejected>,
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+    /// False when nothing was committed (`--strict` with errors).
+    pub committed: bool,
+    pub elapsed_secs: f64,
+    pub statements_per_sec: f64,
+}
+
+/// The export that currently holds a SOC code in this run.
+struct Claim {
+    exported_at: String,
+    source: String,
+    statements: u64,
+}
+
+/// State shared by the parallel workers.
+struct Run<'a> {
+    writer: &'a IndexWriter<TantivyDocument>,
+    fields: Fields,
+    claims: Mutex<HashMap<String, Claim>>,
+    rejected: Mutex<Vec<Rejected>>,
+    warnings: Mutex<Vec<String>>,
+    exports: Mutex<usize>,
+    fatal: Mutex<Option<tantivy::TantivyError>>,
+}
+
+/// A unit of input: a whole `.json` file, or a JSON Lines file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct InputFile {
+    path: PathBuf,
+    lines: bool,
+}
+
+/// Runs one indexing job. Per-file problems are collected in the report; only problems with the
+/// index itself (lock, schema, I/O on the index) are returned as errors.
+pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestReport> {
+    let started = Instant::now();
+    let (files, skipped, walk_errors) = collect_inputs(&opts.paths);
+
+    let index = match engine::open_or_create(&opts.index_dir) {
+        Err(Error::SchemaMismatch { .. }) if opts.rebuild => {
+            engine::wipe(&opts.index_dir)?;
+            engine::open_or_create(&opts.index_dir)?
+        }
+        other => other?,
+    };
+    let fields = Fields::from_schema(&index.schema())?;
+    let writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(opts.threads, opts.memory_bytes)
+        .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
+    // The committed state before this run, to count what it replaces.
+    let before = index.reader()?.searcher();
+    if opts.rebuild {
+        writer.delete_all_documents()?;
+    }
+
+    let run = Run {
+        writer: &writer,
+        fields,
+        claims: Mutex::new(HashMap::new()),
+        rejected: Mutex::new(walk_errors),
+        warnings: Mutex::new(Vec::new()),
+        exports: Mutex::new(0),
+        fatal: Mutex::new(None),
+    };
+    progress.set_length(files.len() as u64);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start {} threads: {e}", opts.threads)))?;
+    pool.install(|| {
+        files
+            .par_iter()
+            .progress_with(progress.clone())
+            .for_each(|f| run.file(f, opts.max_file_bytes));
+    });
+    progress.finish_and_clear();
+
+    let Run {
+        claims,
+        rejected,
+        warnings,
+        exports,
+        fatal,
+        ..
+    } = run;
+    let mut writer = writer;
+    if let Some(e) = fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let _ = writer.rollback();
+        return Err(Error::Tantivy(e));
+    }
+    let claims = claims.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut rejected = rejected.into_inner().unwrap_or_else(|p| p.into_inner());
+    rejected.sort_by(|a, b| (&a.path, a.error.line).cmp(&(&b.path, b.error.line)));
+    let mut warnings = warnings.into_inner().unwrap_or_else(|p| p.into_inner());
+    warnings.sort();
+
+    let committed = !opts.strict || rejected.is_empty();
+    if committed {
+        writer.commit()?;
+        writer.wait_merging_threads()?;
+    } else {
+        writer.rollback()?;
+    }
+    let statements_added = if committed {
+        claims.values().map(|c| c.statements).sum()
+    } else {
+        0
+    };
+    let statements_replaced = if !committed {
+        0
+    } else if opts.rebuild {
+        before.num_docs()
+    } else {
+        replaced_count(&before, &fields, claims.keys())?
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(IngestReport {
+        index: opts.index_dir.display().to_string(),
+        files_read: files.len(),
+        exports: exports.into_inner().unwrap_or_else(|p| p.into_inner()),
+        occupations: if committed { claims.len() } else { 0 },
+        statements_added,
+        statements_replaced,
+        rejected,
+        skipped,
+        warnings,
+        committed,
+        elapsed_secs: elapsed,
+        statements_per_sec: if elapsed > 0.0 {
+            statements_added as f64 / elapsed
+        } else {
+            0.0
+        },
+    })
+}
+
+fn replaced_count<'a>(
+    before: &Searcher,
+    fields: &Fields,
+    socs: impl Iterator<Item = &'a String>,
+) -> Result<u64> {
+    let mut n = 0;
+    for soc in socs {
+        let q = TermQuery::new(fields.soc_term(soc), IndexRecordOption::Basic);
+        n += before.search(&q, &Count)? as u64;
+    }
+    Ok(n)
+}
+
+impl Run<'_> {
+    fn reject(&self, path: &Path, error: ExportError) {
+        lock(&self.rejected).push(Rejected {
+            path: path.display().to_string(),
+            error,
+        });
+    }
+
+    fn file(&self, f: &InputFile, max_bytes: u64) {
+        let bytes = match read_limited(&f.path, max_bytes) {
+            Ok(b) => b,
+            Err(e) => return self.reject(&f.path, e),
+        };
+        if !f.lines {
+            match parse_export(&bytes) {
+                Ok(fw) => self.add(fw, f.path.display().to_string()),
+                Err(e) => self.reject(&f.path, e),
+            }
+            return;
+        }
+        let mut any = false;
+        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            any = true;
+            let n = i + 1;
+            match parse_export(line) {
+                Ok(fw) => self.add(fw, format!("{}:{n}", f.path.display())),
+                Err(e) => self.reject(&f.path, e.at_line_offset(n)),
+            }
+        }
+        if !any {
+            self.reject(
+                &f.path,
+                ExportError {
+                    line: None,
+                    column: None,
+                    field: None,
+                    message: "empty file; expected one JSON export per line".into(),
+                },
+            );
+        }
+    }
+
+    /// Adds one validated export, resolving SOC conflicts: within a run the later `exportedAt`
+    /// wins (ties: the later source name); across runs the new export replaces the indexed one.
+    fn add(&self, fw: Framework, source: String) {
+        *lock(&self.exports) += 1;
+        let docs = self.fields.documents(&fw, &source);
+        let mut claims = lock(&self.claims);
+        match claims.get(&fw.soc) {
+            None => {
+                // Upsert: removes what earlier commits hold for this SOC; the delete applies only
+                // to documents added before it, so the ones added next survive.
+                self.writer.delete_term(self.fields.soc_term(&fw.soc));
+            }
+            Some(prev) => {
+                let new_wins = (&fw.exported_at, &source) > (&prev.exported_at, &prev.source);
+                let (kept, dropped) = if new_wins {
+                    (&source, &prev.source)
+                } else {
+                    (&prev.source, &source)
+                };
+                lock(&self.warnings).push(format!(
+                    "{} appears twice: kept {kept} (later exportedAt), ignored {dropped}",
+                    fw.soc
+                ));
+                if !new_wins {
+                    return;
+                }
+                self.writer
+                    .delete_term(self.fields.source_term(&prev.source));
+            }
+        }
+        let statements = docs.len() as u64;
+        for d in docs {
+            if let Err(e) = self.writer.add_document(d) {
+                lock(&self.fatal).get_or_insert(e);
+                return;
+            }
+        }
+        claims.insert(
+            fw.soc.clone(),
+            Claim {
+                exported_at: fw.exported_at,
+                source,
+                statements,
+            },
+        );
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads a file, refusing it when it is larger than `max` bytes (checked before and while reading,
+/// so a file that grows cannot get past the limit).
+fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ExportError> {
+    let io_err = |e: std::io::Error| ExportError {
+        line: None,
+        column: None,
+        field: None,
+        message: format!("cannot read: {e}"),
+    };
+    let too_big = |size: u64| ExportError {
+        line: None,
+        column: None,
+        field: None,
+        message: format!(
+            "file is {size} bytes, over the limit of {max} bytes (raise it with --max-file-size)"
+        ),
+    };
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let size = file.metadata().map_err(io_err)?.len();
+    if size > max {
+        return Err(too_big(size));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(max + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+fn kind_of(path: &Path) -> Option<bool> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("json") => Some(false),
+        Some(e) if e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson") => {
+            Some(true)
+        }
+        _ => None,
+    }
+}
+
+/// Expands the input paths into the files to read. Folders are walked recursively (following
+/// links, with loop detection), honouring `.skillmapignore` files; a file named on the command
+/// line is read whatever its extension.
+fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejected>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut errors = Vec::new();
+    let walk_error = |path: &Path, message: String| Rejected {
+        path: path.display().to_string(),
+        error: ExportError {
+            line: None,
+            column: None,
+            field: None,
+            message,
+        },
+    };
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                errors.push(walk_error(root, format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        if meta.is_file() {
+            files.push(InputFile {
+                path: root.clone(),
+                lines: kind_of(root).unwrap_or(false),
+            });
+            continue;
+        }
+        let walker = ignore::WalkBuilder::new(root)
+            .standard_filters(false)
+            .follow_links(true)
+            .add_custom_ignore_filename(IGNORE_FILE)
+            .sort_by_file_path(|a, b| a.cmp(b))
+            .build();
+        for entry in walker {
+            match entry {
+                Ok(e) => {
+                    if !e.file_type().is_some_and(|t| t.is_file()) {
+                        continue;
+                    }
+                    let p = e.into_path();
+                    if p.file_name().and_then(|n| n.to_str()) == Some(IGNORE_FILE) {
+                        continue;
+                    }
+                    match kind_of(&p) {
+                        Some(lines) => files.push(InputFile { path: p, lines }),
+                        None => skipped.push(Skipped {
+                            path: p.display().to_string(),
+                            reason: "not an export (.json, .jsonl or .ndjson)".into(),
+                        }),
+                    }
+                }
+                Err(e) => {
+                    let path = walk_error_path(&e).unwrap_or_else(|| root.clone());
+                    errors.push(walk_error(&path, walk_error_message(&e)));
+                }
+            }
+        }
+    }
+    // The same file named twice (or reached twice) is read once.
+    let mut seen = std::collections::HashSet::new();
+    files
+        .retain(|f| seen.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone())));
+    (files, skipped, errors)
+}
+
+fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.clone()),
+        ignore::Error::Loop { child, .. } => Some(child.clone()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        _ => None,
+    }
+}
+
+fn walk_error_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            walk_error_message(err)
+        }
+        ignore::Error::Loop { ancestor, .. } => format!(
+            "symbolic link loop back to {}; the folder is read once",
+            ancestor.display()
+        ),
+        ignore::Error::Io(io) => format!("cannot read: {io}"),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,188 @@
+//! skillmap: full-text search over competency framework statements. `run` dispatches commands.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod sample;
+pub mod schema;
+pub mod search;
+pub mod show;
+pub mod stats;
+pub mod text;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{Cli, Command, Format, IndexArgs};
+use crate::engine::Engine;
+use crate::ingest::{IngestOptions, ingest};
+use crate::output::Style;
+use crate::search::SearchRequest;
+
+pub use crate::error::{Error, Result};
+
+/// What the process should exit with: 0 success, 1 nothing found, 2 error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Found,
+    NotFound,
+    Failed,
+}
+
+/// The bundled collection, indexed on first use when the default index does not exist.
+pub const BUNDLED_DATA: &str = "data";
+/// The default index folder.
+pub const DEFAULT_INDEX: &str = "index";
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} indexing [{bar:40}] {pos}/{len} files {per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    pb
+}
+
+fn stdout_style() -> Style {
+    Style {
+        color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    }
+}
+
+fn index_options(args: &IndexArgs) -> IngestOptions {
+    let threads = args
+        .threads
+        .map(|n| n.get())
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    IngestOptions {
+        index_dir: args.dir.index.clone(),
+        paths: args.paths.clone(),
+        threads,
+        // tantivy needs at least 15 MB per indexing thread.
+        memory_bytes: args.memory.max(15 * threads) * 1_000_000,
+        strict: args.strict,
+        rebuild: args.rebuild,
+        max_file_bytes: args.max_file_size.saturating_mul(1 << 20),
+    }
+}
+
+/// Opens the index; when it is the default one, absent, and the bundled collection is here,
+/// builds it from `data/` first (saying so on stderr).
+fn open_engine(index: &Path) -> anyhow::Result<Engine> {
+    if !engine::index_exists(index)
+        && index == Path::new(DEFAULT_INDEX)
+        && Path::new(BUNDLED_DATA).is_dir()
+    {
+        eprintln!(
+            "skillmap: no index at {DEFAULT_INDEX}/ yet; building it from {BUNDLED_DATA}/ first"
+        );
+        let opts = IngestOptions {
+            index_dir: PathBuf::from(DEFAULT_INDEX),
+            paths: vec![PathBuf::from(BUNDLED_DATA)],
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes: 128_000_000,
+            strict: false,
+            rebuild: false,
+            max_file_bytes: 16 << 20,
+        };
+        let report = ingest(&opts, &progress_bar(false))?;
+        output::index_report_human(&mut std::io::stderr().lock(), &report)?;
+    }
+    Engine::open(index).with_context(|| format!("cannot open the index at {}", index.display()))
+}
+
+/// Runs one command, writing results to stdout and progress, warnings and summaries to stderr.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let outcome = match cli.command {
+        Command::Index(args) => {
+            let opts = index_options(&args);
+            let report = ingest(&opts, &progress_bar(args.quiet))?;
+            match args.format {
+                Format::Human => {
+                    output::index_report_human(&mut std::io::stderr().lock(), &report)?
+                }
+                Format::Json => output::json_line(&mut out, &report)?,
+            }
+            if report.rejected.is_empty() {
+                Outcome::Found
+            } else {
+                Outcome::Failed
+            }
+        }
+        Command::Search(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let req = SearchRequest {
+                query: args.query.join(" "),
+                soc: args.soc,
+                levels: args.level,
+                job_zones: args.job_zone,
+                limit: args.limit,
+                offset: args.offset,
+                explain: args.explain,
+            };
+            let found = if args.by_occupation {
+                let r = search::search_occupations(&engine, &req)?;
+                match args.format {
+                    Format::Human => output::occupations_human(&mut out, &r, stdout_style())?,
+                    Format::Json => output::occupations_json(&mut out, &r)?,
+                }
+                r.total > 0
+            } else {
+                let r = search::search(&engine, &req)?;
+                match args.format {
+                    Format::Human => output::search_human(&mut out, &r, stdout_style())?,
+                    Format::Json => output::search_json(&mut out, &r)?,
+                }
+                r.total > 0
+            };
+            if found {
+                Outcome::Found
+            } else {
+                Outcome::NotFound
+            }
+        }
+        Command::Show(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let view = show::show(&engine, &args.soc, &args.level)?;
+            match args.format {
+                Format::Human => output::show_human(&mut out, &view, stdout_style())?,
+                Format::Json => output::json_line(&mut out, &view)?,
+            }
+            Outcome::Found
+        }
+        Command::Stats(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let s = stats::stats(&engine)?;
+            match args.format {
+                Format::Human => output::stats_human(&mut out, &s)?,
+                Format::Json => output::json_line(&mut out, &s)?,
+            }
+            Outcome::Found
+        }
+        Command::GenSample(args) => {
+            let written = sample::write_collection(&args.source, &args.out)?;
+            eprintln!(
+                "wrote {} exports into {}",
+                written.len(),
+                args.out.join("frameworks").display()
+            );
+            Outcome::Found
+        }
+    };
+    out.flush()?;
+    Ok(outcome)
+}

@@ -1,0 +1,566 @@
+//! Serde types of the domain: competency framework exports, their validation, and proficiency levels.
+
+use indexmap::IndexMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest statement accepted, in characters: real statements are one sentence.
+pub const MAX_STATEMENT_CHARS: usize = 10_000;
+/// Most statements accepted in one level: real exports have about ten.
+pub const MAX_STATEMENTS_PER_LEVEL: usize = 1_000;
+/// The separator between a statement's topic and its action (`Topic — action in context`).
+pub const TOPIC_SEPARATOR: &str = " — ";
+
+/// One of the four ordered proficiency levels of a framework.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Emerging,
+    Developing,
+    Proficient,
+    Advanced,
+}
+
+impl Level {
+    /// All levels, lowest first.
+    pub const ALL: [Level; 4] = [
+        Level::Emerging,
+        Level::Developing,
+        Level::Proficient,
+        Level::Advanced,
+    ];
+
+    /// The level's name as it appears in exports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Emerging => "emerging",
+            Level::Developing => "developing",
+            Level::Proficient => "proficient",
+            Level::Advanced => "advanced",
+        }
+    }
+
+    /// 1 (emerging) to 4 (advanced).
+    pub fn ordinal(self) -> u64 {
+        self as u64 + 1
+    }
+
+    /// The level with the given ordinal (1-4).
+    pub fn from_ordinal(ordinal: u64) -> Option<Level> {
+        Level::ALL.get((ordinal as usize).checked_sub(1)?).copied()
+    }
+
+    /// 0-based index into [`Level::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Level {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        Level::ALL
+            .into_iter()
+            .find(|l| l.as_str() == lower)
+            .ok_or_else(|| {
+                format!("unknown level `{s}`; expected one of emerging, developing, proficient, advanced")
+            })
+    }
+}
+
+/// An export exactly as it is written on disk (schemaVersion 1.x). Unknown fields are accepted
+/// so that newer generators' additions do not reject a file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawExport {
+    #[serde(rename = "schemaVersion")]
+    pub schema_version: String,
+    #[serde(
+        rename = "exportedAt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub exported_at: Option<String>,
+    pub occupation: RawOccupation,
+    pub framework: RawFramework,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<String>,
+}
+
+/// The `occupation` block of an export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawOccupation {
+    pub soc: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    #[serde(rename = "jobZone", default, skip_serializing_if = "Option::is_none")]
+    pub job_zone: Option<u8>,
+    #[serde(
+        rename = "jobZoneInferred",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub job_zone_inferred: Option<bool>,
+}
+
+/// The `framework` block of an export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawFramework {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(
+        rename = "contextCovered",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub context_covered: Option<String>,
+    pub levels: IndexMap<String, RawLevel>,
+}
+
+/// One level of a framework as written on disk.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawLevel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    pub statements: Vec<String>,
+}
+
+/// A validated framework: what gets indexed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Framework {
+    pub soc: String,
+    pub title: String,
+    pub group: String,
+    pub job_zone: Option<u8>,
+    pub version: String,
+    pub exported_at: String,
+    /// Statements ordered by level, then by position within the level.
+    pub statements: Vec<Statement>,
+}
+
+/// One statement of a validated framework.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub level: Level,
+    /// 0-based position within its level.
+    pub position: u32,
+    pub text: String,
+    /// The part before ` — `, or empty when the statement has no topic.
+    pub topic: String,
+}
+
+/// Why an export was rejected, with where in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportError {
+    /// 1-based line (in the file, also for JSON Lines), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    /// Dotted path of the offending field, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl ExportError {
+    fn msg(message: impl Into<String>) -> Self {
+        ExportError {
+            line: None,
+            column: None,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ExportError {
+            field: Some(field.into()),
+            ..ExportError::msg(message)
+        }
+    }
+
+    /// Shifts the error's line by `offset` lines (for a record that starts mid-file).
+    pub fn at_line_offset(mut self, first_line: usize) -> Self {
+        self.line = Some(self.line.unwrap_or(1) + first_line - 1);
+        self
+    }
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l} column {c}: ")?,
+            (Some(l), None) => write!(f, "line {l}: ")?,
+            _ => {}
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Parses and validates one export from bytes (UTF-8, optionally with a BOM).
+pub fn parse_export(bytes: &[u8]) -> Result<Framework, ExportError> {
+    let text = decode_utf8(bytes)?;
+    if text.trim().is_empty() {
+        return Err(ExportError::msg(
+            "empty input; expected a JSON object with schemaVersion, occupation and framework",
+        ));
+    }
+    let raw = parse_json(text)?;
+    validate(raw)
+}
+
+/// Checks the bytes are UTF-8 and strips a UTF-8 byte-order mark.
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, ExportError> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(ExportError::msg(
+            "the file is UTF-16 (byte-order mark found); expected UTF-8",
+        ));
+    }
+    let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let valid = &bytes[..e.valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        ExportError {
+            line: Some(line),
+            column: Some(valid.len() - line_start + 1),
+            field: None,
+            message: format!(
+                "invalid UTF-8 at byte offset {}; expected UTF-8 text",
+                e.valid_up_to()
+            ),
+        }
+    })
+}
+
+fn parse_json(text: &str) -> Result<RawExport, ExportError> {
+    if text.contains('\0') {
+        // serde_json would report a control character; say what it is.
+        let offset = text.find('\0').unwrap_or(0);
+        let (line, column) = line_col(text, offset);
+        return Err(ExportError {
+            line: Some(line),
+            column: Some(column),
+            field: None,
+            message: "NUL byte in the input; expected JSON text".into(),
+        });
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    // Deep nesting is bounded by serde_json's recursion limit (128), which errors cleanly.
+    let raw: RawExport = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        json_error(&inner, (path != ".").then_some(path))
+    })?;
+    de.end().map_err(|e| json_error(&e, None))?;
+    Ok(raw)
+}
+
+fn json_error(e: &serde_json::Error, field: Option<String>) -> ExportError {
+    let full = e.to_string();
+    // serde_json appends " at line L column C"; we report those as fields of our own.
+    let message = match full.rfind(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full,
+    };
+    let message = if e.is_eof() {
+        format!("{message} (the JSON is truncated)")
+    } else {
+        message
+    };
+    ExportError {
+        line: (e.line() > 0).then_some(e.line()),
+        column: (e.line() > 0).then_some(e.column()),
+        field,
+        message,
+    }
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+/// Is `soc` an O*NET-SOC code (`NN-NNNN` or `NN-NNNN.NN`)?
+pub fn is_valid_soc(soc: &str) -> bool {
+    let b = soc.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    match b.len() {
+        7 => digits(0..2) && b[2] == b'-' && digits(3..7),
+        10 => digits(0..2) && b[2] == b'-' && digits(3..7) && b[7] == b'.' && digits(8..10),
+        _ => false,
+    }
+}
+
+/// Validates a parsed export into a [`Framework`], collecting every problem it finds.
+pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
+    let mut problems: Vec<ExportError> = Vec::new();
+    let major = raw.schema_version.split('.').next().unwrap_or("");
+    if major != "1" {
+        problems.push(ExportError::field(
+            "schemaVersion",
+            format!(
+                "unsupported schema version `{}`; expected 1.x",
+                raw.schema_version
+            ),
+        ));
+    }
+    let occ = &raw.occupation;
+    let soc = occ.soc.trim().to_string();
+    if !is_valid_soc(&soc) {
+        problems.push(ExportError::field(
+            "occupation.soc",
+            format!(
+                "`{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
+                occ.soc
+            ),
+        ));
+    }
+    let title = occ.title.trim().to_string();
+    if title.is_empty() {
+        problems.push(ExportError::field(
+            "occupation.title",
+            "empty; expected the occupation's title",
+        ));
+    }
+    if let Some(z) = occ.job_zone
+        && !(1..=5).contains(&z)
+    {
+        problems.push(ExportError::field(
+            "occupation.jobZone",
+            format!("{z} is out of range; expected 1 to 5"),
+        ));
+    }
+    if raw.framework.levels.is_empty() {
+        problems.push(ExportError::field(
+            "framework.levels",
+            "no levels; expected emerging, developing, proficient and/or advanced",
+        ));
+    }
+    let mut statements = Vec::new();
+    let mut levels: Vec<(Level, &RawLevel)> = Vec::new();
+    for (name, level) in &raw.framework.levels {
+        match name.parse::<Level>() {
+            Ok(l) if name == l.as_str() => levels.push((l, level)),
+            _ => problems.push(ExportError::field(
+                format!("framework.levels.{}", truncate(name, 40)),
+                "unknown level name; expected one of emerging, developing, proficient, advanced",
+            )),
+        }
+        if problems.len() > 20 {
+            break; // a file with thousands of bad levels needs only the first few named
+        }
+    }
+    levels.sort_by_key(|(l, _)| *l);
+    for (level, raw_level) in levels {
+        let path = format!("framework.levels.{level}.statements");
+        if raw_level.statements.is_empty() {
+            problems.push(ExportError::field(
+                &path,
+                "no statements; expected at least one",
+            ));
+        }
+        if raw_level.statements.len() > MAX_STATEMENTS_PER_LEVEL {
+            problems.push(ExportError::field(
+                &path,
+                format!(
+                    "{} statements; at most {MAX_STATEMENTS_PER_LEVEL} are accepted",
+                    raw_level.statements.len()
+                ),
+            ));
+            continue;
+        }
+        for (i, s) in raw_level.statements.iter().enumerate() {
+            let text = s.trim();
+            if text.is_empty() {
+                problems.push(ExportError::field(
+                    format!("{path}[{i}]"),
+                    "empty statement",
+                ));
+                continue;
+            }
+            let chars = text.chars().count();
+            if chars > MAX_STATEMENT_CHARS {
+                problems.push(ExportError::field(
+                    format!("{path}[{i}]"),
+                    format!("statement of {chars} characters; at most {MAX_STATEMENT_CHARS} are accepted"),
+                ));
+                continue;
+            }
+            statements.push(Statement {
+                level,
+                position: i as u32,
+                topic: topic_of(text).to_string(),
+                text: text.to_string(),
+            });
+        }
+    }
+    if let Some(first) = problems.first() {
+        let mut err = first.clone();
+        if problems.len() > 1 {
+            let rest: Vec<String> = problems[1..]
+                .iter()
+                .take(5)
+                .map(|p| p.to_string())
+                .collect();
+            let more = problems.len() - 1 - rest.len();
+            err.message = format!(
+                "{}; also: {}{}",
+                err.message,
+                rest.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        return Err(err);
+    }
+    Ok(Framework {
+        soc,
+        title,
+        group: occ.group.clone().unwrap_or_default().trim().to_string(),
+        job_zone: occ.job_zone,
+        version: raw.framework.version.clone().unwrap_or_default(),
+        exported_at: raw.exported_at.clone().unwrap_or_default(),
+        statements,
+    })
+}
+
+/// The topic of a statement: the text before ` — `, or empty.
+pub fn topic_of(text: &str) -> &str {
+    text.split_once(TOPIC_SEPARATOR)
+        .map_or("", |(t, _)| t.trim())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(max).collect::<String>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REAL: &str = include_str!("../tests/fixtures/frameworks/33-3051.04.json");
+
+    #[test]
+    fn parses_the_real_export() {
+        let f = parse_export(REAL.as_bytes()).unwrap();
+        assert_eq!(f.soc, "33-3051.04");
+        assert_eq!(f.job_zone, Some(3));
+        assert_eq!(f.statements.len(), 40);
+        assert_eq!(f.statements[0].level, Level::Emerging);
+        assert_eq!(f.statements[39].level, Level::Advanced);
+        assert_eq!(
+            f.statements[0].topic,
+            "Immigration applications and travel documents"
+        );
+    }
+
+    #[test]
+    fn soc_codes() {
+        for ok in ["33-3051", "33-3051.04", "11-1011.00"] {
+            assert!(is_valid_soc(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "33",
+            "333051",
+            "33-305",
+            "33-3051.4",
+            "ab-cdef",
+            "33-3051.0a",
+            "33_3051",
+        ] {
+            assert!(!is_valid_soc(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn truncated_json_names_line_and_column() {
+        let err = parse_export(&REAL.as_bytes()[..200]).unwrap_err();
+        assert!(err.line.is_some() && err.column.is_some(), "{err}");
+        assert!(err.message.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let bad = REAL.replacen("\"jobZone\": 3", "\"jobZone\": \"three\"", 1);
+        let err = parse_export(bad.as_bytes()).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("occupation.jobZone"), "{err}");
+        assert_eq!(err.line, Some(9), "{err}");
+    }
+
+    #[test]
+    fn bad_soc_unknown_level_and_empty_statement_are_all_reported() {
+        let bad = REAL
+            .replacen("33-3051.04", "33-30514", 1)
+            .replacen("\"emerging\"", "\"beginner\"", 1)
+            .replacen("\"Complex immigration", "\"   \", \"Complex immigration", 1);
+        let err = parse_export(bad.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("occupation.soc"), "{err}");
+        assert!(err.contains("framework.levels.beginner"), "{err}");
+        assert!(
+            err.contains("framework.levels.proficient.statements[0]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_utf8_is_located() {
+        let mut bytes = b"{\n  \"a\": \"x".to_vec();
+        bytes.push(0xFF);
+        let err = parse_export(&bytes).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(2), Some(10)), "{err}");
+    }
+
+    #[test]
+    fn bom_is_accepted_and_utf16_refused() {
+        let mut with_bom = vec![0xEF, 0xBB, 0xBF];
+        with_bom.extend_from_slice(REAL.as_bytes());
+        assert!(parse_export(&with_bom).is_ok());
+        assert!(
+            parse_export(&[0xFF, 0xFE, b'{', 0])
+                .unwrap_err()
+                .message
+                .contains("UTF-16")
+        );
+    }
+
+    #[test]
+    fn level_ordinals_round_trip() {
+        for l in Level::ALL {
+            assert_eq!(Level::from_ordinal(l.ordinal()), Some(l));
+            assert_eq!(l.as_str().parse::<Level>().unwrap(), l);
+        }
+        assert_eq!(Level::from_ordinal(0), None);
+        assert_eq!(Level::from_ordinal(5), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! Renderers: every result type to human text or JSON, written to any `impl Write`.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::ingest::IngestReport;
+use crate::search::{OccupationResults, SearchHit, SearchResults};
+use crate::show::OccupationView;
+use crate::stats::Stats;
+
+/// How human text is decorated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// ANSI colour for matched words and headings.
+    pub color: bool,
+}
+
+const HL_ON: &str = "\x1b[1;33m";
+const DIM_ON: &str = "\x1b[2m";
+const BOLD_ON: &str = "\x1b[1m";
+const OFF: &str = "\x1b[0m";
+
+impl Style {
+    fn wrap(&self, on: &str, s: &str) -> String {
+        if self.color {
+            format!("{on}{s}{OFF}")
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// The text with ranges highlighted (plain text when colour is off).
+    pub fn highlighted(&self, text: &str, ranges: &[Range<usize>]) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        let mut at = 0;
+        for r in ranges {
+            out.push_str(&text[at..r.start]);
+            out.push_str(&self.wrap(HL_ON, &text[r.clone()]));
+            at = r.end;
+        }
+        out.push_str(&text[at..]);
+        out
+    }
+}
+
+/// One JSON value on one line.
+pub fn json_line<W: Write, T: Serialize>(w: &mut W, value: &T) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, value)?;
+    writeln!(w)
+}
+
+/// The indexing summary for people.
+pub fn index_report_human<W: Write>(w: &mut W, r: &IngestReport) -> io::Result<()> {
+    for rej in &r.rejected {
+        writeln!(w, "rejected: {rej}")?;
+    }
+    for warn in &r.warnings {
+        writeln!(w, "warning: {warn}")?;
+    }
+    if !r.skipped.is_empty() {
+        writeln!(
+            w,
+            "skipped {} file(s) that are not exports (.json, .jsonl, .ndjson), e.g. {}",
+            r.skipped.len(),
+            r.skipped[0].path
+        )?;
+    }
+    if !r.committed {
+        writeln!(
+            w,
+            "nothing committed: {} file(s) rejected in --strict mode; the index is unchanged",
+            r.rejected.len()
+        )?;
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "indexed {} statements of {} occupations from {} file(s) into {} in {:.2}s ({:.0} statements/s); replaced {} previously indexed; rejected {}",
+        r.statements_added,
+        r.occupations,
+        r.files_read,
+        r.index,
+        r.elapsed_secs,
+        r.statements_per_sec,
+        r.statements_replaced,
+        r.rejected.len()
+    )
+}
+
+fn hit_block<W: Write>(w: &mut W, hit: &SearchHit, style: Style, indent: &str) -> io::Result<()> {
+    writeln!(
+        w,
+        "{indent}{}. {}  {}  [{}]  score {:.3}{}",
+        hit.rank,
+        style.wrap(BOLD_ON, &hit.soc),
+        hit.title,
+        hit.level,
+        hit.score,
+        if hit.all_terms { "" } else { "  (some words)" }
+    )?;
+    writeln!(
+        w,
+        "{indent}   {}",
+        style.highlighted(&hit.statement, &hit.byte_ranges)
+    )?;
+    if let Some(e) = &hit.explain {
+        explain_tree(w, e, &format!("{indent}     "), style)?;
+    }
+    Ok(())
+}
+
+/// Prints a score explanation tree, one node a line.
+fn explain_tree<W: Write>(
+    w: &mut W,
+    e: &serde_json::Value,
+    indent: &str,
+    style: Style,
+) -> io::Result<()> {
+    let value = e.get("value").and_then(|v| v.as_f64()).unwrap_or(0.0);
+    let desc = e.get("description").and_then(|v| v.as_str()).unwrap_or("");
+    writeln!(
+        w,
+        "{indent}{}",
+        style.wrap(DIM_ON, &format!("{value:.3} {desc}"))
+    )?;
+    if let Some(details) = e.get("details").and_then(|d| d.as_array()) {
+        for d in details {
+            explain_tree(w, d, &format!("{indent}  "), style)?;
+        }
+    }
+    Ok(())
+}
+
+/// Statement hits for people.
+pub fn search_human<W: Write>(w: &mut W, r: &SearchResults, style: Style) -> io::Result<()> {
+    for hit in &r.hits {
+        hit_block(w, hit, style, "")?;
+        writeln!(w)?;
+    }
+    writeln!(
+        w,
+        "{} statement(s) match, {} with every word",
+        r.total, r.total_all_terms
+    )
+}
+
+/// Statement hits as JSON Lines.
+pub fn search_json<W: Write>(w: &mut W, r: &SearchResults) -> io::Result<()> {
+    r.hits.iter().try_for_each(|h| json_line(w, h))
+}
+
+/// Occupations for people.
+pub fn occupations_human<W: Write>(
+    w: &mut W,
+    r: &OccupationResults,
+    style: Style,
+) -> io::Result<()> {
+    for o in &r.occupations {
+        let spread: Vec<String> = o.levels.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        writeln!(
+            w,
+            "{}. {}  {}  score {:.3}  ({} matching: {})",
+            o.rank,
+            style.wrap(BOLD_ON, &o.soc),
+            o.title,
+            o.score,
+            o.matched,
+            spread.join(", ")
+        )?;
+        for h in &o.hits {
+            writeln!(
+                w,
+                "   [{}] {}",
+                h.level,
+                style.highlighted(&h.statement, &h.byte_ranges)
+            )?;
+        }
+        writeln!(w)?;
+    }
+    writeln!(w, "{} occupation(s) match", r.total)
+}
+
+/// Occupations as JSON Lines.
+pub fn occupations_json<W: Write>(w: &mut W, r: &OccupationResults) -> io::Result<()> {
+    r.occupations.iter().try_for_each(|o| json_line(w, o))
+}
+
+/// An occupation's framework for people.
+pub fn show_human<W: Write>(w: &mut W, v: &OccupationView, style: Style) -> io::Result<()> {
+    writeln!(w, "{}  {}", style.wrap(BOLD_ON, &v.soc), v.title)?;
+    let zone = v.job_zone.map_or("unknown".to_string(), |z| z.to_string());
+    writeln!(
+        w,
+        "group: {}   job zone: {zone}   framework: {}",
+        v.group, v.version
+    )?;
+    for l in &v.levels {
+        writeln!(w, "\n{}", style.wrap(BOLD_ON, l.level.as_str()))?;
+        for (i, s) in l.statements.iter().enumerate() {
+            writeln!(w, "  {:>2}. {s}", i + 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Index counts for people.
+pub fn stats_human<W: Write>(w: &mut W, s: &Stats) -> io::Result<()> {
+    writeln!(w, "occupations  {}", s.occupations)?;
+    writeln!(w, "statements   {}", s.statements)?;
+    for (l, n) in &s.levels {
+        writeln!(w, "  {l:<11}{n}")?;
+    }
+    writeln!(
+        w,
+        "size         {} bytes in {} segment(s)",
+        s.bytes, s.segments
+    )?;
+    writeln!(w, "groups")?;
+    for g in &s.groups {
+        writeln!(
+            w,
+            "  {}  {:<50} {:>5} occupations {:>7} statements",
+            g.code, g.name, g.occupations, g.statements
+        )?;
+    }
+    Ok(())
+}

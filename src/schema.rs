@@ -1,0 +1,227 @@
+//! The one tantivy `Schema`: field names, `Fields` handles, and framework → `TantivyDocument`.
+
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+};
+use tantivy::{TantivyDocument, Term};
+
+use crate::model::Framework;
+
+/// The analyzer of prose fields: tantivy's built-in English stemmer chain
+/// (simple tokenizer, long-token removal, lower-casing, Porter/Snowball stemming).
+pub const TEXT_ANALYZER: &str = "en_stem";
+
+/// Handles to every field of the schema, looked up once.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    /// Stable statement id `SOC:level:position` (exact, stored).
+    pub id: Field,
+    /// Full O*NET-SOC code (exact, stored).
+    pub soc: Field,
+    /// Every prefix of the SOC code that names a group: `33`, `33-3`, `33-30`, `33-305`, `33-3051`
+    /// and the full code (exact, multi-valued, not stored).
+    pub soc_prefix: Field,
+    /// Occupation title (stemmed, stored).
+    pub title: Field,
+    /// Occupation group name (exact, stored).
+    pub group: Field,
+    /// Level name (exact, stored).
+    pub level: Field,
+    /// Level ordinal 1-4 (fast, indexed, stored).
+    pub level_ord: Field,
+    /// 0-based position of the statement within its level (fast, stored).
+    pub position: Field,
+    /// Job zone 1-5, absent when unknown (fast, indexed, stored).
+    pub job_zone: Field,
+    /// Framework version (exact, stored).
+    pub version: Field,
+    /// The export's `exportedAt` (stored).
+    pub exported_at: Field,
+    /// Where the statement came from: `path` or `path:line` for JSON Lines (exact, stored).
+    pub source: Field,
+    /// Statement text (stemmed with positions, stored).
+    pub statement: Field,
+    /// The statement's topic, the part before ` — ` (stemmed with positions, stored).
+    pub topic: Field,
+}
+
+fn text_options() -> TextOptions {
+    TextOptions::default()
+        .set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(TEXT_ANALYZER)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+        .set_stored()
+}
+
+/// Builds the schema. Opening an index compares its schema with this one.
+pub fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        soc: b.add_text_field("soc", STRING | STORED | FAST),
+        soc_prefix: b.add_text_field("soc_prefix", STRING),
+        title: b.add_text_field("title", text_options()),
+        group: b.add_text_field("group", STRING | STORED),
+        level: b.add_text_field("level", STRING | STORED),
+        level_ord: b.add_u64_field("level_ord", INDEXED | STORED | FAST),
+        position: b.add_u64_field("position", STORED | FAST),
+        job_zone: b.add_u64_field("job_zone", INDEXED | STORED | FAST),
+        version: b.add_text_field("version", STRING | STORED),
+        exported_at: b.add_text_field("exported_at", STORED),
+        source: b.add_text_field("source", STRING | STORED),
+        statement: b.add_text_field("statement", text_options()),
+        topic: b.add_text_field("topic", text_options()),
+    };
+    (b.build(), fields)
+}
+
+impl Fields {
+    /// Looks the handles up in an index's schema (which must equal [`build`]'s).
+    pub fn from_schema(schema: &Schema) -> tantivy::Result<Fields> {
+        let f = |name: &str| schema.get_field(name);
+        Ok(Fields {
+            id: f("id")?,
+            soc: f("soc")?,
+            soc_prefix: f("soc_prefix")?,
+            title: f("title")?,
+            group: f("group")?,
+            level: f("level")?,
+            level_ord: f("level_ord")?,
+            position: f("position")?,
+            job_zone: f("job_zone")?,
+            version: f("version")?,
+            exported_at: f("exported_at")?,
+            source: f("source")?,
+            statement: f("statement")?,
+            topic: f("topic")?,
+        })
+    }
+
+    /// Term selecting every statement of one occupation.
+    pub fn soc_term(&self, soc: &str) -> Term {
+        Term::from_field_text(self.soc, soc)
+    }
+
+    /// Term selecting every statement that came from one source (file or JSON Lines record).
+    pub fn source_term(&self, source: &str) -> Term {
+        Term::from_field_text(self.source, source)
+    }
+
+    /// Converts a validated framework into one document per statement.
+    pub fn documents(&self, fw: &Framework, source: &str) -> Vec<TantivyDocument> {
+        let prefixes = soc_prefixes(&fw.soc);
+        fw.statements
+            .iter()
+            .map(|s| {
+                let mut d = TantivyDocument::default();
+                d.add_text(
+                    self.id,
+                    format!("{}:{}:{}", fw.soc, s.level.as_str(), s.position),
+                );
+                d.add_text(self.soc, &fw.soc);
+                for p in &prefixes {
+                    d.add_text(self.soc_prefix, p);
+                }
+                d.add_text(self.title, &fw.title);
+                d.add_text(self.group, &fw.group);
+                d.add_text(self.level, s.level.as_str());
+                d.add_u64(self.level_ord, s.level.ordinal());
+                d.add_u64(self.position, u64::from(s.position));
+                if let Some(z) = fw.job_zone {
+                    d.add_u64(self.job_zone, u64::from(z));
+                }
+                d.add_text(self.version, &fw.version);
+                d.add_text(self.exported_at, &fw.exported_at);
+                d.add_text(self.source, source);
+                d.add_text(self.statement, &s.text);
+                d.add_text(self.topic, &s.topic);
+                d
+            })
+            .collect()
+    }
+}
+
+/// The group prefixes of a valid SOC code, shortest first: major `33`, minor `33-3`, `33-30`,
+/// broad `33-305`, detailed `33-3051` and, for an O*NET code, the full `33-3051.04`.
+pub fn soc_prefixes(soc: &str) -> Vec<String> {
+    let mut out: Vec<String> = [2, 4, 5, 6, 7]
+        .into_iter()
+        .filter(|&n| n <= soc.len())
+        .map(|n| soc[..n].to_string())
+        .collect();
+    if soc.len() > 7 {
+        out.push(soc.to_string());
+    }
+    out
+}
+
+/// Normalizes a `--soc` filter to an indexed prefix. Accepts a prefix (`33`, `33-30`, `33-305`,
+/// `33-3051`, `33-3051.04`) or an official SOC group code whose trailing zeros mark the group
+/// (`33-0000` major, `33-3000` minor, `33-3050` broad).
+pub fn normalize_soc_filter(input: &str) -> Result<String, String> {
+    let s = input.trim();
+    let b = s.as_bytes();
+    let ok_digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let valid = match b.len() {
+        2 => ok_digits(0..2),
+        4..=7 => ok_digits(0..2) && b[2] == b'-' && ok_digits(3..b.len()),
+        10 => crate::model::is_valid_soc(s),
+        _ => false,
+    };
+    if !valid {
+        return Err(format!(
+            "`{input}` is not a SOC code or prefix; expected e.g. 33, 33-30, 33-305, 33-3051, 33-3051.04 or a group code like 33-3000"
+        ));
+    }
+    if b.len() == 7 {
+        // A 6-digit code ending in zeros is a group code: strip them to get its prefix.
+        let digits = s[3..].trim_end_matches('0');
+        return Ok(if digits.is_empty() {
+            s[..2].to_string()
+        } else {
+            format!("{}-{digits}", &s[..2])
+        });
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_of_an_onet_code() {
+        assert_eq!(
+            soc_prefixes("33-3051.04"),
+            ["33", "33-3", "33-30", "33-305", "33-3051", "33-3051.04"]
+        );
+        assert_eq!(
+            soc_prefixes("33-3051"),
+            ["33", "33-3", "33-30", "33-305", "33-3051"]
+        );
+    }
+
+    #[test]
+    fn filters_normalize_to_prefixes() {
+        assert_eq!(normalize_soc_filter("33").unwrap(), "33");
+        assert_eq!(normalize_soc_filter("33-30").unwrap(), "33-30");
+        assert_eq!(normalize_soc_filter("33-0000").unwrap(), "33");
+        assert_eq!(normalize_soc_filter("33-3000").unwrap(), "33-3");
+        assert_eq!(normalize_soc_filter("15-1200").unwrap(), "15-12");
+        assert_eq!(normalize_soc_filter("33-3050").unwrap(), "33-305");
+        assert_eq!(normalize_soc_filter("33-3051").unwrap(), "33-3051");
+        assert_eq!(normalize_soc_filter(" 33-3051.04 ").unwrap(), "33-3051.04");
+        for bad in ["3", "333", "33-", "33-30a", "x", "33-3051.4", "33-30511"] {
+            assert!(normalize_soc_filter(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn from_schema_finds_every_field() {
+        let (schema, fields) = build();
+        let again = Fields::from_schema(&schema).unwrap();
+        assert_eq!(format!("{fields:?}"), format!("{again:?}"));
+    }
+}

@@ -1,0 +1,112 @@
+//! One occupation's framework as indexed, and the closest codes for an unknown one.
+
+use serde::{Deserialize, Serialize};
+use tantivy::TantivyDocument;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::TermQuery;
+use tantivy::schema::IndexRecordOption;
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::Level;
+use crate::search::{SearchHit, hit_from_doc};
+
+/// One level of an occupation's framework.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LevelView {
+    pub level: Level,
+    pub statements: Vec<String>,
+}
+
+/// An occupation's framework as indexed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OccupationView {
+    pub soc: String,
+    pub title: String,
+    pub group: String,
+    pub job_zone: Option<u64>,
+    pub version: String,
+    pub source: String,
+    pub levels: Vec<LevelView>,
+}
+
+/// Every indexed statement of one occupation, by level then position.
+pub fn statements_of(engine: &Engine, soc: &str) -> Result<Vec<(SearchHit, String, String)>> {
+    let searcher = engine.searcher();
+    let q = TermQuery::new(engine.fields.soc_term(soc), IndexRecordOption::Basic);
+    let n = searcher.search(&q, &Count)?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let top = searcher.search(&q, &TopDocs::with_limit(n).order_by_score())?;
+    let mut out = Vec::with_capacity(n);
+    for (_, addr) in top {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let hit = hit_from_doc(&engine.fields, &doc);
+        let get = |f| {
+            use tantivy::schema::Value;
+            doc.get_first(f)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        out.push((hit, get(engine.fields.version), get(engine.fields.source)));
+    }
+    out.sort_by_key(|(h, _, _)| (h.level_ord, h.position));
+    Ok(out)
+}
+
+/// The framework of `soc`, optionally only some levels. An unknown code is an error naming the
+/// closest codes in the index.
+pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationView> {
+    let soc = soc.trim();
+    let all = statements_of(engine, soc)?;
+    let Some((first, version, source)) = all.first().cloned() else {
+        return Err(Error::UnknownSoc {
+            soc: soc.to_string(),
+            closest: closest_codes(engine, soc, 5)?,
+        });
+    };
+    let mut views: Vec<LevelView> = Vec::new();
+    for (hit, _, _) in all {
+        if !levels.is_empty() && !levels.contains(&hit.level) {
+            continue;
+        }
+        match views.last_mut() {
+            Some(v) if v.level == hit.level => v.statements.push(hit.statement),
+            _ => views.push(LevelView {
+                level: hit.level,
+                statements: vec![hit.statement],
+            }),
+        }
+    }
+    Ok(OccupationView {
+        soc: first.soc,
+        title: first.title,
+        group: first.group,
+        job_zone: first.job_zone,
+        version,
+        source,
+        levels: views,
+    })
+}
+
+/// The indexed codes closest to `soc`: longest shared prefix first, then fewest edits.
+pub fn closest_codes(engine: &Engine, soc: &str, n: usize) -> Result<Vec<String>> {
+    let codes = crate::stats::alive_term_counts(&engine.searcher(), engine.fields.soc)?;
+    let mut ranked: Vec<(usize, usize, String)> = codes
+        .into_keys()
+        .map(|c| {
+            let shared = c
+                .chars()
+                .zip(soc.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            (shared, strsim::levenshtein(&c, soc), c)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    Ok(ranked.into_iter().take(n).map(|(_, _, c)| c).collect())
+}

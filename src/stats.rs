@@ -1,0 +1,141 @@
+//! Counts of an index: occupations, statements, levels, SOC major groups, size on disk.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocSet, Searcher, TERMINATED};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::Level;
+
+/// One SOC major group in the index.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GroupStats {
+    /// Two-digit major group code, e.g. `33`.
+    pub code: String,
+    /// The group name from the exports, e.g. `Protective Service`.
+    pub name: String,
+    pub occupations: u64,
+    pub statements: u64,
+}
+
+/// What `skillmap stats` reports.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Stats {
+    pub occupations: u64,
+    pub statements: u64,
+    /// Statements per level, all four levels present.
+    pub levels: BTreeMap<String, u64>,
+    pub groups: Vec<GroupStats>,
+    /// Size of the index folder on disk.
+    pub bytes: u64,
+    pub segments: usize,
+}
+
+/// Counts the live (not deleted) documents holding each term of an untokenized field.
+pub fn alive_term_counts(searcher: &Searcher, field: Field) -> Result<BTreeMap<String, u64>> {
+    let mut counts = BTreeMap::new();
+    for seg in searcher.segment_readers() {
+        let inverted = seg.inverted_index(field)?;
+        let alive = seg.alive_bitset();
+        let mut terms = inverted
+            .terms()
+            .stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while terms.advance() {
+            let mut postings = inverted
+                .read_postings_from_terminfo(terms.value(), IndexRecordOption::Basic)
+                .map_err(tantivy::TantivyError::from)?;
+            let mut n = 0u64;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    n += 1;
+                }
+                doc = postings.advance();
+            }
+            if n > 0 {
+                let key = String::from_utf8_lossy(terms.key()).into_owned();
+                *counts.entry(key).or_insert(0) += n;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// Computes the index's counts.
+pub fn stats(engine: &Engine) -> Result<Stats> {
+    let searcher = engine.searcher();
+    let f = &engine.fields;
+    let socs = alive_term_counts(&searcher, f.soc)?;
+    let by_level = alive_term_counts(&searcher, f.level)?;
+    let levels = Level::ALL
+        .iter()
+        .map(|l| {
+            (
+                l.as_str().to_string(),
+                by_level.get(l.as_str()).copied().unwrap_or(0),
+            )
+        })
+        .collect();
+    let mut groups: BTreeMap<String, GroupStats> = BTreeMap::new();
+    for (soc, n) in &socs {
+        let code = soc.get(..2).unwrap_or(soc).to_string();
+        let g = groups.entry(code.clone()).or_insert_with(|| GroupStats {
+            code,
+            name: String::new(),
+            occupations: 0,
+            statements: 0,
+        });
+        g.occupations += 1;
+        g.statements += n;
+    }
+    for g in groups.values_mut() {
+        g.name = group_name(engine, &searcher, &g.code)?;
+    }
+    Ok(Stats {
+        occupations: socs.len() as u64,
+        statements: searcher.num_docs(),
+        levels,
+        groups: groups.into_values().collect(),
+        bytes: dir_size(&engine.path)?,
+        segments: searcher.segment_readers().len(),
+    })
+}
+
+/// The group name stored with one of the group's statements.
+fn group_name(engine: &Engine, searcher: &Searcher, code: &str) -> Result<String> {
+    use tantivy::collector::TopDocs;
+    use tantivy::query::TermQuery;
+    use tantivy::schema::Value;
+    let q = TermQuery::new(
+        tantivy::Term::from_field_text(engine.fields.soc_prefix, code),
+        IndexRecordOption::Basic,
+    );
+    let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+    let Some((_, addr)) = top.first() else {
+        return Ok(String::new());
+    };
+    let doc: tantivy::TantivyDocument = searcher.doc(*addr)?;
+    Ok(doc
+        .get_first(engine.fields.group)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string())
+}
+
+/// Bytes of the files directly in the index folder (tantivy keeps no subfolders).
+pub fn dir_size(path: &std::path::Path) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
+        let entry = entry.map_err(|e| Error::io(path, e))?;
+        if let Ok(m) = entry.metadata()
+            && m.is_file()
+        {
+            total += m.len();
+        }
+    }
+    Ok(total)
+}
