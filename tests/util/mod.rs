@@ -1,0 +1,140 @@
+//! Test helpers: a temp dir per test, fixture copies, and running the real binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// A fixture path below `tests/fixtures`.
+pub fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
+}
+
+/// The bundled collection.
+pub fn bundled_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// A temporary working directory where the binary runs.
+pub struct TestEnv {
+    pub dir: TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// The index folder tests use: `<tmp>/idx`.
+    pub fn index(&self) -> PathBuf {
+        self.path("idx")
+    }
+
+    /// Copies a fixture file or folder into the temp dir under `to`.
+    pub fn copy(&self, fixture_rel: &str, to: &str) -> PathBuf {
+        let src = fixture(fixture_rel);
+        let dst = self.path(to);
+        copy_tree(&src, &dst);
+        dst
+    }
+
+    /// Writes a file (creating folders).
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// A command for the binary, run in the temp dir with no index from the environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_skillmap"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("SKILLMAP_INDEX")
+            .env("NO_COLOR", "1");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run skillmap")
+    }
+
+    /// Runs `skillmap index PATHS --index idx --format json` and returns (exit code, report).
+    pub fn index_json(&self, args: &[&str]) -> (i32, serde_json::Value) {
+        let idx = self.index();
+        let mut all = vec!["index", "--index", idx.to_str().unwrap(), "--format", "json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "index output is not JSON ({e}): stdout {} stderr {}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap_or(-1), report)
+    }
+
+    /// Runs a read command against `idx` with `--format json`, returning (code, stdout lines as JSON).
+    pub fn json_lines(&self, args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+        let idx = self.index();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--index", idx.to_str().unwrap(), "--format", "json"]);
+        let out = self.run(&all);
+        let lines = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON line"))
+            .collect();
+        (out.status.code().unwrap_or(-1), lines)
+    }
+}
+
+pub fn copy_tree(src: &Path, dst: &Path) {
+    if src.is_dir() {
+        std::fs::create_dir_all(dst).unwrap();
+        for e in std::fs::read_dir(src).unwrap() {
+            let e = e.unwrap();
+            copy_tree(&e.path(), &dst.join(e.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(src, dst).unwrap();
+    }
+}
+
+/// Every statement of the fixture frameworks: (id, soc, title, level, text).
+pub fn fixture_statements() -> Vec<(String, String, String, String, String)> {
+    let mut out = Vec::new();
+    let dir = fixture("frameworks");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files {
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+        let soc = v["occupation"]["soc"].as_str().unwrap().to_string();
+        let title = v["occupation"]["title"].as_str().unwrap().to_string();
+        for (level, body) in v["framework"]["levels"].as_object().unwrap() {
+            for (i, s) in body["statements"].as_array().unwrap().iter().enumerate() {
+                out.push((
+                    format!("{soc}:{level}:{i}"),
+                    soc.clone(),
+                    title.clone(),
+                    level.clone(),
+                    s.as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
