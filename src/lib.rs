@@ -1,6 +1,7 @@
 //! skillmap: full-text search over competency framework statements. `run` dispatches commands.
 
 pub mod cli;
+pub mod corpus;
 pub mod engine;
 pub mod error;
 pub mod ingest;
@@ -133,6 +134,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 limit: args.limit,
                 offset: args.offset,
                 explain: args.explain,
+                // Totals are shown to people only; JSON Lines carry hits alone.
+                count: args.format == Format::Human,
             };
             let found = if args.by_occupation {
                 let r = search::search_occupations(&engine, &req)?;
@@ -147,7 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     Format::Human => output::search_human(&mut out, &r, stdout_style())?,
                     Format::Json => output::search_json(&mut out, &r)?,
                 }
-                r.total > 0
+                !r.hits.is_empty() || r.total.is_some_and(|n| n > 0)
             };
             if found {
                 Outcome::Found
@@ -179,6 +182,22 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 "wrote {} exports into {}",
                 written.len(),
                 args.out.join("frameworks").display()
+            );
+            Outcome::Found
+        }
+        Command::GenCorpus(args) => {
+            let opts = corpus::CorpusOptions {
+                exports: args.exports,
+                seed: args.seed,
+                out: args.out.clone(),
+                files: !args.no_files,
+                jsonl: !args.no_jsonl,
+            };
+            let n = corpus::generate_from(&args.source, &opts)?;
+            eprintln!(
+                "wrote {n} exports ({} statements) into {}",
+                n * 40,
+                args.out.display()
             );
             Outcome::Found
         }

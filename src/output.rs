@@ -6,6 +6,7 @@ use std::ops::Range;
 use serde::Serialize;
 
 use crate::ingest::IngestReport;
+use crate::model::Level;
 use crate::search::{OccupationResults, SearchHit, SearchResults};
 use crate::show::OccupationView;
 use crate::stats::Stats;
@@ -142,11 +143,12 @@ pub fn search_human<W: Write>(w: &mut W, r: &SearchResults, style: Style) -> io:
         hit_block(w, hit, style, "")?;
         writeln!(w)?;
     }
-    writeln!(
-        w,
-        "{} statement(s) match, {} with every word",
-        r.total, r.total_all_terms
-    )
+    match (r.total, r.total_all_terms) {
+        (Some(total), Some(all)) => {
+            writeln!(w, "{total} statement(s) match, {all} with every word")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Statement hits as JSON Lines.
@@ -161,7 +163,10 @@ pub fn occupations_human<W: Write>(
     style: Style,
 ) -> io::Result<()> {
     for o in &r.occupations {
-        let spread: Vec<String> = o.levels.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        let spread: Vec<String> = Level::ALL
+            .iter()
+            .map(|l| format!("{l} {}", o.levels.get(l.as_str()).copied().unwrap_or(0)))
+            .collect();
         writeln!(
             w,
             "{}. {}  {}  score {:.3}  ({} matching: {})",
@@ -212,8 +217,9 @@ pub fn show_human<W: Write>(w: &mut W, v: &OccupationView, style: Style) -> io::
 pub fn stats_human<W: Write>(w: &mut W, s: &Stats) -> io::Result<()> {
     writeln!(w, "occupations  {}", s.occupations)?;
     writeln!(w, "statements   {}", s.statements)?;
-    for (l, n) in &s.levels {
-        writeln!(w, "  {l:<11}{n}")?;
+    for l in Level::ALL {
+        let n = s.levels.get(l.as_str()).copied().unwrap_or(0);
+        writeln!(w, "  {:<11}{n}", l.as_str())?;
     }
     writeln!(
         w,

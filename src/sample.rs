@@ -235,7 +235,7 @@ pub fn topic_for(task: &Task) -> String {
     capitalize(&words.join(" "))
 }
 
-fn capitalize(s: &str) -> String {
+pub(crate) fn capitalize(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

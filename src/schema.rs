@@ -39,7 +39,8 @@ pub struct Fields {
     pub exported_at: Field,
     /// Where the statement came from: `path` or `path:line` for JSON Lines (exact, stored).
     pub source: Field,
-    /// Statement text (stemmed with positions, stored).
+    /// Statement text, then its topic again as a second value (stemmed with positions, stored;
+    /// the first value is the statement).
     pub statement: Field,
     /// The statement's topic, the part before ` — ` (stemmed with positions, stored).
     pub topic: Field,
@@ -136,6 +137,13 @@ impl Fields {
                 d.add_text(self.exported_at, &fw.exported_at);
                 d.add_text(self.source, source);
                 d.add_text(self.statement, &s.text);
+                // The topic is indexed a second time as a second value of the statement field
+                // (tantivy leaves a position gap, so phrases never span the two): its words then
+                // weigh more through term frequency, and a search stays one field of pure term
+                // queries, which tantivy can prune with block-max WAND.
+                if !s.topic.is_empty() {
+                    d.add_text(self.statement, &s.topic);
+                }
                 d.add_text(self.topic, &s.topic);
                 d
             })

@@ -1,10 +1,11 @@
 //! Ranked statement search: plain-text query handling, filters, tiers, snippets, occupation ranking.
 //!
 //! Ranking. A query's words (stemmed, English stop words dropped) and "quoted phrases" are its
-//! units. Statements that contain every unit come first, then those that contain some; within each
-//! tier, BM25 decides, summed over fields with these weights: statement text 1.0, its topic 0.5
-//! (the topic is also part of the statement, so topic words count 1.5 in all), and the
-//! occupation's title 0.7 (title words only add to statements that match on their own text). A word
+//! units. Statements that contain every unit come first, then those that contain some. Within
+//! each tier, BM25 over the statement text decides, where the statement's topic (the part before
+//! ` — `) is indexed a second time so that its words count twice in term frequency, and the
+//! occupation title adds 0.7 × its own BM25 score for the query words it holds (title words only
+//! add to statements that match on their own text; they never make a statement match). A word
 //! that occurs nowhere in the index is looked up with typo tolerance (edit distance 1, or 2 for
 //! words of 7+ letters) at a constant 0.5, below any exact match.
 
@@ -25,8 +26,6 @@ use crate::model::Level;
 use crate::schema::{Fields, normalize_soc_filter};
 use crate::text::{self, Highlighter};
 
-/// Weight of the statement's topic (added to the statement text's own score).
-pub const W_TOPIC: f32 = 0.5;
 /// Weight of the occupation title.
 pub const W_TITLE: f32 = 0.7;
 /// Constant score of a typo-tolerant match.
@@ -49,6 +48,8 @@ pub struct SearchRequest {
     pub limit: usize,
     pub offset: usize,
     pub explain: bool,
+    /// Count every match (exact totals cost a pass over all matches; top-k alone is faster).
+    pub count: bool,
 }
 
 impl SearchRequest {
@@ -95,10 +96,10 @@ pub struct SearchHit {
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
     pub hits: Vec<SearchHit>,
-    /// Statements matching at least one unit of the query.
-    pub total: usize,
-    /// Statements matching every unit.
-    pub total_all_terms: usize,
+    /// Statements matching at least one unit of the query (when counted).
+    pub total: Option<usize>,
+    /// Statements matching every unit (when counted).
+    pub total_all_terms: Option<usize>,
 }
 
 /// One occupation ranked by its evidence.
@@ -178,9 +179,14 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
 
 /// The queries of one request, built once.
 struct Compiled {
-    /// Statements with every unit (first tier).
-    all: Box<dyn Query>,
-    /// Statements with some but not every unit (second tier); `None` for one-unit queries.
+    /// First tier, scored on the statement text alone: every unit required. For plain words and
+    /// no filters this is a bare term query or a pure term intersection, which tantivy answers
+    /// with block-max WAND pruning.
+    all_plain: Box<dyn Query>,
+    /// First tier restricted to statements whose occupation title holds a query word, scored
+    /// with the title's weight added; `None` when no query word is in any title.
+    all_titled: Option<Box<dyn Query>>,
+    /// Second tier: some but not every unit, title weight included; `None` for one-unit queries.
     rest: Option<Box<dyn Query>>,
     highlighter: Highlighter,
 }
@@ -262,10 +268,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
                     unit_queries.push(boost(Box::new(fuzzy), W_FUZZY));
                     highlighter.fuzzy.push((w.clone(), distance as usize));
                 } else {
-                    unit_queries.push(should(vec![
-                        term_query(f.statement, w),
-                        boost(term_query(f.topic, w), W_TOPIC),
-                    ]));
+                    unit_queries.push(term_query(f.statement, w));
                     highlighter.exact.insert(w.clone());
                 }
                 if searcher.doc_freq(&Term::from_field_text(f.title, w))? > 0 {
@@ -273,42 +276,46 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
                 }
             }
             Unit::Phrase(words) => {
-                let phrase = |field: Field| {
-                    Box::new(PhraseQuery::new(
-                        words
-                            .iter()
-                            .map(|w| Term::from_field_text(field, w))
-                            .collect(),
-                    )) as Box<dyn Query>
-                };
-                unit_queries.push(should(vec![
-                    phrase(f.statement),
-                    boost(phrase(f.topic), W_TOPIC),
-                ]));
+                unit_queries.push(Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(f.statement, w))
+                        .collect(),
+                )));
                 highlighter.exact.extend(words.iter().cloned());
             }
         }
     }
-    let with_extras = |core: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> {
-        let mut clauses = core;
-        clauses.extend(title_queries.iter().map(|q| (Occur::Should, q.box_clone())));
-        clauses.extend(filters.iter().map(|q| (Occur::Must, q.box_clone())));
+    let musts = |qs: &[Box<dyn Query>]| -> Vec<(Occur, Box<dyn Query>)> {
+        qs.iter().map(|q| (Occur::Must, q.box_clone())).collect()
+    };
+    let with_filters = |mut clauses: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> {
+        clauses.extend(musts(&filters));
+        if clauses.len() == 1 && clauses[0].0 == Occur::Must {
+            // A bare query keeps tantivy's pruning; a one-clause boolean would hide it.
+            return clauses.pop().map(|(_, q)| q).expect("one clause");
+        }
         Box::new(BooleanQuery::new(clauses))
     };
-    let all_core = || -> Vec<(Occur, Box<dyn Query>)> {
-        unit_queries
-            .iter()
-            .map(|q| (Occur::Must, q.box_clone()))
-            .collect()
-    };
-    let all = with_extras(all_core());
+    let all_plain = with_filters(musts(&unit_queries));
+    let title_union = (!title_queries.is_empty()).then(|| should(title_queries));
+    let all_titled = title_union.as_ref().map(|t| {
+        let mut clauses = musts(&unit_queries);
+        clauses.push((Occur::Must, t.box_clone()));
+        with_filters(clauses)
+    });
     let rest = (unit_queries.len() > 1).then(|| {
         let any = should(unit_queries.iter().map(|q| q.box_clone()).collect());
-        let all_only = Box::new(BooleanQuery::new(all_core())) as Box<dyn Query>;
-        with_extras(vec![(Occur::Must, any), (Occur::MustNot, all_only)])
+        let all_only = Box::new(BooleanQuery::new(musts(&unit_queries))) as Box<dyn Query>;
+        let mut clauses = vec![(Occur::Must, any), (Occur::MustNot, all_only)];
+        if let Some(t) = &title_union {
+            clauses.push((Occur::Should, t.box_clone()));
+        }
+        with_filters(clauses)
     });
     Ok(Some(Compiled {
-        all,
+        all_plain,
+        all_titled,
         rest,
         highlighter,
     }))
@@ -329,50 +336,108 @@ fn check_page(req: &SearchRequest) -> Result<()> {
     Ok(())
 }
 
-/// Top `limit` docs after `offset`, with the count of all matches.
+/// The best `depth` docs of a query, and the count of all its matches when asked for (counting
+/// visits every match, so it is skipped unless wanted: top-k alone lets tantivy prune).
 fn top(
     searcher: &Searcher,
     q: &dyn Query,
-    offset: usize,
-    limit: usize,
-) -> Result<(Vec<(f32, DocAddress)>, usize)> {
-    if limit == 0 {
-        return Ok((Vec::new(), searcher.search(q, &Count)?));
+    depth: usize,
+    count: bool,
+) -> Result<(Vec<Scored>, Option<usize>)> {
+    match (depth, count) {
+        (0, false) => Ok((Vec::new(), None)),
+        (0, true) => Ok((Vec::new(), Some(searcher.search(q, &Count)?))),
+        (_, false) => Ok((
+            searcher.search(q, &TopDocs::with_limit(depth).order_by_score())?,
+            None,
+        )),
+        (_, true) => {
+            let (docs, n) =
+                searcher.search(q, &(TopDocs::with_limit(depth).order_by_score(), Count))?;
+            Ok((docs, Some(n)))
+        }
     }
-    let collector = (
-        TopDocs::with_limit(limit)
-            .and_offset(offset)
-            .order_by_score(),
-        Count,
-    );
-    Ok(searcher.search(q, &collector)?)
 }
 
-/// A ranked page of (score, doc, all_terms, tier query) across the two tiers.
+/// A scored document.
+type Scored = (f32, DocAddress);
+/// A ranked document: score, address, whether it has every unit, and the query that scored it.
+type RankedDoc<'a> = (f32, DocAddress, bool, &'a dyn Query);
+
+/// A ranked page across the two tiers.
 struct Ranked<'a> {
-    docs: Vec<(f32, DocAddress, bool, &'a dyn Query)>,
-    total: usize,
-    total_all: usize,
+    docs: Vec<RankedDoc<'a>>,
+    total: Option<usize>,
+    total_all: Option<usize>,
 }
 
+/// The best `depth` statements with every unit, title weight included. Exact: a statement
+/// whose title matches scores the same in both queries but higher in the titled one, and any
+/// statement of the final top `depth` without a title match is among the plain query's top `depth`
+/// (everything above it there is above it here too).
+fn first_tier<'a>(
+    searcher: &Searcher,
+    c: &'a Compiled,
+    depth: usize,
+    count: bool,
+) -> Result<(Vec<RankedDoc<'a>>, Option<usize>)> {
+    let (plain, total) = top(searcher, &*c.all_plain, depth, count)?;
+    let Some(titled_q) = &c.all_titled else {
+        let docs = plain
+            .into_iter()
+            .map(|(s, d)| (s, d, true, &*c.all_plain))
+            .collect();
+        return Ok((docs, total));
+    };
+    let (titled, _) = top(searcher, &**titled_q, depth, false)?;
+    let mut merged: HashMap<DocAddress, (f32, &dyn Query)> = plain
+        .into_iter()
+        .map(|(s, d)| (d, (s, &*c.all_plain)))
+        .collect();
+    for (s, d) in titled {
+        merged.insert(d, (s, &**titled_q));
+    }
+    let mut docs: Vec<_> = merged
+        .into_iter()
+        .map(|(d, (s, q))| (s, d, true, q))
+        .collect();
+    docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    docs.truncate(depth);
+    Ok((docs, total))
+}
+
+/// Ranks the first tier (every unit) before the second (some units). The second tier is searched
+/// only when the first runs out before the page is full: then the first tier's size is known
+/// exactly from what it returned, and no count is needed to page across the boundary.
 fn rank<'a>(
     searcher: &Searcher,
     c: &'a Compiled,
     offset: usize,
     limit: usize,
+    count: bool,
 ) -> Result<Ranked<'a>> {
-    let (first, total_all) = top(searcher, &*c.all, offset, limit)?;
-    let mut docs: Vec<_> = first
-        .into_iter()
-        .map(|(s, d)| (s, d, true, &*c.all))
-        .collect();
+    let depth = offset + limit;
+    let first = first_tier(searcher, c, depth, count)?;
+    let total_all = first.1;
+    let n_first = first.0.len();
+    let mut docs: Vec<_> = first.0.into_iter().skip(offset).collect();
     let mut total = total_all;
     if let Some(rest) = &c.rest {
-        let rest_offset = offset.saturating_sub(total_all);
-        let want = limit - docs.len();
-        let (more, total_rest) = top(searcher, &**rest, rest_offset, want)?;
-        total += total_rest;
-        docs.extend(more.into_iter().map(|(s, d)| (s, d, false, &**rest)));
+        if n_first < depth {
+            // The first tier is exhausted at n_first documents.
+            let rest_offset = offset.saturating_sub(n_first);
+            let rest_depth = rest_offset + (limit - docs.len());
+            let (more, total_rest) = top(searcher, &**rest, rest_depth, count)?;
+            total = total.zip(total_rest).map(|(a, b)| a + b);
+            docs.extend(
+                more.into_iter()
+                    .skip(rest_offset)
+                    .map(|(s, d)| (s, d, false, &**rest)),
+            );
+        } else if count {
+            let n_rest = searcher.search(&**rest, &Count)?;
+            total = total.map(|a| a + n_rest);
+        }
     }
     Ok(Ranked {
         docs,
@@ -432,7 +497,7 @@ fn hits(
     engine: &Engine,
     searcher: &Searcher,
     c: &Compiled,
-    ranked: &[(f32, DocAddress, bool, &dyn Query)],
+    ranked: &[RankedDoc<'_>],
     first_rank: usize,
     explain: bool,
 ) -> Result<Vec<SearchHit>> {
@@ -458,13 +523,14 @@ pub fn search(engine: &Engine, req: &SearchRequest) -> Result<SearchResults> {
     check_page(req)?;
     let searcher = engine.searcher();
     let Some(c) = compile(engine, &searcher, req)? else {
+        let zero = req.count.then_some(0);
         return Ok(SearchResults {
             hits: Vec::new(),
-            total: 0,
-            total_all_terms: 0,
+            total: zero,
+            total_all_terms: zero,
         });
     };
-    let ranked = rank(&searcher, &c, req.offset, req.limit)?;
+    let ranked = rank(&searcher, &c, req.offset, req.limit, req.count)?;
     Ok(SearchResults {
         hits: hits(
             engine,
@@ -492,14 +558,26 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             total: 0,
         });
     };
-    let ranked = rank(&searcher, &c, 0, OCCUPATION_POOL)?;
-    // Group by SOC through the fast column, reading stored documents only for what is shown.
+    let ranked = rank(&searcher, &c, 0, OCCUPATION_POOL, false)?;
+    // Group by SOC through the fast columns, reading stored documents only for what is shown.
+    let mut columns = Vec::new();
+    for seg in searcher.segment_readers() {
+        let ff = seg.fast_fields();
+        columns.push((ff.str("soc")?, ff.u64("level_ord")?));
+    }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut levels: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+    let mut soc = String::new();
     for (i, (_, addr, _, _)) in ranked.docs.iter().enumerate() {
-        let doc: TantivyDocument = searcher.doc(*addr)?;
-        let soc = stored_str(&doc, engine.fields.soc);
-        let level = Level::from_ordinal(stored_u64(&doc, engine.fields.level_ord).unwrap_or(1))
+        let (soc_col, level_col) = &columns[addr.segment_ord as usize];
+        soc.clear();
+        if let Some(col) = soc_col
+            && let Some(ord) = col.term_ords(addr.doc_id).next()
+        {
+            col.ord_to_str(ord, &mut soc)
+                .map_err(tantivy::TantivyError::from)?;
+        }
+        let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
             .unwrap_or(Level::Emerging);
         *levels
             .entry(soc.clone())
@@ -511,7 +589,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             })
             .entry(level.as_str().to_string())
             .or_insert(0) += 1;
-        groups.entry(soc).or_default().push(i);
+        groups.entry(soc.clone()).or_default().push(i);
     }
     let mut scored: Vec<(f32, String, Vec<usize>)> = groups
         .into_iter()

@@ -90,7 +90,10 @@ fn bad_files_are_reported_and_good_ones_indexed() {
     expect("bad_soc.json", "not an O*NET-SOC code");
     expect("unknown_level.json", "framework.levels.beginner");
     expect("empty_level.json", "no statements");
-    expect("empty_statement.json", "framework.levels.advanced.statements[1]");
+    expect(
+        "empty_statement.json",
+        "framework.levels.advanced.statements[1]",
+    );
     expect("missing_title.json", "missing field `title`");
     let u = expect("not_utf8.json", "invalid UTF-8");
     assert!(u["line"].is_u64(), "{u}");
@@ -98,7 +101,8 @@ fn bad_files_are_reported_and_good_ones_indexed() {
     let l = expect("mixed.jsonl", "truncated");
     assert_eq!(l["line"], 2, "{l}");
     assert_eq!(rejected.len(), 10, "{report}");
-    assert_eq!(report["skipped"][0]["path"].as_str().unwrap().ends_with("notes.txt"), true);
+    let skipped = report["skipped"][0]["path"].as_str().unwrap();
+    assert!(skipped.ends_with("notes.txt"), "{skipped}");
     assert_eq!(stats(&env)["occupations"], 5);
 }
 
@@ -123,15 +127,24 @@ fn duplicate_soc_keeps_the_later_export_and_warns() {
     let real = std::fs::read_to_string(crate::util::fixture("frameworks/33-3051.04.json")).unwrap();
     let newer = real
         .replace("2026-05-15T12:41:19.160Z", "2026-06-01T00:00:00.000Z")
-        .replace("Immigration applications and travel documents", "Newer topic");
+        .replace(
+            "Immigration applications and travel documents",
+            "Newer topic",
+        );
     env.write("in/a_old.json", &real);
     env.write("in/b_new.json", &newer);
     let (code, report) = env.index_json(&["in"]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["statements_added"], 40);
     let warning = report["warnings"][0].as_str().unwrap();
-    assert!(warning.contains("a_old.json") && warning.contains("b_new.json"), "{warning}");
-    assert!(warning.contains("kept") && warning.find("b_new") < warning.find("a_old"), "{warning}");
+    assert!(
+        warning.contains("a_old.json") && warning.contains("b_new.json"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("kept") && warning.find("b_new") < warning.find("a_old"),
+        "{warning}"
+    );
     let (_, hits) = env.json_lines(&["search", "\"newer topic\""]);
     assert_eq!(hits.len(), 1);
     let (code, _) = env.json_lines(&["search", "\"immigration applications\""]);
@@ -150,7 +163,10 @@ fn another_schema_is_refused_until_rebuild() {
     let out = env.run(&["index", "in", "--index", env.index().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("another schema") && err.contains("--rebuild"), "{err}");
+    assert!(
+        err.contains("another schema") && err.contains("--rebuild"),
+        "{err}"
+    );
     let (code, report) = env.index_json(&["in", "--rebuild"]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(stats(&env)["occupations"], 3);
@@ -200,7 +216,15 @@ fn sigkill_midway_leaves_the_last_commit_intact() {
     let mut killed_midway = 0;
     for (round, delay_ms) in [150u64, 400, 800].into_iter().enumerate() {
         let mut child = env
-            .command(&["index", "big", "--index", idx.to_str().unwrap(), "--quiet", "--threads", "2"])
+            .command(&[
+                "index",
+                "big",
+                "--index",
+                idx.to_str().unwrap(),
+                "--quiet",
+                "--threads",
+                "2",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -209,13 +233,18 @@ fn sigkill_midway_leaves_the_last_commit_intact() {
         let running = child.try_wait().unwrap().is_none();
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        assert!(running, "round {round}: indexing finished before the kill; the input is too small");
+        assert!(
+            running,
+            "round {round}: indexing finished before the kill; the input is too small"
+        );
         killed_midway += 1;
         // The index opens, searches and holds exactly the last committed data.
         assert_eq!(stats(&env)["statements"], before, "round {round}");
         let (code, hits) = env.json_lines(&["search", "cargo"]);
         assert_eq!(code, 0);
-        assert!(hits.iter().all(|h| ["33-3051.04", "53-6051.00", "29-1141.00"].contains(&h["soc"].as_str().unwrap())));
+        assert!(hits.iter().all(|h| {
+            ["33-3051.04", "53-6051.00", "29-1141.00"].contains(&h["soc"].as_str().unwrap())
+        }));
         // A stale lock must not block the next writer.
     }
     assert_eq!(killed_midway, 3);

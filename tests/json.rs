@@ -90,10 +90,20 @@ fn json_output_matches_the_contract() {
         assert!(!h.highlights.is_empty(), "{h:?}");
         for [a, b] in &h.highlights {
             let word: String = chars[*a..*b].iter().collect::<String>().to_lowercase();
-            assert!(word.starts_with("inspect") || word.starts_with("cargo"), "{word}");
+            assert!(
+                word.starts_with("inspect") || word.starts_with("cargo"),
+                "{word}"
+            );
         }
         assert!(h.snippet.contains("<mark>"));
-        assert_eq!(h.level_ord, ["emerging", "developing", "proficient", "advanced"].iter().position(|l| *l == h.level).unwrap() as u64 + 1);
+        assert_eq!(
+            h.level_ord,
+            ["emerging", "developing", "proficient", "advanced"]
+                .iter()
+                .position(|l| *l == h.level)
+                .unwrap() as u64
+                + 1
+        );
     }
     let occ: Vec<Occupation> = lines(&env, &["search", "inspect cargo", "--by-occupation"]);
     assert!(!occ.is_empty());
@@ -112,7 +122,10 @@ fn statement_text_is_escaped_in_snippets() {
     env.write("in/x.json", hostile);
     env.index_json(&["in"]);
     let hits: Vec<Hit> = lines(&env, &["search", "alert cargo"]);
-    let h = hits.iter().find(|h| h.statement.contains("<script>")).expect("hostile statement found");
+    let h = hits
+        .iter()
+        .find(|h| h.statement.contains("<script>"))
+        .expect("hostile statement found");
     assert!(h.snippet.contains("&lt;script&gt;"), "{}", h.snippet);
     assert!(!h.snippet.contains("<script>"));
 }

@@ -15,7 +15,9 @@ fn indexed() -> TestEnv {
 }
 
 fn ids(hits: &[serde_json::Value]) -> Vec<String> {
-    hits.iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+    hits.iter()
+        .map(|h| h["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Statements whose stemmed text contains every one of `words`, by scanning the fixtures.
@@ -35,7 +37,15 @@ fn brute_force(words: &[&str]) -> BTreeSet<String> {
 #[test]
 fn single_words_find_exactly_the_statements_that_contain_them() {
     let env = indexed();
-    for word in ["cargo", "inspecting", "supervision", "patients", "port", "forensic", "develop"] {
+    for word in [
+        "cargo",
+        "inspecting",
+        "supervision",
+        "patients",
+        "port",
+        "forensic",
+        "develop",
+    ] {
         let expected = brute_force(&[word]);
         assert!(!expected.is_empty(), "{word} is in no fixture statement");
         let (code, hits) = env.json_lines(&["search", word, "--limit", "1000"]);
@@ -67,7 +77,11 @@ fn phrases_are_honoured() {
     let phrase = terms(&mut a, "port of entry");
     let expected: BTreeSet<String> = fixture_statements()
         .into_iter()
-        .filter(|s| terms(&mut a, &s.4).windows(3).any(|w| w == phrase.as_slice()))
+        .filter(|s| {
+            terms(&mut a, &s.4)
+                .windows(3)
+                .any(|w| w == phrase.as_slice())
+        })
         .map(|s| s.0)
         .collect();
     assert!(expected.len() >= 5);
@@ -80,13 +94,17 @@ fn phrases_are_honoured() {
 #[test]
 fn statements_with_every_word_come_first() {
     let env = indexed();
-    let (code, hits) = env.json_lines(&["search", "cargo inspection supervision", "--limit", "1000"]);
+    let (code, hits) =
+        env.json_lines(&["search", "cargo inspection supervision", "--limit", "1000"]);
     assert_eq!(code, 0);
     let all = brute_force(&["cargo", "inspection", "supervision"]);
     assert!(!all.is_empty());
     let n_all = hits.iter().take_while(|h| h["all_terms"] == true).count();
     assert_eq!(n_all, all.len());
-    assert_eq!(ids(&hits[..n_all]).into_iter().collect::<BTreeSet<_>>(), all);
+    assert_eq!(
+        ids(&hits[..n_all]).into_iter().collect::<BTreeSet<_>>(),
+        all
+    );
     assert!(hits[n_all..].iter().all(|h| h["all_terms"] == false));
     let any: BTreeSet<String> = ["cargo", "inspection", "supervision"]
         .iter()
@@ -103,10 +121,20 @@ fn misspelled_words_still_find_their_statements_below_exact_matches() {
     assert_eq!(code, 0);
     let exact_ids: BTreeSet<String> = ids(&exact).into_iter().collect();
     assert!(exact_ids.is_subset(&ids(&fuzzy).into_iter().collect()));
-    let min_exact = exact.iter().map(|h| h["score"].as_f64().unwrap()).fold(f64::MAX, f64::min);
-    let max_fuzzy = fuzzy.iter().map(|h| h["score"].as_f64().unwrap()).fold(0.0, f64::max);
+    let min_exact = exact
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .fold(f64::MAX, f64::min);
+    let max_fuzzy = fuzzy
+        .iter()
+        .map(|h| h["score"].as_f64().unwrap())
+        .fold(0.0, f64::max);
     assert!(max_fuzzy < min_exact, "{max_fuzzy} vs {min_exact}");
-    assert!(fuzzy[0]["snippet"].as_str().unwrap().contains("<mark>"), "{}", fuzzy[0]);
+    assert!(
+        fuzzy[0]["snippet"].as_str().unwrap().contains("<mark>"),
+        "{}",
+        fuzzy[0]
+    );
 }
 
 #[test]
@@ -118,7 +146,8 @@ fn filters_are_exact() {
         let mut args = query.to_vec();
         args.extend_from_slice(extra);
         let (_, hits) = env.json_lines(&args);
-        let expected: Vec<String> = ids(&all.iter().filter(|h| keep(h)).cloned().collect::<Vec<_>>());
+        let expected: Vec<String> =
+            ids(&all.iter().filter(|h| keep(h)).cloned().collect::<Vec<_>>());
         let mut got = ids(&hits);
         let mut expected = expected;
         got.sort();
@@ -126,14 +155,17 @@ fn filters_are_exact() {
         assert_eq!(got, expected, "{extra:?}");
         assert!(!got.is_empty(), "{extra:?}");
     };
-    let soc = |p: &'static str| move |h: &serde_json::Value| h["soc"].as_str().unwrap().starts_with(p);
+    let soc =
+        |p: &'static str| move |h: &serde_json::Value| h["soc"].as_str().unwrap().starts_with(p);
     check(&["--soc", "33"], &soc("33"));
     check(&["--soc", "33-3000"], &soc("33-3"));
     check(&["--soc", "33-30"], &soc("33-30"));
     check(&["--soc", "33-305"], &soc("33-305"));
     check(&["--soc", "33-3051"], &soc("33-3051"));
     check(&["--soc", "33-3051.04"], &soc("33-3051.04"));
-    check(&["--soc", "33", "--soc", "53"], &|h| soc("33")(h) || soc("53")(h));
+    check(&["--soc", "33", "--soc", "53"], &|h| {
+        soc("33")(h) || soc("53")(h)
+    });
     check(&["--level", "advanced"], &|h| h["level"] == "advanced");
     check(&["--level", "emerging", "--level", "proficient"], &|h| {
         h["level"] == "emerging" || h["level"] == "proficient"
@@ -142,7 +174,14 @@ fn filters_are_exact() {
     check(&["--soc", "33", "--level", "developing"], &|h| {
         soc("33")(h) && h["level"] == "developing"
     });
-    let out = env.run(&["search", "inspect", "--soc", "3x", "--index", env.index().to_str().unwrap()]);
+    let out = env.run(&[
+        "search",
+        "inspect",
+        "--soc",
+        "3x",
+        "--index",
+        env.index().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a SOC code"));
 }
@@ -155,7 +194,14 @@ fn pages_do_not_overlap_or_skip() {
     let mut paged = Vec::new();
     for offset in (0..all.len()).step_by(5) {
         let off = offset.to_string();
-        let (_, page) = env.json_lines(&["search", "inspect cargo supervision", "--limit", "5", "--offset", &off]);
+        let (_, page) = env.json_lines(&[
+            "search",
+            "inspect cargo supervision",
+            "--limit",
+            "5",
+            "--offset",
+            &off,
+        ]);
         assert_eq!(page[0]["rank"], offset as u64 + 1);
         paged.extend(ids(&page));
     }
@@ -178,7 +224,11 @@ fn hostile_plain_text_never_errors() {
     ] {
         let out = env.run(&["search", q, "--index", env.index().to_str().unwrap()]);
         let code = out.status.code();
-        assert!(code == Some(0) || code == Some(1), "{q}: {code:?} {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            code == Some(0) || code == Some(1),
+            "{q}: {code:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -194,10 +244,21 @@ fn occupations_are_ranked_by_their_evidence() {
         assert!(w[0]["score"].as_f64() >= w[1]["score"].as_f64());
     }
     for o in &occ {
-        let spread: u64 = o["levels"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+        let spread: u64 = o["levels"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
         assert_eq!(spread, o["matched"].as_u64().unwrap());
         assert!(!o["hits"].as_array().unwrap().is_empty());
-        assert!(o["hits"].as_array().unwrap().iter().all(|h| h["soc"] == o["soc"]));
+        assert!(
+            o["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["soc"] == o["soc"])
+        );
     }
 }
 
@@ -216,7 +277,14 @@ fn explain_shows_term_contributions() {
 fn human_output_and_exit_codes() {
     let env = indexed();
     let idx = env.index();
-    let out = env.run(&["search", "cargo", "--index", idx.to_str().unwrap(), "-n", "2"]);
+    let out = env.run(&[
+        "search",
+        "cargo",
+        "--index",
+        idx.to_str().unwrap(),
+        "-n",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("1. "), "{text}");
@@ -224,7 +292,12 @@ fn human_output_and_exit_codes() {
     assert!(!text.contains('\x1b'), "no colour when not a terminal");
     let out = env.run(&["search", "qqqqzzzz", "--index", idx.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    let out = env.run(&["search", "cargo", "--index", env.path("nowhere").to_str().unwrap()]);
+    let out = env.run(&[
+        "search",
+        "cargo",
+        "--index",
+        env.path("nowhere").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no index at"));
 }
@@ -234,7 +307,12 @@ fn default_index_is_built_from_data_on_first_use() {
     let env = TestEnv::new();
     env.copy("frameworks", "data");
     let out = env.run(&["search", "cargo"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("building it from data/"));
     assert!(env.path("index/meta.json").is_file());
     // Second run: no rebuild message.

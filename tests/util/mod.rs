@@ -73,7 +73,13 @@ impl TestEnv {
     /// Runs `skillmap index PATHS --index idx --format json` and returns (exit code, report).
     pub fn index_json(&self, args: &[&str]) -> (i32, serde_json::Value) {
         let idx = self.index();
-        let mut all = vec!["index", "--index", idx.to_str().unwrap(), "--format", "json"];
+        let mut all = vec![
+            "index",
+            "--index",
+            idx.to_str().unwrap(),
+            "--format",
+            "json",
+        ];
         all.extend_from_slice(args);
         let out = self.run(&all);
         let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -118,7 +124,10 @@ pub fn copy_tree(src: &Path, dst: &Path) {
 pub fn fixture_statements() -> Vec<(String, String, String, String, String)> {
     let mut out = Vec::new();
     let dir = fixture("frameworks");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for f in files {
         let v: serde_json::Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
