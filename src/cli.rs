@@ -21,6 +21,10 @@ pub enum Command {
     Index(IndexArgs),
     /// Search statements that mention a skill, ranked across occupations.
     Search(SearchArgs),
+    /// Map a job posting (or a job title) to occupations and framework levels.
+    Map(MapArgs),
+    /// Measure `map` on labelled postings (JSON Lines with id, text, soc, level).
+    Eval(EvalArgs),
     /// Show one occupation's framework as indexed.
     Show(ShowArgs),
     /// Counts of the index: occupations, statements, levels, groups, size.
@@ -31,6 +35,9 @@ pub enum Command {
     /// Write a deterministic benchmark corpus of N exports (maintainers' tool).
     #[command(hide = true)]
     GenCorpus(GenCorpusArgs),
+    /// Write the mapping dev set from held-back task statements (maintainers' tool).
+    #[command(hide = true)]
+    GenEval(GenSampleArgs),
 }
 
 /// Output format.
@@ -115,6 +122,49 @@ pub struct SearchArgs {
     pub explain: bool,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct MapArgs {
+    /// File with the posting text, or - for standard input.
+    #[arg(value_name = "FILE", conflicts_with_all = ["text", "batch"])]
+    pub file: Option<PathBuf>,
+    /// The posting text.
+    #[arg(long, conflicts_with = "batch")]
+    pub text: Option<String>,
+    /// The job title (alone, or with the text).
+    #[arg(long, conflicts_with = "batch")]
+    pub title: Option<String>,
+    /// JSON Lines of {"id", "text", "title"?} (or - for standard input); writes JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    pub batch: Option<PathBuf>,
+    /// Matches to return.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    pub top: u16,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Threads for --batch [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled postings: JSON Lines of {"id", "text", "title"?, "soc", "level"?}.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+    /// Threads [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<NonZeroUsize>,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -1,15 +1,20 @@
 //! skillmap: full-text search over competency framework statements. `run` dispatches commands.
 
+pub mod batch;
 pub mod cli;
 pub mod corpus;
 pub mod engine;
 pub mod error;
+pub mod eval;
+pub mod evalset;
 pub mod ingest;
+pub mod map;
 pub mod model;
 pub mod output;
 pub mod sample;
 pub mod schema;
 pub mod search;
+pub mod seniority;
 pub mod show;
 pub mod stats;
 pub mod text;
@@ -54,6 +59,38 @@ fn progress_bar(quiet: bool) -> ProgressBar {
         .progress_chars("=> "),
     );
     pb
+}
+
+fn counter_bar(quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(&format!("{{spinner}} {what} {{pos}} postings {{per_sec}}"))
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb
+}
+
+fn thread_pool(threads: Option<std::num::NonZeroUsize>) -> anyhow::Result<rayon::ThreadPool> {
+    let n = threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |n| n.get(),
+    );
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .context("cannot start the worker threads")
+}
+
+/// Reads a UTF-8 text file, naming the file and the first bad byte when it is not UTF-8.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match model::decode_utf8(&bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => anyhow::bail!("{}: {e}", path.display()),
+    }
 }
 
 fn stdout_style() -> Style {
@@ -158,6 +195,81 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Outcome::NotFound
             }
         }
+        Command::Map(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let mapper = map::Mapper::new(&engine)?;
+            let top = usize::from(args.top);
+            if let Some(path) = &args.batch {
+                let pool = thread_pool(args.threads)?;
+                let pb = counter_bar(args.quiet, "mapping");
+                let summary = if path.as_os_str() == "-" {
+                    batch::run(&mapper, std::io::stdin().lock(), &mut out, top, &pool, &pb)?
+                } else {
+                    let file = std::fs::File::open(path)
+                        .with_context(|| format!("cannot open {}", path.display()))?;
+                    batch::run(
+                        &mapper,
+                        std::io::BufReader::new(file),
+                        &mut out,
+                        top,
+                        &pool,
+                        &pb,
+                    )?
+                };
+                if summary.errors > 0 {
+                    eprintln!(
+                        "skillmap: {} of {} lines could not be mapped (see their \"error\" lines)",
+                        summary.errors, summary.lines
+                    );
+                    Outcome::Failed
+                } else {
+                    Outcome::Found
+                }
+            } else {
+                let text = match (&args.file, &args.text) {
+                    (Some(p), _) if p.as_os_str() == "-" => {
+                        let mut s = String::new();
+                        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut s)
+                            .context("cannot read the posting from standard input")?;
+                        s
+                    }
+                    (Some(p), _) => read_text(p)?,
+                    (None, Some(t)) => t.clone(),
+                    (None, None) => String::new(),
+                };
+                let req = map::MapRequest {
+                    text,
+                    title: args.title.clone(),
+                    top,
+                };
+                let result = mapper.map(&req)?;
+                match args.format {
+                    Format::Human => output::map_human(&mut out, &result, stdout_style())?,
+                    Format::Json => output::json_line(&mut out, &result)?,
+                }
+                if result.matches.is_empty() {
+                    Outcome::NotFound
+                } else {
+                    Outcome::Found
+                }
+            }
+        }
+        Command::Eval(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let mapper = map::Mapper::new(&engine)?;
+            let text = read_text(&args.file)?;
+            let pool = thread_pool(args.threads)?;
+            let report = pool.install(|| eval::run(&mapper, &text));
+            match args.format {
+                Format::Human => output::eval_human(&mut out, &report)?,
+                Format::Json => output::json_line(&mut out, &report)?,
+            }
+            if report.errors.is_empty() {
+                Outcome::Found
+            } else {
+                Outcome::Failed
+            }
+        }
         Command::Show(args) => {
             let engine = open_engine(&args.dir.index)?;
             let view = show::show(&engine, &args.soc, &args.level)?;
@@ -182,6 +294,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 "wrote {} exports into {}",
                 written.len(),
                 args.out.join("frameworks").display()
+            );
+            Outcome::Found
+        }
+        Command::GenEval(args) => {
+            let (dev, test) = evalset::write(&args.source, &args.out)?;
+            eprintln!(
+                "wrote {dev} dev and {test} test postings into {}",
+                args.out.display()
             );
             Outcome::Found
         }

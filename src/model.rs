@@ -149,6 +149,8 @@ pub struct Framework {
     pub job_zone: Option<u8>,
     pub version: String,
     pub exported_at: String,
+    /// What the framework covers (`framework.contextCovered`), or empty.
+    pub context: String,
     /// Statements ordered by level, then by position within the level.
     pub statements: Vec<Statement>,
 }
@@ -446,6 +448,13 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
         job_zone: occ.job_zone,
         version: raw.framework.version.clone().unwrap_or_default(),
         exported_at: raw.exported_at.clone().unwrap_or_default(),
+        context: raw
+            .framework
+            .context_covered
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
         statements,
     })
 }

@@ -5,7 +5,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::eval::EvalReport;
 use crate::ingest::IngestReport;
+use crate::map::MapResult;
 use crate::model::Level;
 use crate::search::{OccupationResults, SearchHit, SearchResults};
 use crate::show::OccupationView;
@@ -233,6 +235,175 @@ pub fn stats_human<W: Write>(w: &mut W, s: &Stats) -> io::Result<()> {
             "  {}  {:<50} {:>5} occupations {:>7} statements",
             g.code, g.name, g.occupations, g.statements
         )?;
+    }
+    Ok(())
+}
+
+/// A bar of `width` cells for a share in 0..=1.
+fn bar(share: f32, width: usize) -> String {
+    let cells = (share.clamp(0.0, 1.0) * width as f32).round() as usize;
+    format!("{}{}", "█".repeat(cells), "·".repeat(width - cells))
+}
+
+/// A posting's matches for people: level bars, evidence, gaps.
+pub fn map_human<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result<()> {
+    if r.matches.is_empty() {
+        return writeln!(w, "no occupation matches this posting");
+    }
+    for m in &r.matches {
+        writeln!(
+            w,
+            "{}. {}  {}  score {:.3}  confidence {:.0}%",
+            m.rank,
+            style.wrap(BOLD_ON, &m.soc),
+            m.title,
+            m.score,
+            m.confidence * 100.0
+        )?;
+        let s = &m.level_scores;
+        writeln!(w, "   level: {}", style.wrap(BOLD_ON, m.level.as_str()))?;
+        for (l, v) in [
+            (Level::Emerging, s.emerging),
+            (Level::Developing, s.developing),
+            (Level::Proficient, s.proficient),
+            (Level::Advanced, s.advanced),
+        ] {
+            writeln!(
+                w,
+                "     {:<11}{} {:>3.0}%",
+                l.as_str(),
+                bar(v, 20),
+                v * 100.0
+            )?;
+        }
+        if !m.evidence.is_empty() {
+            writeln!(w, "   evidence:")?;
+            for e in &m.evidence {
+                let ranges = char_to_byte_ranges(&e.statement, &e.highlights);
+                writeln!(
+                    w,
+                    "     [{}] {}",
+                    e.level,
+                    style.highlighted(&e.statement, &ranges)
+                )?;
+            }
+        }
+        if !m.gap.is_empty() {
+            writeln!(w, "   not covered by the posting:")?;
+            for g in &m.gap {
+                writeln!(w, "     [{}] {}", g.level, g.statement)?;
+            }
+        }
+        writeln!(w)?;
+    }
+    if r.uncertain {
+        match &r.shared_group {
+            Some(g) => writeln!(
+                w,
+                "uncertain: the best matches are close; they share {} {} ({} group)",
+                g.code, g.name, g.level
+            )?,
+            None => writeln!(
+                w,
+                "uncertain: the best matches are close or the evidence is weak"
+            )?,
+        }
+    }
+    if !r.seniority.is_empty() {
+        let cues: Vec<String> = r
+            .seniority
+            .iter()
+            .map(|c| format!("\"{}\" ({:.1})", c.phrase.trim(), c.level))
+            .collect();
+        writeln!(w, "seniority: {}", cues.join(", "))?;
+    }
+    if r.truncated {
+        writeln!(
+            w,
+            "note: only the first {} bytes of the text were read",
+            crate::map::MAX_TEXT_BYTES
+        )?;
+    }
+    Ok(())
+}
+
+fn char_to_byte_ranges(text: &str, ranges: &[[usize; 2]]) -> Vec<Range<usize>> {
+    let offsets: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([text.len()])
+        .collect();
+    ranges
+        .iter()
+        .filter_map(|[a, b]| Some(*offsets.get(*a)?..*offsets.get(*b)?))
+        .collect()
+}
+
+/// Evaluation figures for people.
+pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
+    let pct = |v: f64| format!("{:5.1}%", v * 100.0);
+    writeln!(w, "postings            {}", r.n)?;
+    writeln!(w, "                    top-1   top-5")?;
+    writeln!(
+        w,
+        "O*NET-SOC code      {}  {}",
+        pct(r.onet_soc.top1),
+        pct(r.onet_soc.top5)
+    )?;
+    writeln!(
+        w,
+        "6-digit SOC         {}  {}",
+        pct(r.soc6.top1),
+        pct(r.soc6.top5)
+    )?;
+    writeln!(
+        w,
+        "major group         {}  {}",
+        pct(r.major.top1),
+        pct(r.major.top5)
+    )?;
+    writeln!(
+        w,
+        "level ({} labelled) exact {}  within one {}",
+        r.level_n,
+        pct(r.level_exact),
+        pct(r.level_within_one)
+    )?;
+    writeln!(w, "level confusion (rows true, columns predicted: E D P A)")?;
+    for (l, row) in Level::ALL.iter().zip(r.level_confusion.iter()) {
+        writeln!(
+            w,
+            "  {:<11}{:>5}{:>5}{:>5}{:>5}",
+            l.as_str(),
+            row[0],
+            row[1],
+            row[2],
+            row[3]
+        )?;
+    }
+    writeln!(
+        w,
+        "uncertain           {}  (top-1 of the rest {})",
+        pct(r.uncertain_share),
+        pct(r.certain_top1)
+    )?;
+    writeln!(
+        w,
+        "calibration (confidence bin: n, mean confidence, accuracy)"
+    )?;
+    for b in &r.calibration {
+        writeln!(
+            w,
+            "  {:.1}-{:.1}: {:>5}  {}  {}",
+            b.from,
+            b.to,
+            b.n,
+            pct(b.mean_confidence),
+            pct(b.accuracy)
+        )?;
+    }
+    for e in &r.errors {
+        writeln!(w, "error: {e}")?;
     }
     Ok(())
 }

@@ -47,8 +47,16 @@ fn read_tsv(path: &Path) -> Result<Vec<Vec<String>>> {
         .lines()
         .skip(1)
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').map(str::to_string).collect())
+        .map(|l| l.split('\t').map(unquote).collect())
         .collect())
+}
+
+/// A TSV field as written by spreadsheet tools: `"a ""b"" c"` is `a "b" c`.
+fn unquote(field: &str) -> String {
+    match field.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => field.to_string(),
+    }
 }
 
 impl Sources {
@@ -114,6 +122,13 @@ fn mix(x: u64) -> u64 {
 /// Is this task one of the ~20% held back from the sample for the mapping dev set?
 pub fn held_back_by_id(task_id: u64) -> bool {
     mix(task_id).is_multiple_of(5)
+}
+
+/// A stable per-occupation seed (FNV-1a of the code) for generators that draw per occupation.
+pub fn held_back_seed(soc: &str) -> u64 {
+    soc.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Seniority cues in task statements: how strongly a verb or noun marks a higher level.

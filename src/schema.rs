@@ -44,6 +44,9 @@ pub struct Fields {
     pub statement: Field,
     /// The statement's topic, the part before ` — ` (stemmed with positions, stored).
     pub topic: Field,
+    /// What the framework covers (`contextCovered`), on the occupation's first statement only
+    /// (stemmed, not stored): an occupation-level description for mapping postings.
+    pub context: Field,
 }
 
 fn text_options() -> TextOptions {
@@ -74,6 +77,14 @@ pub fn build() -> (Schema, Fields) {
         source: b.add_text_field("source", STRING | STORED),
         statement: b.add_text_field("statement", text_options()),
         topic: b.add_text_field("topic", text_options()),
+        context: b.add_text_field(
+            "context",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqs),
+            ),
+        ),
     };
     (b.build(), fields)
 }
@@ -97,6 +108,7 @@ impl Fields {
             source: f("source")?,
             statement: f("statement")?,
             topic: f("topic")?,
+            context: f("context")?,
         })
     }
 
@@ -115,8 +127,12 @@ impl Fields {
         let prefixes = soc_prefixes(&fw.soc);
         fw.statements
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 let mut d = TantivyDocument::default();
+                if i == 0 && !fw.context.is_empty() {
+                    d.add_text(self.context, &fw.context);
+                }
                 d.add_text(
                     self.id,
                     format!("{}:{}:{}", fw.soc, s.level.as_str(), s.position),

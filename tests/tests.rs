@@ -4,5 +4,7 @@ mod util;
 
 mod index;
 mod json;
+mod map;
+mod props;
 mod search;
 mod show;

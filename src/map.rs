@@ -1,0 +1,962 @@
+//! Posting → occupations and levels: term selection, occupation scoring, level inference,
+//! confidence. Posting text never goes through a query-syntax parser.
+//!
+//! The posting's words are stemmed; English stop words, job-ad boilerplate ("responsibilities",
+//! "we are hiring") and seniority phrases (read separately for the level) are left out; the
+//! remaining terms that the collection knows are weighted by rarity (BM25 IDF over statements)
+//! times 1 + ln(count) and the best `MAX_TERMS` kept. An occupation then scores
+//! `W_PROFILE · P + W_DESCRIPTION · D + W_TITLE · T + W_GROUP · G`, where
+//! - P ("profile"): BM25 with each occupation as one document: a term's frequency is how many of
+//!   the occupation's statements hold it, its IDF is over occupations, and the length is the
+//!   number of statements, so occupations with long or many statements gain nothing by it;
+//! - D ("description"): BM25 of the terms against the framework's `contextCovered` text;
+//! - T ("title"): how much of the posting's job title (given, or its first line when that reads
+//!   like a title) the occupation's title covers, by IDF over titles, damped for occupation
+//!   titles with many other words;
+//! - G ("group"): backing off the SOC hierarchy, the summed scores of the best `GROUP_TOP`
+//!   occupations of the same major group, relative to the best group, so that a lone look-alike
+//!   from another group does not beat a well-supported family.
+//!
+//! P and D are divided by their best value for the posting, so each component is in 0..=1.
+//! The weights were chosen on the tuning split of the dev set (`data/eval/dev.jsonl`) and checked
+//! on the held-out split (`data/eval/test.jsonl`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, DocSet, Searcher, TERMINATED, TantivyDocument, Term};
+
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::model::Level;
+use crate::schema::normalize_soc_filter;
+use crate::search::{highlight, hit_from_doc};
+use crate::seniority::{self, Cue};
+use crate::text::{self, Highlighter};
+
+/// Weight of the occupation-profile match P.
+pub const W_PROFILE: f32 = 0.5;
+/// Weight of the description match D.
+pub const W_DESCRIPTION: f32 = 0.25;
+/// Weight of the title match T.
+pub const W_TITLE: f32 = 1.0;
+/// Weight of the major group's evidence G.
+pub const W_GROUP: f32 = 0.2;
+/// Occupations of a major group whose scores make its evidence.
+pub const GROUP_TOP: usize = 3;
+/// Posting text analysed at most (bytes); the rest is ignored and `truncated` says so.
+pub const MAX_TEXT_BYTES: usize = 200_000;
+/// Most query terms taken from a posting (the rarest, weighted by how often they occur).
+pub const MAX_TERMS: usize = 64;
+/// Weight of the statement evidence when it is combined with seniority cues.
+pub const W_LEVEL_EVIDENCE: f32 = 0.1;
+/// Weight of the level the posting's tasks point to by what they are.
+pub const W_TASK_LEVEL: f32 = 0.1;
+/// How far the statement evidence's mean level is pushed away from the middle (it is a mean
+/// over levels, so it stays near 2.5 unless stretched).
+pub const EVIDENCE_STRETCH: f32 = 2.0;
+
+fn spread_evidence(mean: f32) -> f32 {
+    (2.5 + EVIDENCE_STRETCH * (mean - 2.5)).clamp(1.0, 4.0)
+}
+/// Spread of the bell that turns a point on the level scale into four level scores.
+pub const LEVEL_SPREAD: f32 = 0.6;
+/// The top match is uncertain when the runner-up scores within this share of it.
+pub const UNCERTAIN_MARGIN: f32 = 0.05;
+/// … or when its confidence is below this.
+pub const UNCERTAIN_CONFIDENCE: f32 = 0.35;
+
+/// What to map.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MapRequest {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Matches to return (1-50).
+    #[serde(default = "default_top")]
+    pub top: usize,
+}
+
+fn default_top() -> usize {
+    5
+}
+
+/// A score for each level, summing to 1.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LevelScores {
+    pub emerging: f32,
+    pub developing: f32,
+    pub proficient: f32,
+    pub advanced: f32,
+}
+
+impl From<[f32; 4]> for LevelScores {
+    fn from(s: [f32; 4]) -> Self {
+        LevelScores {
+            emerging: s[0],
+            developing: s[1],
+            proficient: s[2],
+            advanced: s[3],
+        }
+    }
+}
+
+/// A statement that supports a match.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub level: Level,
+    pub statement: String,
+    pub score: f32,
+    /// The statement, HTML-escaped, with matched words in `<mark>…</mark>`.
+    pub snippet: String,
+    /// Matched words as `[start, end)` code point offsets into `statement`.
+    pub highlights: Vec<[usize; 2]>,
+}
+
+/// A statement of the inferred level, or the next one up, that the posting does not cover.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Gap {
+    pub level: Level,
+    pub statement: String,
+}
+
+/// One occupation the posting matches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Match {
+    pub rank: usize,
+    pub soc: String,
+    pub title: String,
+    pub group: String,
+    pub score: f32,
+    /// Probability that this match is the right occupation (calibrated on the dev set).
+    pub confidence: f32,
+    pub level: Level,
+    pub level_scores: LevelScores,
+    pub evidence: Vec<Evidence>,
+    pub gap: Vec<Gap>,
+}
+
+/// A SOC group that the closest candidates share.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SharedGroup {
+    /// SOC 2018 code of the group, e.g. `33-3050`.
+    pub code: String,
+    /// `major`, `minor`, `broad` or `detailed`.
+    pub level: String,
+    pub name: String,
+}
+
+/// The answer for one posting.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MapResult {
+    pub matches: Vec<Match>,
+    /// The top two are too close, or the evidence is weak.
+    pub uncertain: bool,
+    /// When uncertain: the narrowest SOC group holding the close candidates.
+    pub shared_group: Option<SharedGroup>,
+    /// Seniority phrases found in the posting.
+    pub seniority: Vec<Cue>,
+    /// Only the first `MAX_TEXT_BYTES` of the text were read.
+    pub truncated: bool,
+}
+
+/// An occupation as the mapper knows it.
+#[derive(Debug, Clone)]
+struct Occupation {
+    soc: String,
+    title: String,
+    group: String,
+    title_terms: Vec<String>,
+}
+
+/// SOC 2018 group names, bundled with the binary (public domain, BLS).
+fn soc_names() -> &'static BTreeMap<String, (String, String)> {
+    static NAMES: OnceLock<BTreeMap<String, (String, String)>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        include_str!("../data/soc2018.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let code = f.next()?.to_string();
+                let name = f.next()?.to_string();
+                let level = f.next()?.to_string();
+                Some((code, (name, level)))
+            })
+            .collect()
+    })
+}
+
+/// The narrowest SOC group containing every code (`None` when they share no major group).
+pub fn shared_group(socs: &[&str]) -> Option<SharedGroup> {
+    let first = socs.first()?;
+    let mut best: Option<(usize, SharedGroup)> = None;
+    for (code, (name, level)) in soc_names() {
+        if !matches!(level.as_str(), "major" | "minor" | "broad" | "detailed") {
+            continue;
+        }
+        let Ok(prefix) = normalize_soc_filter(code) else {
+            continue;
+        };
+        if socs.iter().all(|s| s.starts_with(&prefix))
+            && best.as_ref().is_none_or(|(n, _)| prefix.len() > *n)
+        {
+            best = Some((
+                prefix.len(),
+                SharedGroup {
+                    code: code.clone(),
+                    level: level.clone(),
+                    name: name.clone(),
+                },
+            ));
+        }
+    }
+    let _ = first;
+    best.map(|(_, g)| g)
+}
+
+/// Maps postings against one point-in-time view of the index. Build once, use for many postings
+/// (it is `Sync`); build a new one to see later commits.
+pub struct Mapper<'e> {
+    engine: &'e Engine,
+    searcher: Searcher,
+    occupations: Vec<Occupation>,
+    /// Occupation-level document frequency of title terms.
+    title_df: HashMap<String, usize>,
+    /// Per segment, per document: the occupation index (`u32::MAX` for deleted documents).
+    doc_occ: Vec<Vec<u32>>,
+    /// Per occupation: its statements as (level, position, address), in level then position order.
+    occ_docs: Vec<Vec<(Level, u64, DocAddress)>>,
+    /// Mean number of statements per occupation.
+    avg_len: f32,
+    /// Per occupation, the sorted seniority of its statements' actions (read on first use).
+    seniority_cache: std::sync::RwLock<HashMap<usize, std::sync::Arc<Vec<f64>>>>,
+}
+
+const NO_OCC: u32 = u32::MAX;
+
+fn idf(df: u64, n: u64) -> f32 {
+    ((1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln()) as f32
+}
+
+/// Is this line a job title (short, no sentence punctuation, not a section heading)?
+fn looks_like_title(line: &str) -> bool {
+    let l = line.trim();
+    let words = l.split_whitespace().count();
+    (1..=10).contains(&words)
+        && !l.ends_with('.')
+        && !l.ends_with(':')
+        && !l.starts_with(['-', '*', '•'])
+        && l.chars().any(char::is_alphabetic)
+}
+
+/// Words of job-ad boilerplate, which say nothing about the occupation.
+const BOILERPLATE: &str = "job jobs role position positions responsibilities responsibility \
+    requirements required requires preferred qualifications qualified candidate candidates \
+    applicant applicants apply hiring hire join team opportunity opportunities company \
+    employer salary benefits experience years year yrs skills ability able looking seeking \
+    successful ideal must plus immediately available new colleague colleagues duties \
+    description summary offer full part time etc including work environment excellent strong \
+    equal will can any our your you we us";
+
+/// The boilerplate words as stemmed terms.
+fn boilerplate() -> &'static std::collections::HashSet<String> {
+    static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        text::terms(&mut text::index_analyzer(), BOILERPLATE)
+            .into_iter()
+            .collect()
+    })
+}
+
+impl<'e> Mapper<'e> {
+    /// Reads every occupation of the index (code, title, group) and where its statements are.
+    pub fn new(engine: &'e Engine) -> Result<Mapper<'e>> {
+        let searcher = engine.searcher();
+        let f = &engine.fields;
+        let mut analyzer = text::query_analyzer();
+        let mut occupations: Vec<Occupation> = Vec::new();
+        let mut by_soc: HashMap<String, usize> = HashMap::new();
+        let mut doc_occ = Vec::new();
+        let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
+        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+            let ff = seg.fast_fields();
+            let soc_col = ff.str("soc")?;
+            let level_col = ff.u64("level_ord")?;
+            let pos_col = ff.u64("position")?;
+            let alive = seg.alive_bitset();
+            // Occupation index of each term ordinal of this segment's SOC column.
+            let mut ord_occ: HashMap<u64, u32> = HashMap::new();
+            let mut docs = vec![NO_OCC; seg.max_doc() as usize];
+            for doc in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                let Some(col) = &soc_col else { continue };
+                let Some(ord) = col.term_ords(doc).next() else {
+                    continue;
+                };
+                let occ = match ord_occ.get(&ord) {
+                    Some(&o) => o,
+                    None => {
+                        let mut soc = String::new();
+                        col.ord_to_str(ord, &mut soc)
+                            .map_err(tantivy::TantivyError::from)?;
+                        let o = match by_soc.get(&soc) {
+                            Some(&o) => o,
+                            None => {
+                                let stored: TantivyDocument =
+                                    searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
+                                let get = |field| {
+                                    stored
+                                        .get_first(field)
+                                        .and_then(|v| v.as_str())
+                                        .unwrap_or("")
+                                        .to_string()
+                                };
+                                let title = get(f.title);
+                                let mut title_terms = text::terms(&mut analyzer, &title);
+                                title_terms.sort();
+                                title_terms.dedup();
+                                occupations.push(Occupation {
+                                    soc: soc.clone(),
+                                    group: get(f.group),
+                                    title,
+                                    title_terms,
+                                });
+                                occ_docs.push(Vec::new());
+                                by_soc.insert(soc, occupations.len() - 1);
+                                occupations.len() - 1
+                            }
+                        };
+                        ord_occ.insert(ord, o as u32);
+                        o as u32
+                    }
+                };
+                docs[doc as usize] = occ;
+                let level = Level::from_ordinal(level_col.first(doc).unwrap_or(1))
+                    .unwrap_or(Level::Emerging);
+                occ_docs[occ as usize].push((
+                    level,
+                    pos_col.first(doc).unwrap_or(0),
+                    DocAddress::new(seg_ord as u32, doc),
+                ));
+            }
+            doc_occ.push(docs);
+        }
+        for docs in &mut occ_docs {
+            docs.sort_by_key(|(l, p, _)| (*l, *p));
+        }
+        let mut title_df: HashMap<String, usize> = HashMap::new();
+        for o in &occupations {
+            for t in &o.title_terms {
+                *title_df.entry(t.clone()).or_insert(0) += 1;
+            }
+        }
+        let total: usize = occ_docs.iter().map(Vec::len).sum();
+        let avg_len = total as f32 / occupations.len().max(1) as f32;
+        Ok(Mapper {
+            engine,
+            searcher,
+            occupations,
+            title_df,
+            doc_occ,
+            occ_docs,
+            avg_len,
+            seniority_cache: Default::default(),
+        })
+    }
+
+    /// Number of occupations known.
+    pub fn occupations(&self) -> usize {
+        self.occupations.len()
+    }
+
+    fn occ_of(&self, addr: DocAddress) -> Option<usize> {
+        let o = *self
+            .doc_occ
+            .get(addr.segment_ord as usize)?
+            .get(addr.doc_id as usize)?;
+        (o != NO_OCC).then_some(o as usize)
+    }
+
+    fn title_idf(&self, t: &str) -> f32 {
+        let n = self.occupations.len() as u64;
+        idf(self.title_df.get(t).copied().unwrap_or(0) as u64, n)
+    }
+
+    /// T for every occupation whose title shares a term with the posting's title.
+    fn title_scores(&self, title_terms: &[String]) -> HashMap<usize, f32> {
+        let mut out = HashMap::new();
+        let wanted: f32 = title_terms.iter().map(|t| self.title_idf(t)).sum();
+        if wanted <= 0.0 {
+            return out;
+        }
+        for (i, o) in self.occupations.iter().enumerate() {
+            let shared: f32 = title_terms
+                .iter()
+                .filter(|t| o.title_terms.binary_search(t).is_ok())
+                .map(|t| self.title_idf(t))
+                .sum();
+            if shared <= 0.0 {
+                continue;
+            }
+            let own: f32 = o.title_terms.iter().map(|t| self.title_idf(t)).sum();
+            let coverage = shared / wanted;
+            let precision = (shared / own.max(shared)).sqrt();
+            out.insert(i, coverage * (0.5 + 0.5 * precision));
+        }
+        out
+    }
+
+    /// P: BM25 with occupations as documents (term frequency = how many of the occupation's
+    /// statements hold the term; length = its number of statements), over the posting's terms.
+    fn profile_scores(
+        &self,
+        weighted: &[(String, f32)],
+        query_tf: &HashMap<String, u32>,
+    ) -> Result<HashMap<usize, f32>> {
+        const K1: f32 = 2.0;
+        const B: f32 = 0.75;
+        let f = &self.engine.fields;
+        let n_occ = self.occupations.len() as u64;
+        let mut out: HashMap<usize, f32> = HashMap::new();
+        let mut counts: HashMap<usize, u32> = HashMap::new();
+        for (t, _) in weighted {
+            counts.clear();
+            let term = Term::from_field_text(f.statement, t);
+            for (seg_ord, seg) in self.searcher.segment_readers().iter().enumerate() {
+                let inverted = seg.inverted_index(f.statement)?;
+                let Some(mut postings) = inverted
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                let docs = &self.doc_occ[seg_ord];
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let o = docs[doc as usize];
+                    if o != NO_OCC {
+                        *counts.entry(o as usize).or_insert(0) += 1;
+                    }
+                    doc = postings.advance();
+                }
+            }
+            let df = counts.len() as u64;
+            if df == 0 {
+                continue;
+            }
+            let w_idf = idf(df, n_occ);
+            let qtf = 1.0 + (query_tf.get(t).copied().unwrap_or(1) as f32).ln();
+            for (&o, &n) in &counts {
+                let len = self.occ_docs[o].len() as f32;
+                let tf = n as f32;
+                let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                *out.entry(o).or_insert(0.0) += qtf * w_idf * norm;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Maps one posting.
+    pub fn map(&self, req: &MapRequest) -> Result<MapResult> {
+        if req.top == 0 || req.top > 50 {
+            return Err(Error::Invalid(format!(
+                "top must be 1 to 50, not {}",
+                req.top
+            )));
+        }
+        let mut text = req.text.as_str();
+        let truncated = text.len() > MAX_TEXT_BYTES;
+        if truncated {
+            let mut end = MAX_TEXT_BYTES;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text = &text[..end];
+        }
+        let explicit_title = req
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        if text.trim().is_empty() && explicit_title.is_none() {
+            return Err(Error::Invalid(
+                "nothing to map: the posting text and title are empty".into(),
+            ));
+        }
+        // The job title: given, or the first line when it reads like one.
+        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let first_line_end = text.find(first_line).map_or(0, |i| i + first_line.len());
+        let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
+
+        // Seniority cues, and the content with the cues blanked out.
+        let mut cues = Vec::new();
+        let mut title_content = String::new();
+        if let Some(t) = explicit_title {
+            let c = seniority::cues(t, 1.5);
+            title_content = seniority::without_cues(t, &c);
+            cues.extend(c);
+        }
+        let text_cues: Vec<Cue> = seniority::cues(text, 1.0)
+            .into_iter()
+            .map(|mut c| {
+                // A cue in a first line that is the title counts as a title cue.
+                if title_from_text && c.span.end <= first_line_end {
+                    c.weight *= 1.5;
+                }
+                c
+            })
+            .collect();
+        let content = seniority::without_cues(text, &text_cues);
+        cues.extend(text_cues);
+        if title_from_text {
+            title_content = content[..first_line_end].trim().to_string();
+        }
+
+        let searcher = &self.searcher;
+        let mut analyzer = text::query_analyzer();
+        let n_docs = searcher.num_docs().max(1);
+        let f = &self.engine.fields;
+
+        // Known terms with their weights (IDF × sublinear TF).
+        let mut idf_cache: HashMap<String, f32> = HashMap::new();
+        let mut tf: HashMap<String, u32> = HashMap::new();
+        let body = if title_from_text {
+            &content[first_line_end..]
+        } else {
+            content.as_str()
+        };
+        for t in text::terms(&mut analyzer, body)
+            .into_iter()
+            .chain(text::terms(&mut analyzer, &title_content))
+        {
+            *tf.entry(t).or_insert(0) += 1;
+        }
+        let mut weighted: Vec<(String, f32)> = Vec::new();
+        for (t, n) in &tf {
+            if boilerplate().contains(t) {
+                continue;
+            }
+            let df = searcher.doc_freq(&Term::from_field_text(f.statement, t))?;
+            let i = if df == 0 { 0.0 } else { idf(df, n_docs) };
+            idf_cache.insert(t.clone(), i);
+            if i > 0.0 {
+                weighted.push((t.clone(), i * (1.0 + (*n as f32).ln())));
+            }
+        }
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        weighted.truncate(MAX_TERMS);
+        let selected: HashMap<&str, f32> = weighted.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+
+        // P: occupations as documents.
+        let profile = self.profile_scores(&weighted, &tf)?;
+        let max_profile = profile
+            .values()
+            .copied()
+            .fold(0.0, f32::max)
+            .max(f32::MIN_POSITIVE);
+
+        // D: the frameworks' descriptions (one document per occupation carries it).
+        let mut description: HashMap<usize, f32> = HashMap::new();
+        if !weighted.is_empty() {
+            let max_w = weighted[0].1;
+            let q = Box::new(BooleanQuery::new(
+                weighted
+                    .iter()
+                    .map(|(t, w)| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(f.context, t),
+                            IndexRecordOption::WithFreqs,
+                        ));
+                        (
+                            Occur::Should,
+                            Box::new(BoostQuery::new(q, (w / max_w).sqrt())) as Box<dyn Query>,
+                        )
+                    })
+                    .collect(),
+            ));
+            for (s, addr) in searcher.search(&*q, &TopDocs::with_limit(200).order_by_score())? {
+                if let Some(o) = self.occ_of(addr) {
+                    description.insert(o, s);
+                }
+            }
+        }
+        let max_description = description
+            .values()
+            .copied()
+            .fold(0.0, f32::max)
+            .max(f32::MIN_POSITIVE);
+
+        // T: the title.
+        let title_terms: Vec<String> = {
+            let mut t = text::terms(&mut analyzer, &title_content);
+            t.sort();
+            t.dedup();
+            t
+        };
+        let titles = self.title_scores(&title_terms);
+
+        if let Some(sink) = &req_debug_sink() {
+            let mut all: std::collections::BTreeSet<usize> = profile.keys().copied().collect();
+            all.extend(titles.keys());
+            all.extend(description.keys());
+            let rows: Vec<_> = all
+                .into_iter()
+                .map(|o| {
+                    (
+                        self.occupations[o].soc.clone(),
+                        profile.get(&o).copied().unwrap_or(0.0) / max_profile,
+                        titles.get(&o).copied().unwrap_or(0.0),
+                        description.get(&o).copied().unwrap_or(0.0) / max_description,
+                    )
+                })
+                .collect();
+            sink(&req.text, serde_json::json!(rows));
+        }
+        // Combine, then back off the hierarchy: the major group's evidence supports its members.
+        let mut scores: HashMap<usize, f32> = HashMap::new();
+        for (&o, &p) in &profile {
+            *scores.entry(o).or_insert(0.0) += W_PROFILE * p / max_profile;
+        }
+        for (&o, &d) in &description {
+            *scores.entry(o).or_insert(0.0) += W_DESCRIPTION * d / max_description;
+        }
+        for (&o, &t) in &titles {
+            *scores.entry(o).or_insert(0.0) += W_TITLE * t;
+        }
+        let mut majors: HashMap<&str, Vec<f32>> = HashMap::new();
+        for (&o, &s) in &scores {
+            majors
+                .entry(&self.occupations[o].soc[..2])
+                .or_default()
+                .push(s);
+        }
+        let major_evidence: HashMap<&str, f32> = majors
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort_by(|a, b| b.total_cmp(a));
+                (k, v.iter().take(GROUP_TOP).sum::<f32>())
+            })
+            .collect();
+        let max_major = major_evidence
+            .values()
+            .copied()
+            .fold(0.0, f32::max)
+            .max(f32::MIN_POSITIVE);
+        let mut ranked: Vec<(usize, f32)> = scores
+            .iter()
+            .map(|(&o, &s)| {
+                let g = major_evidence[&self.occupations[o].soc[..2]] / max_major;
+                (o, s + W_GROUP * g)
+            })
+            .collect();
+        ranked.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| self.occupations[a.0].soc.cmp(&self.occupations[b.0].soc))
+        });
+
+        let s1 = ranked.first().map_or(0.0, |r| r.1);
+        let s2 = ranked.get(1).map_or(0.0, |r| r.1);
+        let margin = if s1 > 0.0 { (s1 - s2) / s1 } else { 0.0 };
+        let confidence_top = calibrated_confidence(margin, s1);
+        let uncertain =
+            ranked.is_empty() || margin < UNCERTAIN_MARGIN || confidence_top < UNCERTAIN_CONFIDENCE;
+        let shared = if uncertain && ranked.len() >= 2 {
+            let close: Vec<&str> = ranked
+                .iter()
+                .take_while(|r| r.1 >= s1 * (1.0 - 2.0 * UNCERTAIN_MARGIN))
+                .take(5)
+                .map(|r| self.occupations[r.0].soc.as_str())
+                .collect();
+            let close = if close.len() < 2 {
+                ranked
+                    .iter()
+                    .take(2)
+                    .map(|r| self.occupations[r.0].soc.as_str())
+                    .collect()
+            } else {
+                close
+            };
+            shared_group(&close)
+        } else {
+            None
+        };
+
+        // The posting's task lines, for the level their content points to.
+        let task_lines: Vec<&str> = body
+            .split('\n')
+            .flat_map(|l| l.split(". "))
+            .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
+            .filter(|l| l.split_whitespace().count() >= 3)
+            .take(30)
+            .collect();
+        let highlighter = Highlighter {
+            exact: selected.keys().map(|t| t.to_string()).collect(),
+            fuzzy: Vec::new(),
+        };
+        let mut matches = Vec::new();
+        let rest_total: f32 = ranked.iter().take(req.top).skip(1).map(|r| r.1).sum();
+        let mut previous_confidence = confidence_top;
+        for (rank, (o, score)) in ranked.into_iter().take(req.top).enumerate() {
+            let occ = &self.occupations[o];
+            let (evidence, evidence_level, gap) =
+                self.level_and_evidence(o, &weighted, &highlighter)?;
+            let task_level = self.task_level(o, &task_lines)?;
+            if let Some(sink) = req_debug_sink()
+                && rank == 0
+            {
+                let c: Vec<(f32, f32)> = cues.iter().map(|c| (c.level, c.weight)).collect();
+                sink("level", serde_json::json!([c, evidence_level, task_level]));
+            }
+            let mut priors = Vec::new();
+            if let Some(l) = evidence_level {
+                priors.push((spread_evidence(l), W_LEVEL_EVIDENCE));
+            }
+            if let Some(l) = task_level {
+                priors.push((l, W_TASK_LEVEL));
+            }
+            let level_point = seniority::combine(&cues, &priors).unwrap_or(2.5);
+            // Without seniority language the level is a weak guess: say so with flatter scores.
+            let spread = if cues.is_empty() {
+                2.0 * LEVEL_SPREAD
+            } else {
+                LEVEL_SPREAD
+            };
+            let scores = seniority::level_scores(level_point, spread);
+            let level = Level::ALL[scores
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(1, |(i, _)| i)];
+            // Below the top, the chance that the top one is wrong is shared by score among the
+            // runners-up shown, and never exceeds the confidence of the match above.
+            let confidence = if rank == 0 {
+                confidence_top
+            } else {
+                // Half of the doubt is left to occupations below the ones shown.
+                let share = score / rest_total.max(f32::MIN_POSITIVE);
+                (0.5 * (1.0 - confidence_top) * share).min(previous_confidence)
+            };
+            previous_confidence = confidence;
+            let gap = gap
+                .into_iter()
+                .filter(|(l, _)| *l == level || l.index() == level.index() + 1)
+                .take(5)
+                .map(|(level, addr)| {
+                    let doc: TantivyDocument = searcher.doc(addr)?;
+                    Ok(Gap {
+                        level,
+                        statement: hit_from_doc(f, &doc).statement,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            matches.push(Match {
+                rank: rank + 1,
+                soc: occ.soc.clone(),
+                title: occ.title.clone(),
+                group: occ.group.clone(),
+                score,
+                confidence,
+                level,
+                level_scores: scores.into(),
+                evidence,
+                gap,
+            });
+        }
+        Ok(MapResult {
+            matches,
+            uncertain,
+            shared_group: shared,
+            seniority: cues,
+            truncated,
+        })
+    }
+
+    /// Scores every statement of one occupation against the posting: the best are the evidence,
+    /// their spread over levels is the statement evidence of the level, and the unmatched ones
+    /// are the gap (returned as addresses; only the few shown are read).
+    #[allow(clippy::type_complexity)]
+    fn level_and_evidence(
+        &self,
+        occ: usize,
+        weighted: &[(String, f32)],
+        highlighter: &Highlighter,
+    ) -> Result<(Vec<Evidence>, Option<f32>, Vec<(Level, DocAddress)>)> {
+        let f = &self.engine.fields;
+        let statements = &self.occ_docs[occ];
+        let mut scored: HashMap<DocAddress, f32> = HashMap::new();
+        if !weighted.is_empty() {
+            let max_w = weighted[0].1;
+            // The occupation filter scores 0, so a statement's score is the posting's evidence.
+            let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        f.soc_term(&self.occupations[occ].soc),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            )];
+            let terms: Vec<(Occur, Box<dyn Query>)> = weighted
+                .iter()
+                .map(|(t, w)| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.statement, t),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (
+                        Occur::Should,
+                        Box::new(BoostQuery::new(q, (w / max_w).sqrt())) as Box<dyn Query>,
+                    )
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(terms))));
+            let q = BooleanQuery::new(clauses);
+            let n = statements.len().max(1);
+            for (s, addr) in self
+                .searcher
+                .search(&q, &TopDocs::with_limit(n).order_by_score())?
+            {
+                scored.insert(addr, s);
+            }
+        }
+        let mut per_level = [0.0f32; 4];
+        let mut per_level_n = [0usize; 4];
+        let mut evidence_hits = Vec::new();
+        let mut gap = Vec::new();
+        for &(level, _, addr) in statements {
+            per_level_n[level.index()] += 1;
+            match scored.get(&addr) {
+                Some(&s) => {
+                    per_level[level.index()] += s;
+                    evidence_hits.push((s, addr));
+                }
+                None => gap.push((level, addr)),
+            }
+        }
+        evidence_hits.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let mut analyzer = text::index_analyzer();
+        let evidence = evidence_hits
+            .into_iter()
+            .take(3)
+            .map(|(s, addr)| {
+                let doc: TantivyDocument = self.searcher.doc(addr)?;
+                let mut hit = hit_from_doc(f, &doc);
+                highlight(&mut hit, highlighter, &mut analyzer);
+                Ok(Evidence {
+                    level: hit.level,
+                    statement: hit.statement,
+                    score: s,
+                    snippet: hit.snippet,
+                    highlights: hit.highlights,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Mean level of the matched statements, each level's share normalised by its size.
+        let mut num = 0.0;
+        let mut den = 0.0;
+        for i in 0..4 {
+            if per_level_n[i] > 0 {
+                let v = per_level[i] / per_level_n[i] as f32;
+                num += v * (i as f32 + 1.0);
+                den += v;
+            }
+        }
+        Ok((evidence, (den > 0.0).then(|| num / den), gap))
+    }
+
+    /// The sorted seniority scores of an occupation's statements (the action after ` — `).
+    fn statement_seniority(&self, occ: usize) -> Result<std::sync::Arc<Vec<f64>>> {
+        if let Some(v) = self
+            .seniority_cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&occ)
+        {
+            return Ok(v.clone());
+        }
+        let f = &self.engine.fields;
+        let mut v = Vec::with_capacity(self.occ_docs[occ].len());
+        for &(_, _, addr) in &self.occ_docs[occ] {
+            let doc: TantivyDocument = self.searcher.doc(addr)?;
+            let text = hit_from_doc(f, &doc).statement;
+            let action = text
+                .split_once(crate::model::TOPIC_SEPARATOR)
+                .map_or(text.as_str(), |(_, a)| a);
+            v.push(crate::sample::seniority(action));
+        }
+        v.sort_by(f64::total_cmp);
+        let v = std::sync::Arc::new(v);
+        self.seniority_cache
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(occ, v.clone());
+        Ok(v)
+    }
+
+    /// Where the posting's tasks fall among the occupation's statements by what the tasks are
+    /// (directing, policy and budgets high; recording and assisting low), on the 1-4 scale.
+    fn task_level(&self, occ: usize, lines: &[&str]) -> Result<Option<f32>> {
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let sorted = self.statement_seniority(occ)?;
+        if sorted.is_empty() {
+            return Ok(None);
+        }
+        let n = sorted.len() as f64;
+        let mut sum = 0.0;
+        for line in lines {
+            let x = crate::sample::seniority(line);
+            let below = sorted.partition_point(|&v| v < x) as f64;
+            let equal = sorted.partition_point(|&v| v <= x) as f64 - below;
+            let q = (below + 0.5 * equal) / n;
+            sum += (0.5 + 4.0 * q).clamp(1.0, 4.0);
+        }
+        Ok(Some((sum / lines.len() as f64) as f32))
+    }
+}
+
+type DebugSink = Box<dyn Fn(&str, serde_json::Value) + Send + Sync>;
+
+/// Tuning aid: when set, `map` hands each posting's component scores to this function.
+static DEBUG_SINK: OnceLock<DebugSink> = OnceLock::new();
+
+#[doc(hidden)]
+pub fn set_debug_sink(f: DebugSink) {
+    let _ = DEBUG_SINK.set(f);
+}
+
+fn req_debug_sink() -> Option<&'static DebugSink> {
+    DEBUG_SINK.get()
+}
+
+/// Confidence of the top match, from the margin to the runner-up ((s1 − s2) / s1) and the top
+/// score s1: a logistic curve fit on the tuning split of the dev set (`data/eval/dev.jsonl`,
+/// maximum likelihood), then shifted down by 0.6 on the logit scale so that in every confidence
+/// bin of that split the observed top-1 accuracy is at least the stated confidence.
+pub fn calibrated_confidence(margin: f32, top_score: f32) -> f32 {
+    const A_MARGIN: f32 = 7.30;
+    const B_SCORE: f32 = 2.89;
+    const C: f32 = -3.87;
+    const SHIFT: f32 = 0.6;
+    if top_score <= 0.0 {
+        return 0.0;
+    }
+    let z = A_MARGIN * margin + B_SCORE * top_score + C - SHIFT;
+    (1.0 / (1.0 + (-z).exp())).min(0.97)
+}

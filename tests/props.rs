@@ -1,0 +1,110 @@
+//! Property tests (bounded cases): validation never panics, any query text is handled, level
+//! inference is monotonic in seniority language.
+
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use skillmap::engine::Engine;
+use skillmap::search::{SearchRequest, search};
+use skillmap::seniority::{combine, cues};
+
+fn json_value() -> impl Strategy<Value = serde_json::Value> {
+    let leaf = prop_oneof![
+        Just(serde_json::Value::Null),
+        any::<bool>().prop_map(serde_json::Value::from),
+        any::<i64>().prop_map(serde_json::Value::from),
+        ".{0,20}".prop_map(serde_json::Value::from),
+        Just(serde_json::Value::from("33-3051.04")),
+        Just(serde_json::Value::from("emerging")),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("schemaVersion".to_string()),
+                    Just("occupation".to_string()),
+                    Just("framework".to_string()),
+                    Just("levels".to_string()),
+                    Just("statements".to_string()),
+                    Just("soc".to_string()),
+                    Just("title".to_string()),
+                    "[a-z]{1,8}",
+                ],
+                inner,
+                0..6
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    let (_, e) = ENGINE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = skillmap::ingest::IngestOptions {
+            index_dir: dir.path().join("idx"),
+            paths: vec![
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
+            ],
+            threads: 1,
+            memory_bytes: 20_000_000,
+            strict: false,
+            rebuild: false,
+            max_file_bytes: 1 << 20,
+        };
+        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+        let e = Engine::open(&dir.path().join("idx")).unwrap();
+        (dir, e)
+    });
+    e
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn validation_never_panics_on_json_values(v in json_value()) {
+        let bytes = serde_json::to_vec(&v).unwrap();
+        let _ = skillmap::model::parse_export(&bytes);
+    }
+
+    #[test]
+    fn validation_never_panics_on_bytes(b in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = skillmap::model::parse_export(&b);
+    }
+
+    #[test]
+    fn any_query_text_searches(q in ".{0,60}") {
+        let mut req = SearchRequest::new(q.clone());
+        req.count = true;
+        let r = search(engine(), &req);
+        prop_assert!(r.is_ok(), "{q:?}: {r:?}");
+        let r = r.unwrap();
+        prop_assert!(r.hits.len() <= 10);
+        prop_assert_eq!(r.total.unwrap() == 0, r.hits.is_empty());
+    }
+
+    #[test]
+    fn adding_senior_language_never_lowers_the_level(
+        words in prop::collection::vec(prop_oneof![
+            prop::sample::select(vec![
+                "junior", "senior", "intern", "director", "2 years", "works independently",
+                "under close supervision", "cargo", "associate", "reports to the director", "lead",
+                "1-3 years",
+            ]).prop_map(str::to_string),
+            "[a-z]{1,9}",
+        ], 0..12),
+        prior in 1.0f32..=4.0,
+    ) {
+        let text = words.join(" ");
+        let before = combine(&cues(&text, 1.0), &[(prior, 0.1)]).unwrap();
+        let more = format!("{text}\n10+ years, leads the department.");
+        let after = combine(&cues(&more, 1.0), &[(prior, 0.1)]).unwrap();
+        prop_assert!(after >= before - 1e-6, "{text:?}: {before} -> {after}");
+        let less = format!("{text}\nEntry-level trainee.");
+        let lower = combine(&cues(&less, 1.0), &[(prior, 0.1)]).unwrap();
+        prop_assert!(lower <= before + 1e-6, "{text:?}: {before} -> {lower}");
+    }
+}
