@@ -29,6 +29,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Counts of the index: occupations, statements, levels, groups, size.
     Stats(StatsArgs),
+    /// Serve the HTTP JSON API and the web page (read-only).
+    Serve(ServeArgs),
     /// Write the bundled sample collection from O*NET data (maintainers' tool).
     #[command(hide = true)]
     GenSample(GenSampleArgs),
@@ -186,6 +188,30 @@ pub struct ShowArgs {
 pub struct StatsArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    pub addr: std::net::SocketAddr,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    pub max_body: usize,
+    /// Longest search query, in characters.
+    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    pub max_query_chars: usize,
+    /// Largest `limit` of a search.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    pub max_limit: usize,
+    /// Requests doing CPU work at once; more are answered 503.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_inflight: usize,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -15,6 +15,7 @@ pub mod sample;
 pub mod schema;
 pub mod search;
 pub mod seniority;
+pub mod serve;
 pub mod show;
 pub mod stats;
 pub mod text;
@@ -277,6 +278,24 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Format::Human => output::show_human(&mut out, &view, stdout_style())?,
                 Format::Json => output::json_line(&mut out, &view)?,
             }
+            Outcome::Found
+        }
+        Command::Serve(args) => {
+            // The engine lives as long as the process; the server borrows it for good.
+            let engine: &'static Engine = Box::leak(Box::new(open_engine(&args.dir.index)?));
+            let config = serve::ServeConfig {
+                addr: args.addr,
+                max_body: args.max_body,
+                max_query_chars: args.max_query_chars,
+                max_limit: args.max_limit.min(search::MAX_LIMIT),
+                max_inflight: args.max_inflight.max(1),
+                timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+            };
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?
+                .block_on(serve::serve(engine, config))?;
             Outcome::Found
         }
         Command::Stats(args) => {

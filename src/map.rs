@@ -86,6 +86,13 @@ fn default_top() -> usize {
     5
 }
 
+impl MapRequest {
+    /// Matches returned when a request does not say.
+    pub fn default_top() -> usize {
+        default_top()
+    }
+}
+
 /// A score for each level, summing to 1.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -376,6 +383,11 @@ impl<'e> Mapper<'e> {
             avg_len,
             seniority_cache: Default::default(),
         })
+    }
+
+    /// The index generation this mapper reads.
+    pub fn generation(&self) -> u64 {
+        self.searcher.generation().generation_id()
     }
 
     /// Number of occupations known.

@@ -7,4 +7,5 @@ mod json;
 mod map;
 mod props;
 mod search;
+mod serve;
 mod show;

@@ -1,0 +1,68 @@
+//! Map benches: postings per second of batch mapping over the bundled collection.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use skillmap::engine::Engine;
+use skillmap::ingest::{IngestOptions, ingest};
+use skillmap::map::{MapRequest, Mapper};
+
+mod common;
+
+fn postings() -> Vec<MapRequest> {
+    let text = std::fs::read_to_string(common::bundled_data().join("eval/dev.jsonl")).unwrap();
+    text.lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            MapRequest {
+                text: v["text"].as_str().unwrap().to_string(),
+                title: None,
+                top: 5,
+            }
+        })
+        .collect()
+}
+
+fn map(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = IngestOptions {
+        index_dir: dir.path().join("idx"),
+        paths: vec![common::bundled_data()],
+        threads: 2,
+        memory_bytes: 128_000_000,
+        strict: false,
+        rebuild: false,
+        max_file_bytes: 16 << 20,
+    };
+    ingest(&opts, &ProgressBar::hidden()).unwrap();
+    let engine = Engine::open(&dir.path().join("idx")).unwrap();
+    let mapper = Mapper::new(&engine).unwrap();
+    let reqs = postings();
+    let mut g = c.benchmark_group("map");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(reqs.len() as u64));
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_function(format!("dev_postings/{threads}_threads"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    reqs.par_iter()
+                        .map(|r| black_box(mapper.map(r).unwrap()).matches.len())
+                        .sum::<usize>()
+                })
+            })
+        });
+    }
+    g.bench_function("mapper_new", |b| {
+        b.iter(|| Mapper::new(&engine).unwrap().occupations())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, map);
+criterion_main!(benches);

@@ -1,0 +1,502 @@
+//! The HTTP service: `app(state) → Router`, thin handlers, one JSON error type, limits.
+//!
+//! CPU work (search, map) runs on the blocking pool behind a semaphore: when every permit is
+//! taken the request is answered 503 at once instead of queueing without bound.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::map::{MapRequest, Mapper};
+use crate::model::Level;
+use crate::search::{OccupationHit, SearchHit, SearchRequest};
+
+/// Limits and address of the service.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Longest `q`, in characters.
+    pub max_query_chars: usize,
+    /// Largest `limit`.
+    pub max_limit: usize,
+    /// Requests doing CPU work at once; more get 503.
+    pub max_inflight: usize,
+    /// Time a request may take before it is answered 408.
+    pub timeout: Duration,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            max_body: 1 << 20,
+            max_query_chars: 1_000,
+            max_limit: 100,
+            max_inflight: 64,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Inner {
+    engine: &'static Engine,
+    mapper: RwLock<Arc<Mapper<'static>>>,
+    config: ServeConfig,
+    permits: Arc<Semaphore>,
+    /// Workers for batch mapping.
+    pool: rayon::ThreadPool,
+}
+
+/// Shared state of the handlers.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    /// State over an engine that lives as long as the process.
+    pub fn new(engine: &'static Engine, config: ServeConfig) -> crate::Result<AppState> {
+        let mapper = Arc::new(Mapper::new(engine)?);
+        let permits = Arc::new(Semaphore::new(config.max_inflight));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .build()
+            .map_err(|e| Error::Invalid(format!("cannot start the batch workers: {e}")))?;
+        Ok(AppState(Arc::new(Inner {
+            engine,
+            mapper: RwLock::new(mapper),
+            config,
+            permits,
+            pool,
+        })))
+    }
+
+    /// The mapper of the newest commit (rebuilt when another process has committed since).
+    fn mapper(&self) -> crate::Result<Arc<Mapper<'static>>> {
+        let current = self.0.engine.searcher().generation().generation_id();
+        {
+            let m = self.0.mapper.read().unwrap_or_else(|p| p.into_inner());
+            if m.generation() == current {
+                return Ok(m.clone());
+            }
+        }
+        let fresh = Arc::new(Mapper::new(self.0.engine)?);
+        *self.0.mapper.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        Ok(fresh)
+    }
+
+    /// Runs CPU work on the blocking pool, or refuses with 503 when saturated.
+    async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(AppState) -> Result<T, ApiError> + Send + 'static,
+    {
+        let permit = self
+            .0
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy)?;
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            f(state)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+    }
+}
+
+/// The one error shape: `{"error": {"code", "message"}}`.
+#[derive(Debug)]
+pub enum ApiError {
+    BadRequest(String),
+    NotFound(String),
+    TooLarge(String),
+    UnsupportedMediaType(String),
+    Busy,
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match &self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.as_str()),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m.as_str()),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m.as_str()),
+            ApiError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.as_str(),
+            ),
+            ApiError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the server is at its limit of concurrent work; retry shortly",
+            ),
+            ApiError::Internal(m) => {
+                // Logged here, never sent: internals are not the client's business.
+                eprintln!("skillmap serve: internal error: {m}");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        };
+        let mut resp = (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail { code, message },
+            }),
+        )
+            .into_response();
+        if matches!(self, ApiError::Busy) {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        resp
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Invalid(m) => ApiError::BadRequest(m),
+            e @ Error::UnknownSoc { .. } => ApiError::NotFound(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// JSON body extractor whose rejections use our error shape.
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(AppJson(v)),
+            Err(r) => Err(match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(r.body_text()),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
+                }
+                _ => ApiError::BadRequest(r.body_text()),
+            }),
+        }
+    }
+}
+
+/// The query string of `/api/search`.
+#[derive(Debug, Default)]
+struct SearchParams {
+    q: String,
+    soc: Vec<String>,
+    level: Vec<Level>,
+    job_zone: Vec<u8>,
+    limit: usize,
+    offset: usize,
+    by_occupation: bool,
+    explain: bool,
+}
+
+fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<SearchParams, ApiError> {
+    let mut p = SearchParams {
+        limit: 10,
+        ..Default::default()
+    };
+    let number = |k: &str, v: &str| {
+        v.parse::<usize>()
+            .map_err(|_| ApiError::BadRequest(format!("`{k}` must be a whole number, not `{v}`")))
+    };
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        // Repeated keys and comma-separated values both give several filters.
+        let values = || v.split(',').map(str::trim).filter(|s| !s.is_empty());
+        match k.as_ref() {
+            "q" => p.q = v.into_owned(),
+            "soc" => p.soc.extend(values().map(str::to_string)),
+            "level" => {
+                for l in values() {
+                    p.level.push(l.parse().map_err(ApiError::BadRequest)?);
+                }
+            }
+            "job_zone" => {
+                for z in values() {
+                    match z.parse::<u8>() {
+                        Ok(n @ 1..=5) => p.job_zone.push(n),
+                        _ => {
+                            return Err(ApiError::BadRequest(format!(
+                                "`job_zone` must be 1 to 5, not `{z}`"
+                            )));
+                        }
+                    }
+                }
+            }
+            "limit" => p.limit = number("limit", &v)?,
+            "offset" => p.offset = number("offset", &v)?,
+            "by" => match v.as_ref() {
+                "occupation" => p.by_occupation = true,
+                "statement" | "" => {}
+                other => {
+                    return Err(ApiError::BadRequest(format!(
+                        "`by` must be occupation or statement, not `{other}`"
+                    )));
+                }
+            },
+            "explain" => p.explain = matches!(v.as_ref(), "1" | "true" | "yes"),
+            _ => {} // unknown parameters are ignored, as browsers add their own
+        }
+    }
+    if p.q.chars().count() > config.max_query_chars {
+        return Err(ApiError::BadRequest(format!(
+            "`q` is longer than {} characters",
+            config.max_query_chars
+        )));
+    }
+    if p.limit > config.max_limit {
+        return Err(ApiError::BadRequest(format!(
+            "`limit` must be at most {}",
+            config.max_limit
+        )));
+    }
+    Ok(p)
+}
+
+/// `GET /api/search` answer for statements.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SearchResponse {
+    pub hits: Vec<SearchHit>,
+    pub total: usize,
+    pub total_all_terms: usize,
+    pub took_ms: f64,
+}
+
+/// `GET /api/search?by=occupation` answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OccupationResponse {
+    pub occupations: Vec<OccupationHit>,
+    pub total: usize,
+    pub took_ms: f64,
+}
+
+async fn search_handler(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let p = parse_search_params(raw.as_deref(), &state.0.config)?;
+    state
+        .blocking(move |s| {
+            let started = Instant::now();
+            let req = SearchRequest {
+                query: p.q,
+                soc: p.soc,
+                levels: p.level,
+                job_zones: p.job_zone,
+                limit: p.limit,
+                offset: p.offset,
+                explain: p.explain,
+                count: true,
+            };
+            let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+            if p.by_occupation {
+                let r = crate::search::search_occupations(s.0.engine, &req)?;
+                Ok(Json(OccupationResponse {
+                    occupations: r.occupations,
+                    total: r.total,
+                    took_ms: ms(started),
+                })
+                .into_response())
+            } else {
+                let r = crate::search::search(s.0.engine, &req)?;
+                Ok(Json(SearchResponse {
+                    hits: r.hits,
+                    total: r.total.unwrap_or(0),
+                    total_all_terms: r.total_all_terms.unwrap_or(0),
+                    took_ms: ms(started),
+                })
+                .into_response())
+            }
+        })
+        .await
+}
+
+async fn map_handler(
+    State(state): State<AppState>,
+    AppJson(req): AppJson<MapRequest>,
+) -> Result<Response, ApiError> {
+    state
+        .blocking(move |s| {
+            let mapper = s.mapper()?;
+            Ok(Json(mapper.map(&req)?).into_response())
+        })
+        .await
+}
+
+async fn map_batch_handler(
+    State(state): State<AppState>,
+    body: String,
+) -> Result<Response, ApiError> {
+    state
+        .blocking(move |s| {
+            let mapper = s.mapper()?;
+            let mut out = Vec::new();
+            crate::batch::run(
+                &mapper,
+                body.as_bytes(),
+                &mut out,
+                crate::map::MapRequest::default_top(),
+                &s.0.pool,
+                &indicatif::ProgressBar::hidden(),
+            )?;
+            Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
+        })
+        .await
+}
+
+async fn occupation_handler(
+    State(state): State<AppState>,
+    Path(soc): Path<String>,
+) -> Result<Response, ApiError> {
+    state
+        .blocking(move |s| Ok(Json(crate::show::show(s.0.engine, &soc, &[])?).into_response()))
+        .await
+}
+
+async fn stats_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+    state
+        .blocking(move |s| Ok(Json(crate::stats::stats(s.0.engine)?).into_response()))
+        .await
+}
+
+async fn health() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+const INDEX_HTML: &str = include_str!("web/index.html");
+const APP_JS: &str = include_str!("web/app.js");
+const APP_CSS: &str = include_str!("web/app.css");
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Security headers on every response. The page loads its script and style from files, so the
+/// policy can forbid inline script and any other origin.
+async fn security_headers(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    resp
+}
+
+/// The service's routes over a state.
+pub fn app(state: AppState) -> Router {
+    let max_body = state.0.config.max_body;
+    let timeout = state.0.config.timeout;
+    Router::new()
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { asset("text/css; charset=utf-8", APP_CSS) }),
+        )
+        .route("/healthz", get(health))
+        .route("/api/search", get(search_handler))
+        .route("/api/map", post(map_handler))
+        .route("/api/map/batch", post(map_batch_handler))
+        .route("/api/occupations/{soc}", get(occupation_handler))
+        .route("/api/stats", get(stats_handler))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .with_state(state)
+}
+
+/// Binds, says where on stderr, and serves until Ctrl-C or SIGTERM (in-flight requests finish).
+pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(engine, config)?;
+    eprintln!("skillmap: listening on http://{addr}");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    eprintln!("skillmap: stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

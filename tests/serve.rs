@@ -1,0 +1,433 @@
+//! `skillmap serve`: router tests in-process, end-to-end over a real socket, and a real browser.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use skillmap::engine::Engine;
+use skillmap::serve::{AppState, ServeConfig, app};
+use tower::ServiceExt;
+
+use crate::util::{TestEnv, fixture};
+
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(TestEnv, &'static Engine)> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let env = TestEnv::new();
+            env.copy("frameworks", "in");
+            let (code, _) = env.index_json(&["in"]);
+            assert_eq!(code, 0);
+            let e: &'static Engine = Box::leak(Box::new(Engine::open(&env.index()).unwrap()));
+            (env, e)
+        })
+        .1
+}
+
+fn router() -> axum::Router {
+    app(AppState::new(engine(), ServeConfig::default()).unwrap())
+}
+
+async fn call(req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = router().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
+        .await
+        .unwrap()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn post(uri: &str, content_type: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::post(uri)
+        .header("content-type", content_type)
+        .body(body.into())
+        .unwrap()
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(body)))
+}
+
+fn error_code(body: &[u8]) -> String {
+    json(body)["error"]["code"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn search_endpoint_returns_the_cli_shapes() {
+    let (status, _, body) = call(get("/api/search?q=inspect%20cargo&limit=3")).await;
+    assert_eq!(status, StatusCode::OK);
+    let v = json(&body);
+    assert_eq!(v["hits"].as_array().unwrap().len(), 3);
+    assert!(v["total"].as_u64().unwrap() >= 3);
+    assert!(v["took_ms"].is_number());
+    let (_, _, body) = call(get(
+        "/api/search?q=inspect&level=advanced,proficient&soc=33",
+    ))
+    .await;
+    for h in json(&body)["hits"].as_array().unwrap() {
+        assert!(["advanced", "proficient"].contains(&h["level"].as_str().unwrap()));
+        assert!(h["soc"].as_str().unwrap().starts_with("33"));
+    }
+    let (status, _, body) = call(get("/api/search?q=cargo%20inspection&by=occupation")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["occupations"][0]["soc"], "33-3051.04");
+}
+
+#[tokio::test]
+async fn bad_requests_get_json_errors() {
+    for (uri, status, code) in [
+        (
+            "/api/search?q=x&limit=1000",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/search?q=x&limit=ten",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/search?q=x&level=expert",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/search?q=x&soc=3x",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/search?q=x&job_zone=9",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            "/api/occupations/33-3051.05",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        ("/no/such/thing", StatusCode::NOT_FOUND, "not_found"),
+    ] {
+        let (s, _, body) = call(get(uri)).await;
+        assert_eq!(s, status, "{uri}");
+        assert_eq!(error_code(&body), code, "{uri}");
+    }
+    let long = format!("/api/search?q={}", "a".repeat(1001));
+    assert_eq!(call(get(&long)).await.0, StatusCode::BAD_REQUEST);
+    let (s, _, body) = call(post("/api/map", "text/plain", "{}")).await;
+    assert_eq!(
+        (s, error_code(&body).as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+    );
+    let (s, _, body) = call(post("/api/map", "application/json", "{bad")).await;
+    assert_eq!(
+        (s, error_code(&body).as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let (s, _, body) = call(post("/api/map", "application/json", r#"{"text": "  "}"#)).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(
+        json(&body)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to map")
+    );
+    let huge = serde_json::json!({"text": "x ".repeat(600_000)}).to_string();
+    let (s, _, body) = call(post("/api/map", "application/json", huge)).await;
+    assert_eq!(
+        (s, error_code(&body).as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+}
+
+#[tokio::test]
+async fn map_occupation_stats_health_and_page() {
+    let text = std::fs::read_to_string(fixture("postings/customs.txt")).unwrap();
+    let body = serde_json::json!({"text": text, "top": 2}).to_string();
+    let (s, _, out) = call(post("/api/map", "application/json", body)).await;
+    assert_eq!(s, StatusCode::OK);
+    let v = json(&out);
+    assert_eq!(v["matches"][0]["soc"], "33-3051.04");
+    assert_eq!(v["matches"].as_array().unwrap().len(), 2);
+    let lines = "{\"id\": 1, \"text\": \"inspect cargo for contraband\"}\nnot json\n";
+    let (s, headers, out) = call(post("/api/map/batch", "application/x-ndjson", lines)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/x-ndjson");
+    let out: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| json(l.as_bytes()))
+        .collect();
+    assert_eq!(out[0]["id"], 1);
+    assert_eq!(out[1]["line"], 2);
+    let (s, _, out) = call(get("/api/occupations/33-3051.04")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(json(&out)["levels"].as_array().unwrap().len(), 4);
+    let (s, _, out) = call(get("/api/stats")).await;
+    assert_eq!(
+        (s, json(&out)["occupations"].as_u64()),
+        (StatusCode::OK, Some(3))
+    );
+    assert_eq!(call(get("/healthz")).await.0, StatusCode::OK);
+    let (s, headers, page) = call(get("/")).await;
+    assert_eq!(s, StatusCode::OK);
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let page = String::from_utf8(page).unwrap();
+    assert!(page.contains("<script src=\"/app.js\""));
+    assert!(!page.contains("<script>"), "no inline script");
+}
+
+/// The real binary serving on an ephemeral port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(env: &TestEnv) -> Server {
+        let mut child = env
+            .command(&[
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--index",
+                env.index().to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("skillmap: listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_string();
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stderr.lines() {});
+        Server { child, base }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::new_with_config(
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(20)))
+                .build(),
+        )
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut r = Self::agent()
+            .get(&format!("{}{path}", self.base))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
+    fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        let mut r = Self::agent()
+            .post(&format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .send(body)
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    }
+
+    /// SIGTERM, then the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "server did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn end_to_end_over_a_real_socket_with_reindexing() {
+    let env = TestEnv::new();
+    env.copy("frameworks/33-3051.04.json", "in/a.json");
+    env.index_json(&["in"]);
+    let server = Server::start(&env);
+    let (s, body) = server.get("/api/search?q=cargo&limit=5");
+    assert_eq!(s, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        v["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["soc"] == "33-3051.04")
+    );
+    let (s, body) = server.post_json("/api/map", r#"{"title": "customs officer", "top": 1}"#);
+    assert_eq!(s, 200, "{body}");
+    let (s, _) = server.post_json("/api/map", "{");
+    assert_eq!(s, 400);
+    // Index another occupation while the server runs: it shows up after the commit.
+    env.copy("frameworks/53-6051.00.json", "more/b.json");
+    let (code, _) = env.index_json(&["more"]);
+    assert_eq!(code, 0);
+    let started = Instant::now();
+    loop {
+        let (_, body) = server.get("/api/search?q=cargo&soc=53&limit=1");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if v["total"].as_u64().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "new commit not visible: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // The mapper follows the new commit too.
+    let (_, body) = server.post_json(
+        "/api/map",
+        r#"{"title": "transportation inspector", "top": 1}"#,
+    );
+    assert!(body.contains("53-6051.00"), "{body}");
+    let status = server.stop();
+    assert!(status.success(), "graceful shutdown on SIGTERM: {status:?}");
+}
+
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(str::to_string)
+}
+
+fn headless(browser: &str, env: &TestEnv, extra: &[&str], url: &str) -> std::process::Output {
+    let profile = env.path("chromium-profile");
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=10000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.push(url.to_string());
+    std::process::Command::new(browser)
+        .args(&args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_page_renders_results_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        // CI installs Chromium (.ci/run); there the test must run.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI"
+        );
+        eprintln!("skipped: no Chromium on this machine");
+        return;
+    };
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    // An export whose statement carries markup: it must render as text.
+    let real = std::fs::read_to_string(fixture("frameworks/33-3051.04.json")).unwrap();
+    let hostile = real.replace("33-3051.04", "33-3051.09").replace(
+        "Immigration applications and travel documents — review",
+        "<script>window.pwned=1</script><img src=x onerror=alert(1)> cargo — review",
+    );
+    env.write("in/hostile.json", hostile);
+    env.index_json(&["in"]);
+    let server = Server::start(&env);
+    let url = format!("{}/?q=inspect%20cargo", server.base);
+    let out = headless(&browser, &env, &["--dump-dom"], &url);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<li class=\"hit\">"),
+        "no results rendered: {dom}"
+    );
+    assert!(dom.contains("<mark>"), "no highlights: {dom}");
+    assert!(dom.contains("statement(s)"), "no summary: {dom}");
+    let url = format!("{}/?q=window%20pwned%20cargo", server.base);
+    let dom = String::from_utf8_lossy(&headless(&browser, &env, &["--dump-dom"], &url).stdout)
+        .into_owned();
+    assert!(
+        dom.contains("&lt;script&gt;") && dom.contains("&lt;/script&gt;"),
+        "markup not shown as text: {dom}"
+    );
+    assert!(
+        dom.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "markup not shown as text: {dom}"
+    );
+    assert!(
+        !dom.contains("<script>window.pwned"),
+        "markup was injected: {dom}"
+    );
+    assert!(
+        !dom.contains("<img src=\"x\""),
+        "markup was injected: {dom}"
+    );
+    // A screenshot as a test artifact.
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("serve-page.png");
+    let url = format!(
+        "{}/?q=inspect%20cargo&map=Customs%20officer%3A%20inspect%20cargo%20and%20passports.%205%2B%20years",
+        server.base
+    );
+    let out = headless(
+        &browser,
+        &env,
+        &[
+            "--window-size=1200,1400",
+            &format!("--screenshot={}", shot.display()),
+        ],
+        &url,
+    );
+    assert!(
+        shot.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    assert!(server.stop().success());
+}
