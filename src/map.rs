@@ -304,53 +304,68 @@ impl<'e> Mapper<'e> {
             let pos_col = ff.u64("position")?;
             let alive = seg.alive_bitset();
             // Occupation index of each term ordinal of this segment's SOC column.
-            let mut ord_occ: HashMap<u64, u32> = HashMap::new();
             let mut docs = vec![NO_OCC; seg.max_doc() as usize];
+            let Some(col) = &soc_col else {
+                doc_occ.push(docs);
+                continue;
+            };
+            // Ordinals of the live documents, then every distinct ordinal resolved to its code
+            // in one sorted pass over the dictionary.
+            let mut doc_ord: Vec<Option<u64>> = vec![None; seg.max_doc() as usize];
+            let mut first_doc: HashMap<u64, u32> = HashMap::new();
             for doc in 0..seg.max_doc() {
                 if alive.is_some_and(|a| !a.is_alive(doc)) {
                     continue;
                 }
-                let Some(col) = &soc_col else { continue };
-                let Some(ord) = col.term_ords(doc).next() else {
-                    continue;
-                };
-                let occ = match ord_occ.get(&ord) {
+                if let Some(ord) = col.term_ords(doc).next() {
+                    doc_ord[doc as usize] = Some(ord);
+                    first_doc.entry(ord).or_insert(doc);
+                }
+            }
+            let mut ords: Vec<u64> = first_doc.keys().copied().collect();
+            ords.sort_unstable();
+            let mut codes: Vec<String> = Vec::with_capacity(ords.len());
+            col.dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    codes.push(String::from_utf8_lossy(bytes).into_owned());
+                })
+                .map_err(tantivy::TantivyError::from)?;
+            let mut ord_occ: HashMap<u64, u32> = HashMap::with_capacity(ords.len());
+            for (ord, soc) in ords.iter().zip(codes) {
+                let o = match by_soc.get(&soc) {
                     Some(&o) => o,
                     None => {
-                        let mut soc = String::new();
-                        col.ord_to_str(ord, &mut soc)
-                            .map_err(tantivy::TantivyError::from)?;
-                        let o = match by_soc.get(&soc) {
-                            Some(&o) => o,
-                            None => {
-                                let stored: TantivyDocument =
-                                    searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
-                                let get = |field| {
-                                    stored
-                                        .get_first(field)
-                                        .and_then(|v| v.as_str())
-                                        .unwrap_or("")
-                                        .to_string()
-                                };
-                                let title = get(f.title);
-                                let mut title_terms = text::terms(&mut analyzer, &title);
-                                title_terms.sort();
-                                title_terms.dedup();
-                                occupations.push(Occupation {
-                                    soc: soc.clone(),
-                                    group: get(f.group),
-                                    title,
-                                    title_terms,
-                                });
-                                occ_docs.push(Vec::new());
-                                by_soc.insert(soc, occupations.len() - 1);
-                                occupations.len() - 1
-                            }
+                        let stored: TantivyDocument =
+                            searcher.doc(DocAddress::new(seg_ord as u32, first_doc[ord]))?;
+                        let get = |field| {
+                            stored
+                                .get_first(field)
+                                .and_then(|v| v.as_str())
+                                .unwrap_or("")
+                                .to_string()
                         };
-                        ord_occ.insert(ord, o as u32);
-                        o as u32
+                        let title = get(f.title);
+                        let mut title_terms = text::terms(&mut analyzer, &title);
+                        title_terms.sort();
+                        title_terms.dedup();
+                        occupations.push(Occupation {
+                            soc: soc.clone(),
+                            group: get(f.group),
+                            title,
+                            title_terms,
+                        });
+                        occ_docs.push(Vec::new());
+                        by_soc.insert(soc, occupations.len() - 1);
+                        occupations.len() - 1
                     }
                 };
+                ord_occ.insert(*ord, o as u32);
+            }
+            for doc in 0..seg.max_doc() {
+                let Some(ord) = doc_ord[doc as usize] else {
+                    continue;
+                };
+                let occ = ord_occ[&ord];
                 docs[doc as usize] = occ;
                 let level = Level::from_ordinal(level_col.first(doc).unwrap_or(1))
                     .unwrap_or(Level::Emerging);

@@ -567,16 +567,38 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut levels: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
-    let mut soc = String::new();
-    for (i, (_, addr, _, _)) in ranked.docs.iter().enumerate() {
-        let (soc_col, level_col) = &columns[addr.segment_ord as usize];
-        soc.clear();
-        if let Some(col) = soc_col
-            && let Some(ord) = col.term_ords(addr.doc_id).next()
-        {
-            col.ord_to_str(ord, &mut soc)
+    // Ordinals first; then each segment's distinct ordinals are resolved to codes in one sorted
+    // pass over its dictionary (one look-up per document would dominate the whole request).
+    let mut doc_ords: Vec<Option<(u32, u64)>> = Vec::with_capacity(ranked.docs.len());
+    let mut wanted: HashMap<u32, Vec<u64>> = HashMap::new();
+    for (_, addr, _, _) in &ranked.docs {
+        let ord = columns[addr.segment_ord as usize]
+            .0
+            .as_ref()
+            .and_then(|col| col.term_ords(addr.doc_id).next());
+        if let Some(o) = ord {
+            wanted.entry(addr.segment_ord).or_default().push(o);
+        }
+        doc_ords.push(ord.map(|o| (addr.segment_ord, o)));
+    }
+    let mut names: HashMap<(u32, u64), String> = HashMap::new();
+    for (seg, mut ords) in wanted {
+        ords.sort_unstable();
+        ords.dedup();
+        if let Some(col) = &columns[seg as usize].0 {
+            let mut it = ords.iter();
+            col.dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    if let Some(&o) = it.next() {
+                        names.insert((seg, o), String::from_utf8_lossy(bytes).into_owned());
+                    }
+                })
                 .map_err(tantivy::TantivyError::from)?;
         }
+    }
+    for (i, ((_, addr, _, _), ord)) in ranked.docs.iter().zip(&doc_ords).enumerate() {
+        let soc = ord.and_then(|k| names.get(&k).cloned()).unwrap_or_default();
+        let level_col = &columns[addr.segment_ord as usize].1;
         let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
             .unwrap_or(Level::Emerging);
         *levels
@@ -589,7 +611,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             })
             .entry(level.as_str().to_string())
             .or_insert(0) += 1;
-        groups.entry(soc.clone()).or_default().push(i);
+        groups.entry(soc).or_default().push(i);
     }
     let mut scored: Vec<(f32, String, Vec<usize>)> = groups
         .into_iter()
