@@ -31,6 +31,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Serve the HTTP JSON API and the web page (read-only).
     Serve(ServeArgs),
+    /// Export the statements as flat JSON Lines (and Quickwit/OpenSearch configurations).
+    Export(ExportArgs),
     /// Write the bundled sample collection from O*NET data (maintainers' tool).
     #[command(hide = true)]
     GenSample(GenSampleArgs),
@@ -188,6 +190,29 @@ pub struct ShowArgs {
 pub struct StatsArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+/// Export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ExportFormatArg {
+    /// One statement per line.
+    #[default]
+    Ndjson,
+    /// statements.ndjson plus a Quickwit index configuration.
+    Quickwit,
+    /// An OpenSearch bulk file plus index settings and mappings.
+    Opensearch,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum, default_value_t)]
+    pub format: ExportFormatArg,
+    /// Folder to write into (required for quickwit and opensearch; ndjson goes to stdout without it).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub dir: IndexDir,
 }

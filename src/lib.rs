@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod eval;
 pub mod evalset;
+pub mod export;
 pub mod ingest;
 pub mod map;
 pub mod model;
@@ -296,6 +297,32 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 .build()
                 .context("cannot start the async runtime")?
                 .block_on(serve::serve(engine, config))?;
+            Outcome::Found
+        }
+        Command::Export(args) => {
+            let engine = open_engine(&args.dir.index)?;
+            let format = match args.format {
+                cli::ExportFormatArg::Ndjson => export::ExportFormat::Ndjson,
+                cli::ExportFormatArg::Quickwit => export::ExportFormat::Quickwit,
+                cli::ExportFormatArg::Opensearch => export::ExportFormat::Opensearch,
+            };
+            match &args.out {
+                Some(dir) => {
+                    let r = export::export_to_dir(&engine, format, dir)?;
+                    eprintln!(
+                        "exported {} statements: {}",
+                        r.statements,
+                        r.files.join(", ")
+                    );
+                }
+                None if format == export::ExportFormat::Ndjson => {
+                    let n = export::write_ndjson(&engine, &mut out, None)?;
+                    eprintln!("exported {n} statements");
+                }
+                None => anyhow::bail!(
+                    "--format quickwit and opensearch write several files: give --out DIR"
+                ),
+            }
             Outcome::Found
         }
         Command::Stats(args) => {

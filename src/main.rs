@@ -13,14 +13,27 @@ fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(2),
         Err(err) => {
             // A closed pipe (`skillmap search x | head`) is not an error.
-            if err.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-            }) {
+            if is_broken_pipe(&err) {
                 return ExitCode::from(0);
             }
             eprintln!("skillmap: error: {err:#}");
             ExitCode::from(2)
         }
     }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
+    err.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .is_some_and(|e| e.io_error_kind() == Some(BrokenPipe))
+            || c.downcast_ref::<skillmap::Error>()
+                .is_some_and(|e| match e {
+                    skillmap::Error::Json(j) => j.io_error_kind() == Some(BrokenPipe),
+                    skillmap::Error::Io { source, .. } => source.kind() == BrokenPipe,
+                    _ => false,
+                })
+    })
 }

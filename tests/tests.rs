@@ -2,6 +2,8 @@
 
 mod util;
 
+mod export;
+mod generate;
 mod index;
 mod json;
 mod map;
