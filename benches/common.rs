@@ -4,29 +4,14 @@
 
 use std::path::PathBuf;
 
-/// Skill queries as users type them: single words, pairs, phrases, punctuation, a typo.
-pub const QUERIES: &[&str] = &[
-    "inspect cargo",
-    "risk assessment",
-    "forklift",
-    "patient care",
-    "budget",
-    "customer service",
-    "\"quality control\"",
-    "train staff",
-    "5+ years (Python)",
-    "welding equipment",
-    "data analysis reports",
-    "safety procedures",
-    "contrabnd",
-    "supervise",
-    "financial records",
-    "repair electrical wiring",
-    "legal documents",
-    "teach students",
-    "marketing strategy",
-    "maintain equipment",
-];
+/// Skill queries as users type them (`benches/queries.txt`, shared with `benches/compare.py`):
+/// single words, pairs, a phrase, punctuation, a typo.
+pub fn queries() -> Vec<&'static str> {
+    include_str!("queries.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
 
 /// The bundled collection folder.
 pub fn bundled_data() -> PathBuf {

@@ -33,15 +33,15 @@ fn bench_engine(c: &mut Criterion, name: &str, engine: &Engine) {
     let mut g = c.benchmark_group(format!("search/{name}"));
     g.bench_function("top10_query_list", |b| {
         b.iter(|| {
-            for q in common::QUERIES {
-                black_box(search(engine, &SearchRequest::new(*q)).unwrap());
+            for q in common::queries() {
+                black_box(search(engine, &SearchRequest::new(q)).unwrap());
             }
         })
     });
     g.bench_function("by_occupation_query_list", |b| {
         b.iter(|| {
-            for q in common::QUERIES {
-                black_box(search_occupations(engine, &SearchRequest::new(*q)).unwrap());
+            for q in common::queries() {
+                black_box(search_occupations(engine, &SearchRequest::new(q)).unwrap());
             }
         })
     });
@@ -50,11 +50,11 @@ fn bench_engine(c: &mut Criterion, name: &str, engine: &Engine) {
 
 /// Latency of single top-10 searches: every query of the list, many rounds; p50 and p99.
 fn percentiles(name: &str, engine: &Engine, rounds: usize) {
-    let mut samples = Vec::with_capacity(rounds * common::QUERIES.len());
+    let mut samples = Vec::with_capacity(rounds * common::queries().len());
     for _ in 0..rounds {
-        for q in common::QUERIES {
+        for q in common::queries() {
             let t = Instant::now();
-            black_box(search(engine, &SearchRequest::new(*q)).unwrap());
+            black_box(search(engine, &SearchRequest::new(q)).unwrap());
             samples.push(t.elapsed().as_secs_f64() * 1e3);
         }
     }

@@ -267,6 +267,17 @@ fn parse_json(text: &str) -> Result<RawExport, ExportError> {
             message: "NUL byte in the input; expected JSON text".into(),
         });
     }
+    // serde would also take a struct written as an array; an export is an object.
+    let start = text.len() - text.trim_start().len();
+    if !text[start..].starts_with('{') {
+        let (line, column) = line_col(text, start);
+        return Err(ExportError {
+            line: Some(line),
+            column: Some(column),
+            field: None,
+            message: "expected a JSON object (one export)".into(),
+        });
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     // Deep nesting is bounded by serde_json's recursion limit (128), which errors cleanly.
     let raw: RawExport = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -400,6 +411,16 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
                 problems.push(ExportError::field(
                     format!("{path}[{i}]"),
                     "empty statement",
+                ));
+                continue;
+            }
+            if let Some(c) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
+                problems.push(ExportError::field(
+                    format!("{path}[{i}]"),
+                    format!(
+                        "control character U+{:04X} in a statement; expected text",
+                        c as u32
+                    ),
                 ));
                 continue;
             }

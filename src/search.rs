@@ -188,6 +188,8 @@ struct Compiled {
     all_titled: Option<Box<dyn Query>>,
     /// Second tier: some but not every unit, title weight included; `None` for one-unit queries.
     rest: Option<Box<dyn Query>>,
+    /// Statements with any unit, for counting (unscored use only).
+    any: Option<Box<dyn Query>>,
     highlighter: Highlighter,
 }
 
@@ -313,10 +315,17 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
         }
         with_filters(clauses)
     });
+    let any = (unit_queries.len() > 1).then(|| {
+        with_filters(vec![(
+            Occur::Must,
+            should(unit_queries.iter().map(|q| q.box_clone()).collect()),
+        )])
+    });
     Ok(Some(Compiled {
         all_plain,
         all_titled,
         rest,
+        any,
         highlighter,
     }))
 }
@@ -417,28 +426,34 @@ fn rank<'a>(
     count: bool,
 ) -> Result<Ranked<'a>> {
     let depth = offset + limit;
-    let first = first_tier(searcher, c, depth, count)?;
-    let total_all = first.1;
+    // Top-k alone keeps tantivy's pruning; counts, when wanted, are separate passes that only
+    // count (a bare term counts from its document frequency).
+    let first = first_tier(searcher, c, depth, false)?;
     let n_first = first.0.len();
     let mut docs: Vec<_> = first.0.into_iter().skip(offset).collect();
-    let mut total = total_all;
-    if let Some(rest) = &c.rest {
-        if n_first < depth {
-            // The first tier is exhausted at n_first documents.
-            let rest_offset = offset.saturating_sub(n_first);
-            let rest_depth = rest_offset + (limit - docs.len());
-            let (more, total_rest) = top(searcher, &**rest, rest_depth, count)?;
-            total = total.zip(total_rest).map(|(a, b)| a + b);
-            docs.extend(
-                more.into_iter()
-                    .skip(rest_offset)
-                    .map(|(s, d)| (s, d, false, &**rest)),
-            );
-        } else if count {
-            let n_rest = searcher.search(&**rest, &Count)?;
-            total = total.map(|a| a + n_rest);
-        }
+    if let Some(rest) = &c.rest
+        && n_first < depth
+    {
+        // The first tier is exhausted at n_first documents.
+        let rest_offset = offset.saturating_sub(n_first);
+        let rest_depth = rest_offset + (limit - docs.len());
+        let (more, _) = top(searcher, &**rest, rest_depth, false)?;
+        docs.extend(
+            more.into_iter()
+                .skip(rest_offset)
+                .map(|(s, d)| (s, d, false, &**rest)),
+        );
     }
+    let (total, total_all) = if count {
+        let all = searcher.search(&*c.all_plain, &Count)?;
+        let any = match &c.any {
+            Some(q) => searcher.search(&**q, &Count)?,
+            None => all,
+        };
+        (Some(any), Some(all))
+    } else {
+        (None, None)
+    };
     Ok(Ranked {
         docs,
         total,

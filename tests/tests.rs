@@ -4,6 +4,7 @@ mod util;
 
 mod export;
 mod generate;
+mod hostile;
 mod index;
 mod json;
 mod map;
