@@ -414,7 +414,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
                 ));
                 continue;
             }
-            if let Some(c) = text.chars().find(|c| c.is_control() && !c.is_whitespace()) {
+            if let Some(c) = control_char(text) {
                 problems.push(ExportError::field(
                     format!("{path}[{i}]"),
                     format!(
@@ -478,6 +478,22 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             .to_string(),
         statements,
     })
+}
+
+/// The first control character (other than white space) of a text. Control characters are
+/// C0 (bytes below 0x20 and 0x7F) or C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F), so a byte scan
+/// finds whether there is one before any character is decoded.
+fn control_char(text: &str) -> Option<char> {
+    let b = text.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &x)| {
+        x < 0x20
+            || x == 0x7F
+            || (x == 0xC2 && b.get(i + 1).is_some_and(|&y| (0x80..=0x9F).contains(&y)))
+    });
+    if !suspect {
+        return None;
+    }
+    text.chars().find(|c| c.is_control() && !c.is_whitespace())
 }
 
 /// The topic of a statement: the text before ` — `, or empty.

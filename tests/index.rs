@@ -253,3 +253,41 @@ fn sigkill_midway_leaves_the_last_commit_intact() {
     assert_eq!(code, 0, "the index is writable after kills: {report}");
     assert!(started.elapsed() < Duration::from_secs(60));
 }
+
+#[test]
+fn searches_during_an_index_run_see_old_or_new_data_never_a_mix() {
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    env.index_json(&["in"]);
+    let old = stats(&env)["statements"].as_u64().unwrap();
+    big_input(&env, 10, 100); // 1,000 exports, 40,000 statements
+    let idx = env.index();
+    let mut child = env
+        .command(&["index", "big", "--index", idx.to_str().unwrap(), "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let engine = skillmap::engine::Engine::open(&idx).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut searches = 0;
+    loop {
+        let finished = child.try_wait().unwrap().is_some();
+        engine.reader.reload().unwrap();
+        let searcher = engine.searcher();
+        seen.insert(searcher.num_docs());
+        let mut req = skillmap::search::SearchRequest::new("inspect cargo");
+        req.count = true;
+        let r = skillmap::search::search(&engine, &req).expect("search during indexing");
+        assert!(r.total.unwrap() > 0);
+        searches += 1;
+        if finished {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let new = old + 40_000;
+    assert!(seen.iter().all(|n| *n == old || *n == new), "{seen:?}");
+    assert!(seen.contains(&new), "{seen:?}");
+    assert!(searches > 3, "{searches}");
+}

@@ -196,6 +196,8 @@ async fn map_occupation_stats_health_and_page() {
 struct Server {
     child: Child,
     base: String,
+    /// Everything the server wrote on stderr after its first line.
+    log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
@@ -221,8 +223,16 @@ impl Server {
             .unwrap_or_else(|| panic!("unexpected first line: {line}"))
             .to_string();
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Server { child, base }
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                let mut l = sink.lock().unwrap();
+                l.push_str(&line);
+                l.push('\n');
+            }
+        });
+        Server { child, base, log }
     }
 
     fn agent() -> ureq::Agent {
@@ -243,12 +253,17 @@ impl Server {
     }
 
     fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+        self.try_post_json(path, body).unwrap()
+    }
+
+    /// `Err` when the server closed the connection before the body was sent (it may answer
+    /// 413 and hang up as soon as the declared length is over the limit).
+    fn try_post_json(&self, path: &str, body: &str) -> Result<(u16, String), ureq::Error> {
         let mut r = Self::agent()
             .post(&format!("{}{path}", self.base))
             .header("content-type", "application/json")
-            .send(body)
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+            .send(body)?;
+        Ok((r.status().as_u16(), r.body_mut().read_to_string()?))
     }
 
     /// SIGTERM, then the exit status.
@@ -430,4 +445,81 @@ fn the_page_renders_results_in_a_real_browser() {
     );
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
     assert!(server.stop().success());
+}
+
+#[test]
+fn abuse_leaves_the_server_answering_without_panics_or_5xx() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    env.index_json(&["in"]);
+    let server = Server::start(&env);
+    let host = server.base.trim_start_matches("http://").to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Slow senders: connections that send half a request line and wait.
+    let slow: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut s = TcpStream::connect(&host).unwrap();
+            s.write_all(b"GET /api/search?q=car").unwrap();
+            s
+        })
+        .collect();
+    let statuses = std::sync::Mutex::new(std::collections::BTreeMap::<u16, usize>::new());
+    std::thread::scope(|scope| {
+        for t in 0..8 {
+            let server = &server;
+            let statuses = &statuses;
+            scope.spawn(move || {
+                for i in 0..40 {
+                    assert!(Instant::now() < deadline, "abuse run took too long");
+                    let (s, _) = match (t + i) % 5 {
+                        0 => server.get("/api/search?q=inspect%20cargo&limit=10"),
+                        1 => server
+                            .try_post_json("/api/map", "{\"text\": [1, 2")
+                            .unwrap_or_else(|e| panic!("malformed JSON post: {e}")),
+                        // The server may answer 413 and hang up before the body is sent.
+                        2 => server
+                            .try_post_json(
+                                "/api/map",
+                                &format!("{{\"text\": \"{}\"}}", "a".repeat(2 << 20)),
+                            )
+                            .unwrap_or((413, String::new())),
+                        3 => server.get(&format!("/api/search?q={}", "%22(".repeat(400))),
+                        _ => server.post_json(
+                            "/api/map",
+                            "{\"text\": \"inspect cargo for contraband\", \"top\": 3}",
+                        ),
+                    };
+                    *statuses.lock().unwrap().entry(s).or_insert(0) += 1;
+                }
+            });
+        }
+    });
+    drop(slow);
+    let statuses = statuses.into_inner().unwrap();
+    let total: usize = statuses.values().sum();
+    assert_eq!(total, 320);
+    for (status, n) in &statuses {
+        assert!(
+            [200, 400, 413, 503].contains(status),
+            "unexpected status {status} ({n} times): {statuses:?}"
+        );
+    }
+    assert!(
+        statuses.get(&200).copied().unwrap_or(0) >= 64,
+        "{statuses:?}"
+    );
+    // Still answering, and a raw malformed request gets a 4xx, not a dropped server.
+    let (s, _) = server.get("/healthz");
+    assert_eq!(s, 200);
+    let mut raw = TcpStream::connect(&host).unwrap();
+    raw.write_all(b"BLAH / HTTP/9.9\r\n\r\n").unwrap();
+    let mut buf = Vec::new();
+    let _ = raw.read_to_end(&mut buf);
+    let log = server.log.clone();
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    let log = log.lock().unwrap();
+    assert!(!log.contains("panicked"), "{log}");
 }
