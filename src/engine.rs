@@ -64,6 +64,7 @@ pub fn open_existing(path: &Path) -> Result<Index> {
             path: path.to_path_buf(),
         });
     }
+    crate::text::register(&index);
     Ok(index)
 }
 
@@ -74,7 +75,9 @@ pub fn open_or_create(path: &Path) -> Result<Index> {
     }
     std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
     let (schema, _) = schema::build();
-    Ok(Index::create_in_dir(path, schema)?)
+    let index = Index::create_in_dir(path, schema)?;
+    crate::text::register(&index);
+    Ok(index)
 }
 
 /// Maps tantivy's lock failure to our "locked by another process" error.
