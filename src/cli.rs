@@ -237,6 +237,9 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 408.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
+    /// Seconds a client has to send its request headers before it is disconnected.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub header_timeout: u64,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -291,6 +291,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 max_limit: args.max_limit.min(search::MAX_LIMIT),
                 max_inflight: args.max_inflight.max(1),
                 timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+                header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

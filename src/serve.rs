@@ -36,6 +36,8 @@ pub struct ServeConfig {
     pub max_inflight: usize,
     /// Time a request may take before it is answered 408.
     pub timeout: Duration,
+    /// Time a client has to send a request's headers before it is disconnected.
+    pub header_timeout: Duration,
 }
 
 impl Default for ServeConfig {
@@ -47,6 +49,7 @@ impl Default for ServeConfig {
             max_limit: 100,
             max_inflight: 64,
             timeout: Duration::from_secs(30),
+            header_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -360,10 +363,35 @@ async fn map_handler(
         .await
 }
 
+/// Content types accepted for JSON Lines bodies.
+const JSON_LINES_TYPES: [&str; 4] = [
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/json-lines",
+    "text/plain",
+];
+
 async fn map_batch_handler(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     body: String,
 ) -> Result<Response, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    if !JSON_LINES_TYPES.contains(&content_type.as_str()) {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type: application/x-ndjson (JSON Lines)".into(),
+        ));
+    }
     state
         .blocking(move |s| {
             let mapper = s.mapper()?;
@@ -467,15 +495,72 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Binds, says where on stderr, and serves until Ctrl-C or SIGTERM (in-flight requests finish).
+/// Default time a client has to send a request's headers; slower clients are disconnected.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line and headers) a connection buffers.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Binds, says where on stderr, and serves until Ctrl-C or SIGTERM (in-flight requests finish,
+/// for at most 10 seconds). Connections are served by hyper directly (rather than `axum::serve`)
+/// so that a client that sends its headers slowly is cut off after `header_timeout` and an
+/// oversized request head is refused.
 pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
+    let header_timeout = config.header_timeout;
     let state = AppState::new(engine, config)?;
+    let router = app(state);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD_BYTES as u32);
+    let graceful = GracefulShutdown::new();
     eprintln!("skillmap: listening on http://{addr}");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(a) => a,
+                    // Out of file descriptors and the like: wait a moment, keep serving.
+                    Err(e) => {
+                        eprintln!("skillmap serve: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(router.clone());
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // Errors here are the client's (reset, timeout, malformed head): drop quietly.
+                    let _ = conn.await;
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => {},
+        _ = tokio::time::sleep(Duration::from_secs(10)) => {
+            eprintln!("skillmap serve: connections still open after 10 s; stopping anyway");
+        }
+    }
     eprintln!("skillmap: stopped");
     Ok(())
 }

@@ -202,14 +202,21 @@ struct Server {
 
 impl Server {
     fn start(env: &TestEnv) -> Server {
+        Self::start_with(env, &[])
+    }
+
+    fn start_with(env: &TestEnv, extra: &[&str]) -> Server {
+        let idx = env.index();
+        let mut args = vec![
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--index",
+            idx.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
         let mut child = env
-            .command(&[
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--index",
-                env.index().to_str().unwrap(),
-            ])
+            .command(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -522,4 +529,50 @@ fn abuse_leaves_the_server_answering_without_panics_or_5xx() {
     assert!(status.success(), "{status:?}");
     let log = log.lock().unwrap();
     assert!(!log.contains("panicked"), "{log}");
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_oversized_heads_refused() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    env.index_json(&["in"]);
+    let server = Server::start_with(&env, &["--header-timeout", "1"]);
+    let host = server.base.trim_start_matches("http://").to_string();
+    // A client that sends half a request line and stalls is disconnected after the timeout.
+    let mut slow = TcpStream::connect(&host).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let n = slow.read_to_end(&mut buf);
+    assert!(n.is_ok(), "the server closed the connection: {n:?}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(800) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
+    // A 200 KB header is refused, and the server goes on answering.
+    let mut big = TcpStream::connect(&host).unwrap();
+    big.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let _ = big.write_all(head.as_bytes());
+    let mut reply = Vec::new();
+    let _ = big.read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    assert!(
+        reply.is_empty() || reply.starts_with("HTTP/1.1 431"),
+        "{reply}"
+    );
+    assert_eq!(server.get("/healthz").0, 200);
+    // Batch bodies must say they are JSON Lines.
+    let (s, body) = server.post_json("/api/map/batch", "{\"text\": \"x\"}\n");
+    assert_eq!(s, 415, "{body}");
+    assert!(server.stop().success());
 }
