@@ -1,0 +1,37 @@
+//! A small real index, built once per fuzzing process from the bundled real export.
+
+use std::sync::OnceLock;
+
+use skillmap::engine::Engine;
+
+pub fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    let (_, engine) = ENGINE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let input = dir.path().join("in");
+        std::fs::create_dir_all(&input).unwrap();
+        std::fs::write(
+            input.join("real.json"),
+            include_str!("../../tests/fixtures/frameworks/33-3051.04.json"),
+        )
+        .unwrap();
+        std::fs::write(
+            input.join("nurse.json"),
+            include_str!("../../tests/fixtures/frameworks/29-1141.00.json"),
+        )
+        .unwrap();
+        let opts = skillmap::ingest::IngestOptions {
+            index_dir: dir.path().join("idx"),
+            paths: vec![input],
+            threads: 1,
+            memory_bytes: 20_000_000,
+            strict: true,
+            rebuild: false,
+            max_file_bytes: 1 << 20,
+        };
+        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+        let engine = Engine::open(&dir.path().join("idx")).unwrap();
+        (dir, engine)
+    });
+    engine
+}

@@ -1,0 +1,8 @@
+//! Fuzz target: export parsing and validation never panic on any bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = skillmap::model::parse_export(data);
+});
