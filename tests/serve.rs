@@ -576,3 +576,51 @@ fn slow_clients_are_cut_off_and_oversized_heads_refused() {
     assert_eq!(s, 415, "{body}");
     assert!(server.stop().success());
 }
+
+#[test]
+fn saturated_server_answers_503_instead_of_queueing() {
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    env.index_json(&["in"]);
+    let server = Server::start_with(&env, &["--max-inflight", "1"]);
+    // Slow requests: a batch of 300 postings each.
+    let line = serde_json::json!({"text": "Inspect cargo and baggage for contraband; detain violators; write reports."}).to_string();
+    let body: String = (0..300).map(|_| format!("{line}\n")).collect();
+    let statuses = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            let (server, body, statuses) = (&server, &body, &statuses);
+            scope.spawn(move || {
+                let mut r = Server::agent()
+                    .post(&format!("{}/api/map/batch", server.base))
+                    .header("content-type", "application/x-ndjson")
+                    .send(body.as_str())
+                    .unwrap();
+                let text = r.body_mut().read_to_string().unwrap();
+                statuses.lock().unwrap().push((
+                    r.status().as_u16(),
+                    r.headers().get("retry-after").is_some(),
+                    text,
+                ));
+            });
+        }
+    });
+    let statuses = statuses.into_inner().unwrap();
+    assert!(
+        statuses.iter().any(|(s, _, _)| *s == 200),
+        "{:?}",
+        statuses.iter().map(|s| s.0).collect::<Vec<_>>()
+    );
+    let busy: Vec<_> = statuses.iter().filter(|(s, _, _)| *s == 503).collect();
+    assert!(
+        !busy.is_empty(),
+        "no 503 with one permit and eight slow requests"
+    );
+    for (_, retry_after, text) in &busy {
+        assert!(*retry_after);
+        assert!(text.contains("\"busy\""), "{text}");
+    }
+    assert!(statuses.iter().all(|(s, _, _)| *s == 200 || *s == 503));
+    assert_eq!(server.get("/healthz").0, 200);
+    assert!(server.stop().success());
+}
