@@ -17,3 +17,18 @@ pub fn queries() -> Vec<&'static str> {
 pub fn bundled_data() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
 }
+
+/// Indexes the bundled collection into `dir/idx` (2 threads) and opens it.
+pub fn build_bundled(dir: &std::path::Path) -> skillmap::engine::Engine {
+    let opts = skillmap::ingest::IngestOptions {
+        index_dir: dir.join("idx"),
+        paths: vec![bundled_data()],
+        threads: 2,
+        memory_bytes: 128_000_000,
+        strict: false,
+        rebuild: false,
+        max_file_bytes: 16 << 20,
+    };
+    skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+    skillmap::engine::Engine::open(&dir.join("idx")).unwrap()
+}

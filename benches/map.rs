@@ -3,10 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use indicatif::ProgressBar;
 use rayon::prelude::*;
-use skillmap::engine::Engine;
-use skillmap::ingest::{IngestOptions, ingest};
 use skillmap::map::{MapRequest, Mapper};
 
 mod common;
@@ -27,17 +24,7 @@ fn postings() -> Vec<MapRequest> {
 
 fn map(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let opts = IngestOptions {
-        index_dir: dir.path().join("idx"),
-        paths: vec![common::bundled_data()],
-        threads: 2,
-        memory_bytes: 128_000_000,
-        strict: false,
-        rebuild: false,
-        max_file_bytes: 16 << 20,
-    };
-    ingest(&opts, &ProgressBar::hidden()).unwrap();
-    let engine = Engine::open(&dir.path().join("idx")).unwrap();
+    let engine = common::build_bundled(dir.path());
     let mapper = Mapper::new(&engine).unwrap();
     let reqs = postings();
     let mut g = c.benchmark_group("map");

@@ -8,26 +8,10 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::Criterion;
-use indicatif::ProgressBar;
 use skillmap::engine::Engine;
-use skillmap::ingest::{IngestOptions, ingest};
 use skillmap::search::{SearchRequest, search, search_occupations};
 
 mod common;
-
-fn build_bundled(dir: &std::path::Path) -> Engine {
-    let opts = IngestOptions {
-        index_dir: dir.join("idx"),
-        paths: vec![common::bundled_data()],
-        threads: 2,
-        memory_bytes: 128_000_000,
-        strict: false,
-        rebuild: false,
-        max_file_bytes: 16 << 20,
-    };
-    ingest(&opts, &ProgressBar::hidden()).unwrap();
-    Engine::open(&dir.join("idx")).unwrap()
-}
 
 fn bench_engine(c: &mut Criterion, name: &str, engine: &Engine) {
     let mut g = c.benchmark_group(format!("search/{name}"));
@@ -71,7 +55,7 @@ fn percentiles(name: &str, engine: &Engine, rounds: usize) {
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let bundled = build_bundled(dir.path());
+    let bundled = common::build_bundled(dir.path());
     let mut c = Criterion::default().configure_from_args();
     bench_engine(&mut c, "bundled", &bundled);
     percentiles("bundled", &bundled, 200);

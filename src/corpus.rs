@@ -5,24 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
-use crate::sample::{Placed, Sources, Task, statement_for};
-
-/// A small, fast, seedable generator (splitmix64): the same seed gives the same corpus.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::sample::{Placed, Rng, Sources, Task, statement_for};
 
 /// What the corpus generator writes.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::Level;
-use crate::sample::{Placed, Sources, place};
+use crate::sample::{Placed, Rng, Sources, place};
 
 /// One labelled posting.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -25,23 +25,6 @@ pub struct LabelledPosting {
     pub soc: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
 }
 
 /// Seniority phrasings per level: (dev split, test split). `{t}` is the job title.

@@ -599,23 +599,8 @@ impl<'e> Mapper<'e> {
         // D: the frameworks' descriptions (one document per occupation carries it).
         let mut description: HashMap<usize, f32> = HashMap::new();
         if !weighted.is_empty() {
-            let max_w = weighted[0].1;
-            let q = Box::new(BooleanQuery::new(
-                weighted
-                    .iter()
-                    .map(|(t, w)| {
-                        let q: Box<dyn Query> = Box::new(TermQuery::new(
-                            Term::from_field_text(f.context, t),
-                            IndexRecordOption::WithFreqs,
-                        ));
-                        (
-                            Occur::Should,
-                            Box::new(BoostQuery::new(q, (w / max_w).sqrt())) as Box<dyn Query>,
-                        )
-                    })
-                    .collect(),
-            ));
-            for (s, addr) in searcher.search(&*q, &TopDocs::with_limit(200).order_by_score())? {
+            let q = BooleanQuery::new(weighted_union(f.context, &weighted));
+            for (s, addr) in searcher.search(&q, &TopDocs::with_limit(200).order_by_score())? {
                 if let Some(o) = self.occ_of(addr) {
                     description.insert(o, s);
                 }
@@ -826,7 +811,6 @@ impl<'e> Mapper<'e> {
         let statements = &self.occ_docs[occ];
         let mut scored: HashMap<DocAddress, f32> = HashMap::new();
         if !weighted.is_empty() {
-            let max_w = weighted[0].1;
             // The occupation filter scores 0, so a statement's score is the posting's evidence.
             let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
                 Occur::Must,
@@ -838,19 +822,7 @@ impl<'e> Mapper<'e> {
                     0.0,
                 )),
             )];
-            let terms: Vec<(Occur, Box<dyn Query>)> = weighted
-                .iter()
-                .map(|(t, w)| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.statement, t),
-                        IndexRecordOption::WithFreqs,
-                    ));
-                    (
-                        Occur::Should,
-                        Box::new(BoostQuery::new(q, (w / max_w).sqrt())) as Box<dyn Query>,
-                    )
-                })
-                .collect();
+            let terms = weighted_union(f.statement, weighted);
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(terms))));
             let q = BooleanQuery::new(clauses);
             let n = statements.len().max(1);
@@ -959,6 +931,31 @@ impl<'e> Mapper<'e> {
 }
 
 type DebugSink = Box<dyn Fn(&str, serde_json::Value) + Send + Sync>;
+
+/// Should-clauses for the posting's terms on one field, each boosted by the square root of its
+/// weight relative to the heaviest (so rare, repeated terms lead without drowning the rest).
+fn weighted_union(
+    field: tantivy::schema::Field,
+    weighted: &[(String, f32)],
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let max_w = weighted
+        .first()
+        .map_or(1.0, |(_, w)| *w)
+        .max(f32::MIN_POSITIVE);
+    weighted
+        .iter()
+        .map(|(t, w)| {
+            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            ));
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(q, (w / max_w).sqrt())) as Box<dyn Query>,
+            )
+        })
+        .collect()
+}
 
 /// Tuning aid: when set, `map` hands each posting's component scores to this function.
 static DEBUG_SINK: OnceLock<DebugSink> = OnceLock::new();
