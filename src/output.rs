@@ -344,24 +344,13 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
     let pct = |v: f64| format!("{:5.1}%", v * 100.0);
     writeln!(w, "postings            {}", r.n)?;
     writeln!(w, "                    top-1   top-5")?;
-    writeln!(
-        w,
-        "O*NET-SOC code      {}  {}",
-        pct(r.onet_soc.top1),
-        pct(r.onet_soc.top5)
-    )?;
-    writeln!(
-        w,
-        "6-digit SOC         {}  {}",
-        pct(r.soc6.top1),
-        pct(r.soc6.top5)
-    )?;
-    writeln!(
-        w,
-        "major group         {}  {}",
-        pct(r.major.top1),
-        pct(r.major.top5)
-    )?;
+    for (name, acc) in [
+        ("O*NET-SOC code", &r.onet_soc),
+        ("6-digit SOC", &r.soc6),
+        ("major group", &r.major),
+    ] {
+        writeln!(w, "{name:<20}{}  {}", pct(acc.top1), pct(acc.top5))?;
+    }
     writeln!(
         w,
         "level ({} labelled) exact {}  within one {}",

@@ -48,6 +48,19 @@ function hitItem(h) {
   return li;
 }
 
+// A list of statements, each with its level and highlighted words.
+function evidenceList(items) {
+  const ul = el("ul", { cls: "evidence" });
+  for (const e of items) {
+    const item = el("li");
+    item.appendChild(el("span", { cls: "level", text: e.level }));
+    item.appendChild(document.createTextNode(" "));
+    item.appendChild(highlighted(e.statement, e.highlights));
+    ul.appendChild(item);
+  }
+  return ul;
+}
+
 function occupationItem(o) {
   const li = el("li", { cls: "hit occupation" });
   const meta = el("div", { cls: "meta" });
@@ -55,15 +68,7 @@ function occupationItem(o) {
   meta.appendChild(document.createTextNode(o.title + " · score " + o.score.toFixed(2) + " · " +
     LEVELS.map((l) => l + " " + (o.levels[l] || 0)).join(", ")));
   li.appendChild(meta);
-  const ul = el("ul", { cls: "evidence" });
-  for (const h of o.hits) {
-    const item = el("li");
-    item.appendChild(el("span", { cls: "level", text: h.level }));
-    item.appendChild(document.createTextNode(" "));
-    item.appendChild(highlighted(h.statement, h.highlights));
-    ul.appendChild(item);
-  }
-  li.appendChild(ul);
+  li.appendChild(evidenceList(o.hits));
   return li;
 }
 
@@ -119,15 +124,7 @@ function matchItem(m) {
   li.appendChild(levelBars(m.level_scores, m.level));
   if (m.evidence.length) {
     li.appendChild(el("div", { cls: "muted", text: "evidence" }));
-    const ul = el("ul", { cls: "evidence" });
-    for (const e of m.evidence) {
-      const item = el("li");
-      item.appendChild(el("span", { cls: "level", text: e.level }));
-      item.appendChild(document.createTextNode(" "));
-      item.appendChild(highlighted(e.statement, e.highlights));
-      ul.appendChild(item);
-    }
-    li.appendChild(ul);
+    li.appendChild(evidenceList(m.evidence));
   }
   if (m.gap.length) {
     li.appendChild(el("div", { cls: "muted", text: "not covered by the posting" }));
