@@ -5,7 +5,7 @@
 //! "we are hiring") and seniority phrases (read separately for the level) are left out; the
 //! remaining terms that the collection knows are weighted by rarity (BM25 IDF over statements)
 //! times 1 + ln(count) and the best `MAX_TERMS` kept. An occupation then scores
-//! `W_PROFILE · P + W_DESCRIPTION · D + W_TITLE · T + W_GROUP · G`, where
+//! `W_PROFILE · P + W_DESCRIPTION · D + W_TITLE · T + W_BODY_TITLE · B + W_GROUP · G`, where
 //! - P ("profile"): BM25 with each occupation as one document: a term's frequency is how many of
 //!   the occupation's statements hold it, its IDF is over occupations, and the length is the
 //!   number of statements, so occupations with long or many statements gain nothing by it;
@@ -13,6 +13,8 @@
 //! - T ("title"): how much of the posting's job title (given, or its first line when that reads
 //!   like a title) the occupation's title covers, by IDF over titles, damped for occupation
 //!   titles with many other words;
+//! - B ("body title"): the share of the occupation's title (by IDF over titles) whose words occur
+//!   in the posting's text, so "check spa equipment" points to Spa Managers even without a title;
 //! - G ("group"): backing off the SOC hierarchy, the summed scores of the best `GROUP_TOP`
 //!   occupations of the same major group, relative to the best group, so that a lone look-alike
 //!   from another group does not beat a well-supported family.
@@ -44,6 +46,8 @@ pub const W_PROFILE: f32 = 0.5;
 pub const W_DESCRIPTION: f32 = 0.25;
 /// Weight of the title match T.
 pub const W_TITLE: f32 = 1.0;
+/// Weight of the title words found in the posting's text B.
+pub const W_BODY_TITLE: f32 = 0.2;
 /// Weight of the major group's evidence G.
 pub const W_GROUP: f32 = 0.2;
 /// Occupations of a major group whose scores make its evidence.
@@ -447,6 +451,28 @@ impl<'e> Mapper<'e> {
         out
     }
 
+    /// B for every occupation with a title word in the posting's text: the share of its
+    /// title's IDF (over titles) that the text holds.
+    fn body_title_scores(&self, body_terms: &[String]) -> HashMap<usize, f32> {
+        let body: std::collections::HashSet<&str> = body_terms.iter().map(String::as_str).collect();
+        let mut out = HashMap::new();
+        for (i, o) in self.occupations.iter().enumerate() {
+            let mut own = 0.0;
+            let mut shared = 0.0;
+            for t in &o.title_terms {
+                let w = self.title_idf(t);
+                own += w;
+                if body.contains(t.as_str()) {
+                    shared += w;
+                }
+            }
+            if shared > 0.0 {
+                out.insert(i, shared / own);
+            }
+        }
+        out
+    }
+
     /// P: BM25 with occupations as documents (term frequency = how many of the occupation's
     /// statements hold the term; length = its number of statements), over the posting's terms.
     fn profile_scores(
@@ -612,6 +638,15 @@ impl<'e> Mapper<'e> {
             .fold(0.0, f32::max)
             .max(f32::MIN_POSITIVE);
 
+        // The posting's task lines, for the level their content points to.
+        let task_lines: Vec<&str> = body
+            .split('\n')
+            .flat_map(|l| l.split(". "))
+            .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
+            .filter(|l| l.split_whitespace().count() >= 3)
+            .take(30)
+            .collect();
+
         // T: the title.
         let title_terms: Vec<String> = {
             let mut t = text::terms(&mut analyzer, &title_content);
@@ -620,6 +655,7 @@ impl<'e> Mapper<'e> {
             t
         };
         let titles = self.title_scores(&title_terms);
+        let body_titles = self.body_title_scores(&text::terms(&mut analyzer, body));
 
         if let Some(sink) = &req_debug_sink() {
             let mut all: std::collections::BTreeSet<usize> = profile.keys().copied().collect();
@@ -633,6 +669,7 @@ impl<'e> Mapper<'e> {
                         profile.get(&o).copied().unwrap_or(0.0) / max_profile,
                         titles.get(&o).copied().unwrap_or(0.0),
                         description.get(&o).copied().unwrap_or(0.0) / max_description,
+                        body_titles.get(&o).copied().unwrap_or(0.0),
                     )
                 })
                 .collect();
@@ -648,6 +685,9 @@ impl<'e> Mapper<'e> {
         }
         for (&o, &t) in &titles {
             *scores.entry(o).or_insert(0.0) += W_TITLE * t;
+        }
+        for (&o, &b) in &body_titles {
+            *scores.entry(o).or_insert(0.0) += W_BODY_TITLE * b;
         }
         let mut majors: HashMap<&str, Vec<f32>> = HashMap::new();
         for (&o, &s) in &scores {
@@ -707,14 +747,6 @@ impl<'e> Mapper<'e> {
             None
         };
 
-        // The posting's task lines, for the level their content points to.
-        let task_lines: Vec<&str> = body
-            .split('\n')
-            .flat_map(|l| l.split(". "))
-            .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
-            .filter(|l| l.split_whitespace().count() >= 3)
-            .take(30)
-            .collect();
         let highlighter = Highlighter {
             exact: selected.keys().map(|t| t.to_string()).collect(),
             fuzzy: Vec::new(),
@@ -971,13 +1003,13 @@ fn req_debug_sink() -> Option<&'static DebugSink> {
 
 /// Confidence of the top match, from the margin to the runner-up ((s1 − s2) / s1) and the top
 /// score s1: a logistic curve fit on the tuning split of the dev set (`data/eval/dev.jsonl`,
-/// maximum likelihood), then shifted down by 0.6 on the logit scale so that in every confidence
+/// maximum likelihood), then shifted down by 1.1 on the logit scale so that in every confidence
 /// bin of that split the observed top-1 accuracy is at least the stated confidence.
 pub fn calibrated_confidence(margin: f32, top_score: f32) -> f32 {
-    const A_MARGIN: f32 = 7.30;
-    const B_SCORE: f32 = 2.89;
-    const C: f32 = -3.87;
-    const SHIFT: f32 = 0.6;
+    const A_MARGIN: f32 = 6.93;
+    const B_SCORE: f32 = 2.76;
+    const C: f32 = -3.77;
+    const SHIFT: f32 = 1.1;
     if top_score <= 0.0 {
         return 0.0;
     }
