@@ -245,6 +245,10 @@ pub struct Mapper<'e> {
     occupations: Vec<Occupation>,
     /// Occupation-level document frequency of title terms.
     title_df: HashMap<String, usize>,
+    /// Per title term, the occupations whose title holds it.
+    title_postings: HashMap<String, Vec<usize>>,
+    /// Per occupation, the summed IDF (over titles) of its title's terms.
+    title_own: Vec<f32>,
     /// Per segment, per document: the occupation index (`u32::MAX` for deleted documents).
     doc_occ: Vec<Vec<u32>>,
     /// Per occupation: its statements as (level, position, address), in level then position order.
@@ -390,6 +394,22 @@ impl<'e> Mapper<'e> {
                 *title_df.entry(t.clone()).or_insert(0) += 1;
             }
         }
+        let mut title_postings: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, o) in occupations.iter().enumerate() {
+            for t in &o.title_terms {
+                title_postings.entry(t.clone()).or_default().push(i);
+            }
+        }
+        let n_occ = occupations.len() as u64;
+        let title_own = occupations
+            .iter()
+            .map(|o| {
+                o.title_terms
+                    .iter()
+                    .map(|t| idf(title_df[t] as u64, n_occ))
+                    .sum()
+            })
+            .collect();
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
         Ok(Mapper {
@@ -397,6 +417,8 @@ impl<'e> Mapper<'e> {
             searcher,
             occupations,
             title_df,
+            title_postings,
+            title_own,
             doc_occ,
             occ_docs,
             avg_len,
@@ -427,26 +449,34 @@ impl<'e> Mapper<'e> {
         idf(self.title_df.get(t).copied().unwrap_or(0) as u64, n)
     }
 
-    /// T for every occupation whose title shares a term with the posting's title.
+    /// Per occupation with a title term among `terms`: the summed IDF of those shared terms.
+    fn shared_title_idf<'a>(&self, terms: impl Iterator<Item = &'a str>) -> HashMap<usize, f32> {
+        let mut out: HashMap<usize, f32> = HashMap::new();
+        for t in terms {
+            if let Some(occs) = self.title_postings.get(t) {
+                let w = self.title_idf(t);
+                for &o in occs {
+                    *out.entry(o).or_insert(0.0) += w;
+                }
+            }
+        }
+        out
+    }
+
+    /// T for every occupation whose title shares a term with the posting's title (sorted,
+    /// deduplicated terms).
     fn title_scores(&self, title_terms: &[String]) -> HashMap<usize, f32> {
-        let mut out = HashMap::new();
         let wanted: f32 = title_terms.iter().map(|t| self.title_idf(t)).sum();
         if wanted <= 0.0 {
-            return out;
+            return HashMap::new();
         }
-        for (i, o) in self.occupations.iter().enumerate() {
-            let shared: f32 = title_terms
-                .iter()
-                .filter(|t| o.title_terms.binary_search(t).is_ok())
-                .map(|t| self.title_idf(t))
-                .sum();
-            if shared <= 0.0 {
-                continue;
-            }
-            let own: f32 = o.title_terms.iter().map(|t| self.title_idf(t)).sum();
+        let mut out = self.shared_title_idf(title_terms.iter().map(String::as_str));
+        out.retain(|_, shared| *shared > 0.0);
+        for (o, v) in out.iter_mut() {
+            let shared = *v;
             let coverage = shared / wanted;
-            let precision = (shared / own.max(shared)).sqrt();
-            out.insert(i, coverage * (0.5 + 0.5 * precision));
+            let precision = (shared / self.title_own[*o].max(shared)).sqrt();
+            *v = coverage * (0.5 + 0.5 * precision);
         }
         out
     }
@@ -454,21 +484,12 @@ impl<'e> Mapper<'e> {
     /// B for every occupation with a title word in the posting's text: the share of its
     /// title's IDF (over titles) that the text holds.
     fn body_title_scores(&self, body_terms: &[String]) -> HashMap<usize, f32> {
-        let body: std::collections::HashSet<&str> = body_terms.iter().map(String::as_str).collect();
-        let mut out = HashMap::new();
-        for (i, o) in self.occupations.iter().enumerate() {
-            let mut own = 0.0;
-            let mut shared = 0.0;
-            for t in &o.title_terms {
-                let w = self.title_idf(t);
-                own += w;
-                if body.contains(t.as_str()) {
-                    shared += w;
-                }
-            }
-            if shared > 0.0 {
-                out.insert(i, shared / own);
-            }
+        let unique: std::collections::HashSet<&str> =
+            body_terms.iter().map(String::as_str).collect();
+        let mut out = self.shared_title_idf(unique.into_iter());
+        out.retain(|_, shared| *shared > 0.0);
+        for (o, v) in out.iter_mut() {
+            *v /= self.title_own[*o];
         }
         out
     }
@@ -592,8 +613,10 @@ impl<'e> Mapper<'e> {
         } else {
             content.as_str()
         };
-        for t in text::terms(&mut analyzer, body)
-            .into_iter()
+        let body_terms = text::terms(&mut analyzer, body);
+        for t in body_terms
+            .iter()
+            .cloned()
             .chain(text::terms(&mut analyzer, &title_content))
         {
             *tf.entry(t).or_insert(0) += 1;
@@ -655,7 +678,7 @@ impl<'e> Mapper<'e> {
             t
         };
         let titles = self.title_scores(&title_terms);
-        let body_titles = self.body_title_scores(&text::terms(&mut analyzer, body));
+        let body_titles = self.body_title_scores(&body_terms);
 
         if let Some(sink) = &req_debug_sink() {
             let mut all: std::collections::BTreeSet<usize> = profile.keys().copied().collect();
