@@ -288,11 +288,7 @@ const BOILERPLATE: &str = "job jobs role position positions responsibilities res
 /// The boilerplate words as stemmed terms.
 fn boilerplate() -> &'static std::collections::HashSet<String> {
     static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| {
-        text::terms(&mut text::index_analyzer(), BOILERPLATE)
-            .into_iter()
-            .collect()
-    })
+    SET.get_or_init(|| text::index_terms(BOILERPLATE).into_iter().collect())
 }
 
 impl<'e> Mapper<'e> {
@@ -300,7 +296,6 @@ impl<'e> Mapper<'e> {
     pub fn new(engine: &'e Engine) -> Result<Mapper<'e>> {
         let searcher = engine.searcher();
         let f = &engine.fields;
-        let mut analyzer = text::query_analyzer();
         let mut occupations: Vec<Occupation> = Vec::new();
         let mut by_soc: HashMap<String, usize> = HashMap::new();
         let mut doc_occ = Vec::new();
@@ -353,7 +348,7 @@ impl<'e> Mapper<'e> {
                                 .to_string()
                         };
                         let title = get(f.title);
-                        let mut title_terms = text::terms(&mut analyzer, &title);
+                        let mut title_terms = text::query_terms(&title);
                         title_terms.sort();
                         title_terms.dedup();
                         occupations.push(Occupation {
@@ -601,7 +596,6 @@ impl<'e> Mapper<'e> {
         }
 
         let searcher = &self.searcher;
-        let mut analyzer = text::query_analyzer();
         let n_docs = searcher.num_docs().max(1);
         let f = &self.engine.fields;
 
@@ -613,11 +607,11 @@ impl<'e> Mapper<'e> {
         } else {
             content.as_str()
         };
-        let body_terms = text::terms(&mut analyzer, body);
+        let body_terms = text::query_terms(body);
         for t in body_terms
             .iter()
             .cloned()
-            .chain(text::terms(&mut analyzer, &title_content))
+            .chain(text::query_terms(&title_content))
         {
             *tf.entry(t).or_insert(0) += 1;
         }
@@ -672,7 +666,7 @@ impl<'e> Mapper<'e> {
 
         // T: the title.
         let title_terms: Vec<String> = {
-            let mut t = text::terms(&mut analyzer, &title_content);
+            let mut t = text::query_terms(&title_content);
             t.sort();
             t.dedup();
             t
@@ -903,14 +897,13 @@ impl<'e> Mapper<'e> {
             }
         }
         evidence_hits.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let mut analyzer = text::index_analyzer();
         let evidence = evidence_hits
             .into_iter()
             .take(3)
             .map(|(s, addr)| {
                 let doc: TantivyDocument = self.searcher.doc(addr)?;
                 let mut hit = hit_from_doc(f, &doc);
-                highlight(&mut hit, highlighter, &mut analyzer);
+                text::with_index_analyzer(|a| highlight(&mut hit, highlighter, a));
                 Ok(Evidence {
                     level: hit.level,
                     statement: hit.statement,

@@ -15,10 +15,11 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery,
+    Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, TantivyDocument, Term};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -33,6 +34,8 @@ pub const W_FUZZY: f32 = 0.5;
 /// Most results one request may ask for (limit), and deepest page (offset + limit).
 pub const MAX_LIMIT: usize = 1_000;
 pub const MAX_DEPTH: usize = 100_000;
+/// Most query words in titles for which the first tier runs one pruned pass per subset of them.
+const MAX_TITLE_SUBSET_TERMS: usize = 3;
 /// Statements aggregated when ranking occupations.
 pub const OCCUPATION_POOL: usize = 2_000;
 /// Scores of an occupation's best statements are summed with weights 1, 1/2, 1/4, … over this many.
@@ -148,8 +151,6 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
         })
         .collect();
     let pieces: Vec<&str> = normalized.split('"').collect();
-    let mut query_an = text::query_analyzer();
-    let mut index_an = text::index_analyzer();
     let mut units: Vec<Unit> = Vec::new();
     let mut free = String::new();
     for (i, piece) in pieces.iter().enumerate() {
@@ -159,17 +160,17 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
             free.push_str(piece);
             continue;
         }
-        let words = text::terms(&mut index_an, piece);
+        let words = text::index_terms(piece);
         match words.len() {
             0 => {}
             1 => units.push(Unit::Word(words[0].clone())),
             _ => units.push(Unit::Phrase(words)),
         }
     }
-    let mut words = text::terms(&mut query_an, &free);
+    let mut words = text::query_terms(&free);
     if words.is_empty() && units.is_empty() {
         // A query of stop words only ("the") still searches for them.
-        words = text::terms(&mut index_an, &free);
+        words = text::index_terms(&free);
     }
     units.extend(words.into_iter().map(Unit::Word));
     let mut seen = std::collections::HashSet::new();
@@ -186,6 +187,11 @@ struct Compiled {
     /// First tier restricted to statements whose occupation title holds a query word, scored
     /// with the title's weight added; `None` when no query word is in any title.
     all_titled: Option<Box<dyn Query>>,
+    /// When every unit is a plain word, there are no filters and at most `MAX_TITLE_SUBSETS_TERMS`
+    /// query words occur in titles: for each non-empty subset of those words, largest first,
+    /// the pure term intersection of every unit's statement term and the subset's title terms
+    /// (see `first_tier`).
+    titled_subsets: Vec<Box<dyn Query>>,
     /// Second tier: some but not every unit, title weight included; `None` for one-unit queries.
     rest: Option<Box<dyn Query>>,
     /// Statements with any unit, for counting (unscored use only).
@@ -258,6 +264,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
     let mut highlighter = Highlighter::default();
     let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
     let mut title_queries: Vec<Box<dyn Query>> = Vec::new();
+    let mut plain_words = filters.is_empty();
     for unit in &units {
         match unit {
             Unit::Word(w) => {
@@ -269,6 +276,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
                         FuzzyTermQuery::new(Term::from_field_text(f.statement, w), distance, true);
                     unit_queries.push(boost(Box::new(fuzzy), W_FUZZY));
                     highlighter.fuzzy.push((w.clone(), distance as usize));
+                    plain_words = false;
                 } else {
                     unit_queries.push(term_query(f.statement, w));
                     highlighter.exact.insert(w.clone());
@@ -285,6 +293,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
                         .collect(),
                 )));
                 highlighter.exact.extend(words.iter().cloned());
+                plain_words = false;
             }
         }
     }
@@ -300,6 +309,21 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
         Box::new(BooleanQuery::new(clauses))
     };
     let all_plain = with_filters(musts(&unit_queries));
+    let mut titled_subsets = Vec::new();
+    if plain_words && (1..=MAX_TITLE_SUBSET_TERMS).contains(&title_queries.len()) {
+        let n = title_queries.len();
+        let mut subsets: Vec<u32> = (1..1u32 << n).collect();
+        subsets.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+        for m in subsets {
+            let mut clauses = musts(&unit_queries);
+            clauses.extend(
+                (0..n)
+                    .filter(|i| m & (1 << i) != 0)
+                    .map(|i| (Occur::Must, title_queries[i].box_clone())),
+            );
+            titled_subsets.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
+        }
+    }
     let title_union = (!title_queries.is_empty()).then(|| should(title_queries));
     let all_titled = title_union.as_ref().map(|t| {
         let mut clauses = musts(&unit_queries);
@@ -324,6 +348,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
     Ok(Some(Compiled {
         all_plain,
         all_titled,
+        titled_subsets,
         rest,
         any,
         highlighter,
@@ -380,23 +405,148 @@ struct Ranked<'a> {
     total_all: Option<usize>,
 }
 
-/// The best `depth` statements with every unit, title weight included. Exact: a statement
-/// whose title matches scores the same in both queries but higher in the titled one, and any
-/// statement of the final top `depth` without a title match is among the plain query's top `depth`
-/// (everything above it there is above it here too).
+/// The best `depth` of scored documents pushed in any order, each document once at the best
+/// score it was pushed with: better is a higher score, then a lower address, the order
+/// tantivy's own top-k keeps.
+struct TopK<'a> {
+    depth: usize,
+    kept: std::collections::BTreeSet<Entry<'a>>,
+    by_addr: HashMap<DocAddress, Entry<'a>>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry<'a> {
+    score: Score,
+    addr: DocAddress,
+    query: &'a dyn Query,
+}
+
+impl Ord for Entry<'_> {
+    /// Better is greater.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.addr.cmp(&self.addr))
+    }
+}
+impl PartialOrd for Entry<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Entry<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Entry<'_> {}
+
+impl<'a> TopK<'a> {
+    fn new(depth: usize) -> Self {
+        TopK {
+            depth,
+            kept: Default::default(),
+            by_addr: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, e: Entry<'a>) {
+        if let Some(old) = self.by_addr.get(&e.addr).copied() {
+            if e > old {
+                self.kept.remove(&old);
+                self.kept.insert(e);
+                self.by_addr.insert(e.addr, e);
+            }
+            return;
+        }
+        if self.kept.len() >= self.depth {
+            match self.kept.first().copied() {
+                Some(worst) if e > worst => {
+                    self.kept.remove(&worst);
+                    self.by_addr.remove(&worst.addr);
+                }
+                _ => return,
+            }
+        }
+        self.kept.insert(e);
+        self.by_addr.insert(e.addr, e);
+    }
+
+    /// Documents scoring above this may still enter (or raise their score). Just below the worst
+    /// kept score, so that a tie with a lower address still gets its chance.
+    fn threshold(&self) -> Score {
+        match self.kept.first() {
+            Some(w) if self.kept.len() >= self.depth => w.score.next_down(),
+            _ => Score::MIN,
+        }
+    }
+
+    fn into_sorted(self) -> Vec<Entry<'a>> {
+        self.kept.into_iter().rev().collect()
+    }
+}
+
+/// The best `depth` statements with every unit, title weight included.
+///
+/// With `titled_subsets` (plain words, no filters): one top-k shared by pruned passes, first the
+/// title-term subsets, largest first (rare and high-scoring, they raise the threshold early),
+/// then the plain query. Every pass is a pure term
+/// intersection, which tantivy prunes by block-max WAND against the shared threshold, and each
+/// statement is kept at the best score a pass gave it. Exact: a subset pass scores a statement
+/// with that subset's title terms and reaches it only when its title holds them all, so no
+/// pass overrates a statement, and the pass with all of its title's query words gives its true
+/// score. Kept scores are then lower bounds, so the threshold never exceeds the final
+/// `depth`-th score, and that pass reaches every statement that belongs in the final top.
+///
+/// Otherwise: the plain query's top and the title-restricted query's top, merged. Exact too:
+/// a statement whose title matches scores the same in both queries but higher in the titled
+/// one, and any statement of the final top `depth` without a title match is among the plain
+/// query's top `depth`.
 fn first_tier<'a>(
     searcher: &Searcher,
     c: &'a Compiled,
     depth: usize,
-    count: bool,
-) -> Result<(Vec<RankedDoc<'a>>, Option<usize>)> {
-    let (plain, total) = top(searcher, &*c.all_plain, depth, count)?;
+) -> Result<Vec<RankedDoc<'a>>> {
+    if !c.titled_subsets.is_empty() && depth > 0 {
+        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let mut best = TopK::new(depth);
+        let titled_q: &dyn Query = c.all_titled.as_deref().unwrap_or(&*c.all_plain);
+        let passes = c
+            .titled_subsets
+            .iter()
+            .map(|q| (&**q, titled_q))
+            .chain(std::iter::once((&*c.all_plain, &*c.all_plain)));
+        for (pass, explains) in passes {
+            let weight = pass.weight(scoring)?;
+            for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let alive = reader.alive_bitset();
+                let start = best.threshold();
+                let mut on_doc = |doc: DocId, score: Score| -> Score {
+                    let addr = DocAddress::new(seg_ord as u32, doc);
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        best.push(Entry {
+                            score,
+                            addr,
+                            query: explains,
+                        });
+                    }
+                    best.threshold()
+                };
+                weight.for_each_pruning(start, reader, &mut on_doc)?;
+            }
+        }
+        return Ok(best
+            .into_sorted()
+            .into_iter()
+            .map(|e| (e.score, e.addr, true, e.query))
+            .collect());
+    }
+    let (plain, _) = top(searcher, &*c.all_plain, depth, false)?;
     let Some(titled_q) = &c.all_titled else {
-        let docs = plain
+        return Ok(plain
             .into_iter()
             .map(|(s, d)| (s, d, true, &*c.all_plain))
-            .collect();
-        return Ok((docs, total));
+            .collect());
     };
     let (titled, _) = top(searcher, &**titled_q, depth, false)?;
     let mut merged: HashMap<DocAddress, (f32, &dyn Query)> = plain
@@ -412,7 +562,7 @@ fn first_tier<'a>(
         .collect();
     docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     docs.truncate(depth);
-    Ok((docs, total))
+    Ok(docs)
 }
 
 /// Ranks the first tier (every unit) before the second (some units). The second tier is searched
@@ -428,9 +578,9 @@ fn rank<'a>(
     let depth = offset + limit;
     // Top-k alone keeps tantivy's pruning; counts, when wanted, are separate passes that only
     // count (a bare term counts from its document frequency).
-    let first = first_tier(searcher, c, depth, false)?;
-    let n_first = first.0.len();
-    let mut docs: Vec<_> = first.0.into_iter().skip(offset).collect();
+    let first = first_tier(searcher, c, depth)?;
+    let n_first = first.len();
+    let mut docs: Vec<_> = first.into_iter().skip(offset).collect();
     if let Some(rest) = &c.rest
         && n_first < depth
     {
@@ -516,7 +666,6 @@ fn hits(
     first_rank: usize,
     explain: bool,
 ) -> Result<Vec<SearchHit>> {
-    let mut analyzer = text::index_analyzer();
     let mut out = Vec::with_capacity(ranked.len());
     for (i, (score, addr, all_terms, q)) in ranked.iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(*addr)?;
@@ -524,7 +673,7 @@ fn hits(
         hit.rank = first_rank + i;
         hit.score = *score;
         hit.all_terms = *all_terms;
-        highlight(&mut hit, &c.highlighter, &mut analyzer);
+        text::with_index_analyzer(|a| highlight(&mut hit, &c.highlighter, a));
         if explain {
             hit.explain = Some(serde_json::to_value(q.explain(searcher, *addr)?)?);
         }

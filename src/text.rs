@@ -122,6 +122,29 @@ pub fn register(index: &tantivy::Index) {
         .register(crate::schema::TEXT_ANALYZER, index_analyzer());
 }
 
+thread_local! {
+    static INDEX_ANALYZER: std::cell::RefCell<TextAnalyzer> =
+        std::cell::RefCell::new(index_analyzer());
+    static QUERY_ANALYZER: std::cell::RefCell<TextAnalyzer> =
+        std::cell::RefCell::new(query_analyzer());
+}
+
+/// Runs `f` with this thread's index analyzer, whose stem memo lasts as long as the thread (a
+/// fresh analyzer per search would stem every word again). `f` must not call it again.
+pub fn with_index_analyzer<R>(f: impl FnOnce(&mut TextAnalyzer) -> R) -> R {
+    INDEX_ANALYZER.with(|a| f(&mut a.borrow_mut()))
+}
+
+/// The stemmed terms of `text`, stop words included (this thread's index analyzer).
+pub fn index_terms(text: &str) -> Vec<String> {
+    with_index_analyzer(|a| terms(a, text))
+}
+
+/// The stemmed terms of `text` without English stop words (this thread's query analyzer).
+pub fn query_terms(text: &str) -> Vec<String> {
+    QUERY_ANALYZER.with(|a| terms(&mut a.borrow_mut(), text))
+}
+
 /// The stemmed terms of `text` with their byte ranges.
 pub fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, Range<usize>)> {
     let mut out = Vec::new();

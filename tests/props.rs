@@ -61,8 +61,106 @@ fn engine() -> &'static Engine {
     e
 }
 
+/// The bundled collection indexed twice (the second run replaces every statement, so the index
+/// holds deleted documents too), for ranking properties.
+fn bundled_engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    let (_, e) = ENGINE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = skillmap::ingest::IngestOptions {
+            index_dir: dir.path().join("idx"),
+            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/frameworks")],
+            threads: 2,
+            memory_bytes: 50_000_000,
+            strict: false,
+            rebuild: false,
+            max_file_bytes: 1 << 20,
+        };
+        for _ in 0..2 {
+            skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+        }
+        let e = Engine::open(&dir.path().join("idx")).unwrap();
+        (dir, e)
+    });
+    e
+}
+
+/// Words that occur in titles, in statements, or in both.
+const RANKING_WORDS: &[&str] = &[
+    "customer",
+    "service",
+    "equipment",
+    "maintain",
+    "repair",
+    "inspect",
+    "cargo",
+    "food",
+    "teach",
+    "students",
+    "safety",
+    "records",
+    "financial",
+    "nurse",
+    "patient",
+    "care",
+    "sales",
+    "supervise",
+    "train",
+    "staff",
+    "data",
+    "analysis",
+    "reports",
+    "operators",
+    "machine",
+    "clean",
+    "install",
+    "managers",
+    "engineering",
+    "design",
+    "teachers",
+    "systems",
+    "workers",
+    "electrical",
+    "vehicles",
+    "computer",
+    "legal",
+    "documents",
+    "construction",
+    "medical",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A filter that excludes nothing changes nothing. The unfiltered search of plain words
+    /// ranks statements with title matches by pruned passes over title-term subsets; a filtered
+    /// one by the plain and title-restricted queries merged; both must give the same ranking.
+    #[test]
+    fn pruned_ranking_equals_the_merged_one(
+        words in prop::collection::vec(prop::sample::select(RANKING_WORDS), 1..5),
+        offset in 0usize..40,
+        limit in 1usize..30,
+    ) {
+        let mut req = SearchRequest::new(words.join(" "));
+        req.offset = offset;
+        req.limit = limit;
+        let pruned = search(bundled_engine(), &req).unwrap().hits;
+        req.levels = skillmap::model::Level::ALL.to_vec();
+        let merged = search(bundled_engine(), &req).unwrap().hits;
+        prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
+        let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+        for (i, (p, m)) in pruned.iter().zip(&merged).enumerate() {
+            prop_assert!(close(p.score, m.score), "{:?} rank {}: {} vs {}", words, i, p.score, m.score);
+            if p.id != m.id {
+                // Only a tie (up to rounding) may order differently.
+                let tied = |j: usize| merged.get(j).is_some_and(|n| close(n.score, p.score));
+                prop_assert!(
+                    tied(i.wrapping_sub(1)) || tied(i + 1),
+                    "{:?} rank {}: {} vs {}", words, i, p.id, m.id
+                );
+            }
+        }
+    }
 
     #[test]
     fn validation_never_panics_on_json_values(v in json_value()) {
