@@ -15,11 +15,11 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, FuzzyTermQuery, Occur, PhraseQuery,
-    Query, TermQuery,
+    BooleanQuery, BooleanWeight, BoostQuery, ConstScoreQuery, EnableScoring, Explanation,
+    FuzzyTermQuery, Occur, PhraseQuery, Query, SumCombiner, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Score, Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -178,6 +178,14 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
     units
 }
 
+/// The term queries that `first_tier`'s pruned passes combine.
+struct PassTerms {
+    /// Each unit's statement term.
+    units: Vec<Box<dyn Query>>,
+    /// Each query word found in titles, as a weighted title term.
+    titles: Vec<Box<dyn Query>>,
+}
+
 /// The queries of one request, built once.
 struct Compiled {
     /// First tier, scored on the statement text alone: every unit required. For plain words and
@@ -187,11 +195,10 @@ struct Compiled {
     /// First tier restricted to statements whose occupation title holds a query word, scored
     /// with the title's weight added; `None` when no query word is in any title.
     all_titled: Option<Box<dyn Query>>,
-    /// When every unit is a plain word, there are no filters and at most `MAX_TITLE_SUBSETS_TERMS`
-    /// query words occur in titles: for each non-empty subset of those words, largest first,
-    /// the pure term intersection of every unit's statement term and the subset's title terms
-    /// (see `first_tier`).
-    titled_subsets: Vec<Box<dyn Query>>,
+    /// When every unit is a plain word, there are no filters and 1 to `MAX_TITLE_SUBSET_TERMS`
+    /// query words occur in titles: the statement term queries and the (weighted) title term
+    /// queries, for the pruned passes of `first_tier`.
+    pruned_passes: Option<PassTerms>,
     /// Second tier: some but not every unit, title weight included; `None` for one-unit queries.
     rest: Option<Box<dyn Query>>,
     /// Statements with any unit, for counting (unscored use only).
@@ -309,21 +316,12 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
         Box::new(BooleanQuery::new(clauses))
     };
     let all_plain = with_filters(musts(&unit_queries));
-    let mut titled_subsets = Vec::new();
-    if plain_words && (1..=MAX_TITLE_SUBSET_TERMS).contains(&title_queries.len()) {
-        let n = title_queries.len();
-        let mut subsets: Vec<u32> = (1..1u32 << n).collect();
-        subsets.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
-        for m in subsets {
-            let mut clauses = musts(&unit_queries);
-            clauses.extend(
-                (0..n)
-                    .filter(|i| m & (1 << i) != 0)
-                    .map(|i| (Occur::Must, title_queries[i].box_clone())),
-            );
-            titled_subsets.push(Box::new(BooleanQuery::new(clauses)) as Box<dyn Query>);
-        }
-    }
+    let pruned_passes = (plain_words
+        && (1..=MAX_TITLE_SUBSET_TERMS).contains(&title_queries.len()))
+    .then(|| PassTerms {
+        units: unit_queries.iter().map(|q| q.box_clone()).collect(),
+        titles: title_queries.iter().map(|q| q.box_clone()).collect(),
+    });
     let title_union = (!title_queries.is_empty()).then(|| should(title_queries));
     let all_titled = title_union.as_ref().map(|t| {
         let mut clauses = musts(&unit_queries);
@@ -348,7 +346,7 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
     Ok(Some(Compiled {
         all_plain,
         all_titled,
-        titled_subsets,
+        pruned_passes,
         rest,
         any,
         highlighter,
@@ -403,6 +401,32 @@ struct Ranked<'a> {
     docs: Vec<RankedDoc<'a>>,
     total: Option<usize>,
     total_all: Option<usize>,
+}
+
+/// A weight shared by several passes' boolean weights (its term statistics are read once).
+struct SharedWeight(std::sync::Arc<dyn Weight>);
+
+impl Weight for SharedWeight {
+    fn scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        self.0.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        self.0.for_each_pruning(threshold, reader, callback)
+    }
 }
 
 /// The best `depth` of scored documents pushed in any order, each document once at the best
@@ -488,7 +512,7 @@ impl<'a> TopK<'a> {
 
 /// The best `depth` statements with every unit, title weight included.
 ///
-/// With `titled_subsets` (plain words, no filters): one top-k shared by pruned passes, first the
+/// With `pruned_passes` (plain words, no filters): one top-k shared by pruned passes, first the
 /// title-term subsets, largest first (rare and high-scoring, they raise the threshold early),
 /// then the plain query. Every pass is a pure term
 /// intersection, which tantivy prunes by block-max WAND against the shared threshold, and each
@@ -507,17 +531,54 @@ fn first_tier<'a>(
     c: &'a Compiled,
     depth: usize,
 ) -> Result<Vec<RankedDoc<'a>>> {
-    if !c.titled_subsets.is_empty() && depth > 0 {
+    if let Some(PassTerms { units, titles }) = &c.pruned_passes
+        && depth > 0
+    {
         let scoring = EnableScoring::enabled_from_searcher(searcher);
-        let mut best = TopK::new(depth);
+        // Each term's weight (its BM25 statistics) once, shared by every pass.
+        let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
+            Ok(qs
+                .iter()
+                .map(|q| q.weight(scoring).map(std::sync::Arc::from))
+                .collect::<tantivy::Result<_>>()?)
+        };
+        let (unit_w, title_w) = (shared(units)?, shared(titles)?);
+        let pass = |mask: u32| -> Box<dyn Weight> {
+            let mut ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
+                .iter()
+                .chain(
+                    title_w
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| mask & (1 << i) != 0)
+                        .map(|(_, w)| w),
+                )
+                .map(|w| {
+                    (
+                        Occur::Must,
+                        Box::new(SharedWeight(w.clone())) as Box<dyn Weight>,
+                    )
+                })
+                .collect();
+            if ws.len() == 1 {
+                // A bare term keeps its own pruning.
+                return ws.pop().map(|(_, w)| w).expect("one weight");
+            }
+            Box::new(BooleanWeight::with_minimum_number_should_match(
+                ws,
+                0,
+                true,
+                Box::new(SumCombiner::default),
+            ))
+        };
+        // Subsets of the title terms, largest first, then none (the plain query).
+        let mut masks: Vec<u32> = (0..1u32 << title_w.len()).collect();
+        masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
         let titled_q: &dyn Query = c.all_titled.as_deref().unwrap_or(&*c.all_plain);
-        let passes = c
-            .titled_subsets
-            .iter()
-            .map(|q| (&**q, titled_q))
-            .chain(std::iter::once((&*c.all_plain, &*c.all_plain)));
-        for (pass, explains) in passes {
-            let weight = pass.weight(scoring)?;
+        let mut best = TopK::new(depth);
+        for mask in masks {
+            let weight = pass(mask);
+            let explains = if mask == 0 { &*c.all_plain } else { titled_q };
             for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
                 let alive = reader.alive_bitset();
                 let start = best.threshold();

@@ -1,9 +1,10 @@
 //! Text analysis shared by search and map: the index's analyzer, query terms, highlighting.
 
-use std::collections::HashSet;
 use std::ops::Range;
 
-use std::collections::HashMap;
+// foldhash: several times faster than SipHash on short words, and seeded per map, so posting
+// text cannot be built to collide.
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
@@ -173,60 +174,84 @@ pub struct Highlighter {
 impl Highlighter {
     fn matches(&self, term: &str) -> bool {
         self.exact.contains(term)
-            || self
-                .fuzzy
-                .iter()
-                .any(|(f, d)| strsim::damerau_levenshtein(f, term) <= *d)
+            || self.fuzzy.iter().any(|(f, d)| {
+                // Lengths further apart than the distance cannot match; skip the DP for them.
+                f.chars().count().abs_diff(term.chars().count()) <= *d
+                    && strsim::damerau_levenshtein(f, term) <= *d
+            })
     }
 
     /// Byte ranges of `text` whose tokens match, in order and not overlapping.
     pub fn ranges(&self, analyzer: &mut TextAnalyzer, text: &str) -> Vec<Range<usize>> {
-        tokens(analyzer, text)
-            .into_iter()
-            .filter(|(t, _)| self.matches(t))
-            .map(|(_, r)| r)
-            .collect()
+        let mut out = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while stream.advance() {
+            let t = stream.token();
+            if self.matches(&t.text) {
+                out.push(t.offset_from..t.offset_to);
+            }
+        }
+        out
     }
 }
 
 /// Converts byte ranges of `text` into Unicode code point ranges (what a web page indexes by,
-/// for text in the Basic Multilingual Plane).
+/// for text in the Basic Multilingual Plane). The ranges are in order.
 pub fn char_ranges(text: &str, ranges: &[Range<usize>]) -> Vec<[usize; 2]> {
-    let to_char = |b: usize| text[..b].chars().count();
+    let mut chars = 0;
+    let mut at = 0;
+    let mut to_char = |b: usize| {
+        chars += text[at..b].chars().count();
+        at = b;
+        chars
+    };
     ranges
         .iter()
-        .map(|r| [to_char(r.start), to_char(r.end)])
+        .map(|r| {
+            let start = to_char(r.start);
+            [start, to_char(r.end)]
+        })
         .collect()
 }
 
 /// Escapes text for HTML.
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped(&mut out, s);
     out
+}
+
+/// Appends `s` to `out`, escaped for HTML.
+fn push_escaped(out: &mut String, s: &str) {
+    let mut at = 0;
+    for (i, c) in s.char_indices() {
+        let entity = match c {
+            '&' => "&amp;",
+            '<' => "&lt;",
+            '>' => "&gt;",
+            '"' => "&quot;",
+            '\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&s[at..i]);
+        out.push_str(entity);
+        at = i + 1;
+    }
+    out.push_str(&s[at..]);
 }
 
 /// The text with every range wrapped in `<mark>…</mark>`, HTML-escaped, safe to insert as HTML.
 pub fn marked_html(text: &str, ranges: &[Range<usize>]) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(text.len() + 13 * ranges.len() + 16);
     let mut at = 0;
     for r in ranges {
-        out.push_str(&escape_html(&text[at..r.start]));
+        push_escaped(&mut out, &text[at..r.start]);
         out.push_str("<mark>");
-        out.push_str(&escape_html(&text[r.clone()]));
+        push_escaped(&mut out, &text[r.clone()]);
         out.push_str("</mark>");
         at = r.end;
     }
-    out.push_str(&escape_html(&text[at..]));
+    push_escaped(&mut out, &text[at..]);
     out
 }
 
@@ -261,7 +286,7 @@ mod tests {
     fn highlight_and_mark() {
         let mut a = index_analyzer();
         let h = Highlighter {
-            exact: ["inspect".to_string()].into(),
+            exact: ["inspect".to_string()].into_iter().collect(),
             fuzzy: vec![("contrabnd".into(), 1)],
         };
         let text = "Inspects <cargo> & contraband";
