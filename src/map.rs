@@ -48,6 +48,12 @@ pub const W_DESCRIPTION: f32 = 0.25;
 pub const W_TITLE: f32 = 1.0;
 /// Weight of the title words found in the posting's text B.
 pub const W_BODY_TITLE: f32 = 0.2;
+/// T is multiplied by this when the posting title's last word (its head noun, when titles
+/// know it) is none of the occupation title's head nouns: a forklift driver is not a pile
+/// driver operator.
+pub const HEAD_MISS: f32 = 0.7;
+/// P and D are multiplied by this when the posting is only a title.
+pub const TITLE_ONLY_CONTENT: f32 = 0.5;
 /// Weight of the major group's evidence G.
 pub const W_GROUP: f32 = 0.2;
 /// Occupations of a major group whose scores make its evidence.
@@ -189,6 +195,92 @@ struct Occupation {
     title: String,
     group: String,
     title_terms: Vec<String>,
+    /// The title's head nouns, stemmed (see [`title_heads`]).
+    heads: Vec<String>,
+}
+
+/// The head nouns of an O*NET title, the words that say what kind of worker it is: in the part
+/// before the first comma, before "--" and before " of ", the last word of each piece joined by
+/// "and" or "/". "Cooks, Restaurant" → cook; "Helpers--Electricians" → helper; "First-Line
+/// Supervisors of Retail Sales Workers" → supervisor; "Accountants and Auditors" → accountant,
+/// auditor.
+fn title_heads(title: &str) -> Vec<String> {
+    let mut part = title.split(',').next().unwrap_or(title);
+    part = part.split("--").next().unwrap_or(part);
+    part = part.split(" of ").next().unwrap_or(part);
+    let mut heads: Vec<String> = part
+        .split(" and ")
+        .flat_map(|p| p.split('/'))
+        .filter_map(|p| text::query_terms(p).pop())
+        .collect();
+    heads.sort();
+    heads.dedup();
+    heads
+}
+
+/// Common job-board words and abbreviations with the O*NET title words they stand for
+/// (`data/title_aliases.tsv`). An alias written in capitals matches only in capitals ("RN", not
+/// "rn"); the others match in any case. Whole words only, in one left-to-right pass; where two
+/// aliases start at the same word, the longer wins ("border patrol officer" reads "border
+/// patrol", not "patrol officer").
+struct TitleAliases {
+    re: regex::Regex,
+    /// Capitalised aliases as written, the others lower-cased.
+    adds: HashMap<String, &'static str>,
+}
+
+fn title_aliases() -> &'static TitleAliases {
+    static ALIASES: OnceLock<TitleAliases> = OnceLock::new();
+    ALIASES.get_or_init(|| {
+        let mut rows: Vec<(&str, &str)> = include_str!("../data/title_aliases.tsv")
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let (alias, adds) = l.split_once('\t')?;
+                Some((alias.trim(), adds.trim()))
+            })
+            .filter(|(alias, _)| !alias.is_empty())
+            .collect();
+        rows.sort_by_key(|(alias, _)| std::cmp::Reverse(alias.len()));
+        let caps = |alias: &str| !alias.chars().any(char::is_lowercase);
+        let alternatives: Vec<String> = rows
+            .iter()
+            .map(|(alias, _)| {
+                let flag = if caps(alias) { "-i" } else { "i" };
+                format!("(?{flag}:{})", regex::escape(alias))
+            })
+            .collect();
+        let re = regex::Regex::new(&format!(r"\b(?:{})\b", alternatives.join("|")))
+            .expect("the bundled aliases make a valid pattern");
+        let adds = rows
+            .iter()
+            .map(|(alias, adds)| {
+                let key = if caps(alias) {
+                    alias.to_string()
+                } else {
+                    alias.to_lowercase()
+                };
+                (key, *adds)
+            })
+            .collect();
+        TitleAliases { re, adds }
+    })
+}
+
+/// The title with every alias replaced by the O*NET words it stands for.
+pub fn expand_title(title: &str) -> String {
+    let a = title_aliases();
+    a.re.replace_all(title, |c: &regex::Captures| {
+        let m = &c[0];
+        let adds = a
+            .adds
+            .get(m)
+            .or_else(|| a.adds.get(&m.to_lowercase()))
+            .copied()
+            .unwrap_or(m);
+        adds.to_string()
+    })
+    .into_owned()
 }
 
 /// SOC 2018 group names, bundled with the binary (public domain, BLS).
@@ -348,12 +440,16 @@ impl<'e> Mapper<'e> {
                                 .to_string()
                         };
                         let title = get(f.title);
-                        let mut title_terms = text::query_terms(&title);
+                        // "X, Except Y" names what the occupation is not: Y's words neither
+                        // match a posting's title nor dilute X's.
+                        let kept = title.split(", Except").next().unwrap_or(&title);
+                        let mut title_terms = text::query_terms(kept);
                         title_terms.sort();
                         title_terms.dedup();
                         occupations.push(Occupation {
                             soc: soc.clone(),
                             group: get(f.group),
+                            heads: title_heads(&title),
                             title,
                             title_terms,
                         });
@@ -459,19 +555,30 @@ impl<'e> Mapper<'e> {
     }
 
     /// T for every occupation whose title shares a term with the posting's title (sorted,
-    /// deduplicated terms).
-    fn title_scores(&self, title_terms: &[String]) -> HashMap<usize, f32> {
-        let wanted: f32 = title_terms.iter().map(|t| self.title_idf(t)).sum();
+    /// deduplicated terms; `head` is the title's last word). Words that no occupation title
+    /// holds say nothing about titles and are left out of the coverage.
+    fn title_scores(&self, title_terms: &[String], head: Option<&str>) -> HashMap<usize, f32> {
+        let known = |t: &&String| self.title_postings.contains_key(String::as_str(t));
+        let wanted: f32 = title_terms
+            .iter()
+            .filter(known)
+            .map(|t| self.title_idf(t))
+            .sum();
         if wanted <= 0.0 {
             return HashMap::new();
         }
         let mut out = self.shared_title_idf(title_terms.iter().map(String::as_str));
         out.retain(|_, shared| *shared > 0.0);
+        let head_known = head.filter(|h| self.title_postings.contains_key(*h));
         for (o, v) in out.iter_mut() {
             let shared = *v;
             let coverage = shared / wanted;
             let precision = (shared / self.title_own[*o].max(shared)).sqrt();
-            *v = coverage * (0.5 + 0.5 * precision);
+            let head_factor = match head_known {
+                Some(h) if !self.occupations[*o].heads.iter().any(|x| x == h) => HEAD_MISS,
+                _ => 1.0,
+            };
+            *v = coverage * (0.5 + 0.5 * precision) * head_factor;
         }
         out
     }
@@ -566,15 +673,31 @@ impl<'e> Mapper<'e> {
                 "nothing to map: the posting text and title are empty".into(),
             ));
         }
-        // The job title: given, or the first line when it reads like one.
+        // The job title: given, or the first line when it reads like one; its aliases are
+        // replaced before seniority is read ("Sales Associate" is a job, not a level).
+        let explicit_title = explicit_title.map(expand_title);
+        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
+        let expanded;
+        let text = if title_from_text {
+            let start = text.find(first_line).unwrap_or(0);
+            expanded = format!(
+                "{}{}{}",
+                &text[..start],
+                expand_title(first_line),
+                &text[start + first_line.len()..]
+            );
+            expanded.as_str()
+        } else {
+            text
+        };
         let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let first_line_end = text.find(first_line).map_or(0, |i| i + first_line.len());
-        let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
 
         // Seniority cues, and the content with the cues blanked out.
         let mut cues = Vec::new();
         let mut title_content = String::new();
-        if let Some(t) = explicit_title {
+        if let Some(t) = explicit_title.as_deref() {
             let c = seniority::cues(t, 1.5);
             title_content = seniority::without_cues(t, &c);
             cues.extend(c);
@@ -665,13 +788,15 @@ impl<'e> Mapper<'e> {
             .collect();
 
         // T: the title.
+        let title_words = text::query_terms(&title_content);
+        let head = title_words.last().cloned();
         let title_terms: Vec<String> = {
-            let mut t = text::query_terms(&title_content);
+            let mut t = title_words;
             t.sort();
             t.dedup();
             t
         };
-        let titles = self.title_scores(&title_terms);
+        let titles = self.title_scores(&title_terms, head.as_deref());
         let body_titles = self.body_title_scores(&body_terms);
 
         if let Some(sink) = &req_debug_sink() {
@@ -692,13 +817,21 @@ impl<'e> Mapper<'e> {
                 .collect();
             sink(&req.text, serde_json::json!(rows));
         }
+        // With only a title, P and D read the title's words in statements and descriptions, which
+        // favours the helpers and supervisors of an occupation (their statements name it):
+        // the title itself then leads.
+        let content_weight = if body_terms.is_empty() {
+            TITLE_ONLY_CONTENT
+        } else {
+            1.0
+        };
         // Combine, then back off the hierarchy: the major group's evidence supports its members.
         let mut scores: HashMap<usize, f32> = HashMap::new();
         for (&o, &p) in &profile {
-            *scores.entry(o).or_insert(0.0) += W_PROFILE * p / max_profile;
+            *scores.entry(o).or_insert(0.0) += content_weight * W_PROFILE * p / max_profile;
         }
         for (&o, &d) in &description {
-            *scores.entry(o).or_insert(0.0) += W_DESCRIPTION * d / max_description;
+            *scores.entry(o).or_insert(0.0) += content_weight * W_DESCRIPTION * d / max_description;
         }
         for (&o, &t) in &titles {
             *scores.entry(o).or_insert(0.0) += W_TITLE * t;
@@ -1031,4 +1164,34 @@ pub fn calibrated_confidence(margin: f32, top_score: f32) -> f32 {
     }
     let z = A_MARGIN * margin + B_SCORE * top_score + C - SHIFT;
     (1.0 / (1.0 + (-z).exp())).min(0.97)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heads_are_the_kind_of_worker() {
+        let heads = |t| title_heads(t);
+        assert_eq!(heads("Cooks, Restaurant"), ["cook"]);
+        assert_eq!(heads("Helpers--Electricians"), ["helper"]);
+        assert_eq!(
+            heads("First-Line Supervisors of Retail Sales Workers"),
+            ["supervisor"]
+        );
+        assert_eq!(heads("Accountants and Auditors"), ["account", "auditor"]);
+    }
+
+    #[test]
+    fn aliases_are_whole_words_longest_first_and_capitals_where_written() {
+        assert_eq!(expand_title("RN"), "registered nurse");
+        // "rn" in lower case is not the abbreviation; nor is "tech" inside "technology".
+        assert_eq!(expand_title("rn"), "rn");
+        assert_eq!(expand_title("Technology Lead"), "Technology Lead");
+        assert_eq!(
+            expand_title("Border Patrol Officer"),
+            "customs border protection Officer"
+        );
+        assert_eq!(expand_title("Pharmacy Tech"), "Pharmacy technician");
+    }
 }

@@ -351,24 +351,28 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
     ] {
         writeln!(w, "{name:<20}{}  {}", pct(acc.top1), pct(acc.top5))?;
     }
-    writeln!(
-        w,
-        "level ({} labelled) exact {}  within one {}",
-        r.level_n,
-        pct(r.level_exact),
-        pct(r.level_within_one)
-    )?;
-    writeln!(w, "level confusion (rows true, columns predicted: E D P A)")?;
-    for (l, row) in Level::ALL.iter().zip(r.level_confusion.iter()) {
+    if r.level_n == 0 {
+        writeln!(w, "level               no line has a level label")?;
+    } else {
         writeln!(
             w,
-            "  {:<11}{:>5}{:>5}{:>5}{:>5}",
-            l.as_str(),
-            row[0],
-            row[1],
-            row[2],
-            row[3]
+            "level ({} labelled) exact {}  within one {}",
+            r.level_n,
+            pct(r.level_exact),
+            pct(r.level_within_one)
         )?;
+        writeln!(w, "level confusion (rows true, columns predicted: E D P A)")?;
+        for (l, row) in Level::ALL.iter().zip(r.level_confusion.iter()) {
+            writeln!(
+                w,
+                "  {:<11}{:>5}{:>5}{:>5}{:>5}",
+                l.as_str(),
+                row[0],
+                row[1],
+                row[2],
+                row[3]
+            )?;
+        }
     }
     writeln!(
         w,

@@ -79,6 +79,16 @@ fn job_titles_alone_find_their_occupations() {
         ("border patrol officer", "33-3051.04", 3),
         ("tax accountant", "13-2011.00", 3),
         ("truck driver", "53-3032.00", 3),
+        // Job-board words and abbreviations (data/title_aliases.tsv).
+        ("RN", "29-1141.00", 1),
+        ("CNA", "31-1131.00", 1),
+        ("Sales Associate", "41-2031.00", 1),
+        ("Senior Software Engineer", "15-1252.00", 1),
+        ("High School Teacher", "25-2031.00", 1),
+        // The head noun decides: not the helpers, aides or supervisors of the occupation.
+        ("Electrician", "47-2111.00", 1),
+        ("Physical Therapist", "29-1123.00", 1),
+        ("Firefighter", "33-2011.00", 1),
     ] {
         let (code, v, err) = map_json(env, &["--title", title]);
         assert_eq!(code, 0, "{title}: {err}");
