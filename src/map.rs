@@ -218,6 +218,21 @@ fn title_heads(title: &str) -> Vec<String> {
     heads
 }
 
+/// The job itself in a posting's title, before what qualifies it: "Registered Nurse - ICU
+/// (Nights)" → "Registered Nurse"; "Software Engineer, Payments" → "Software Engineer";
+/// "Cook at Rosa's" → "Cook".
+fn title_core(title: &str) -> &str {
+    let mut end = title.len();
+    for sep in [" - ", " – ", " — ", "|", "(", ",", " at ", " for ", " in "] {
+        if let Some(i) = title.find(sep)
+            && i > 0
+        {
+            end = end.min(i);
+        }
+    }
+    &title[..end]
+}
+
 /// Common job-board words and abbreviations with the O*NET title words they stand for
 /// (`data/title_aliases.tsv`). An alias written in capitals matches only in capitals ("RN", not
 /// "rn"); the others match in any case. Whole words only, in one left-to-right pass; where two
@@ -789,7 +804,7 @@ impl<'e> Mapper<'e> {
 
         // T: the title.
         let title_words = text::query_terms(&title_content);
-        let head = title_words.last().cloned();
+        let head = text::query_terms(title_core(&title_content)).pop();
         let title_terms: Vec<String> = {
             let mut t = title_words;
             t.sort();
@@ -1180,6 +1195,20 @@ mod tests {
             ["supervisor"]
         );
         assert_eq!(heads("Accountants and Auditors"), ["account", "auditor"]);
+    }
+
+    #[test]
+    fn the_core_of_a_title_is_the_job() {
+        assert_eq!(
+            title_core("Registered Nurse - ICU (Nights)"),
+            "Registered Nurse"
+        );
+        assert_eq!(
+            title_core("Software Engineer, Payments"),
+            "Software Engineer"
+        );
+        assert_eq!(title_core("Cook at Rosa's"), "Cook");
+        assert_eq!(title_core("Front-End Developer"), "Front-End Developer");
     }
 
     #[test]

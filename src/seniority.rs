@@ -61,6 +61,11 @@ const RULES: &[(&str, f32, f32)] = &[
         1.5,
     ),
     (
+        r"\bmaster (?:electrician|plumber|carpenter|mechanic|technician|welder|craftsman|craftsperson|tradesman|tradesperson|pipefitter|hvac)\b",
+        4.0,
+        1.2,
+    ),
+    (
         r"\baccountable for (?:the )?budgets?\b|\bowns? (?:the )?budget\b",
         4.0,
         1.0,
@@ -92,6 +97,12 @@ const RULES: &[(&str, f32, f32)] = &[
         0.8,
     ),
     (r"\bmentor(?:s|ing)?\b|\bcoach(?:es|ing)?\b", 3.0, 0.8),
+    // Licensed trades: a journeyman works unsupervised; a master also runs the work.
+    (
+        r"\bjourney(?:man|men|woman|person|worker|[- ]level)\b",
+        3.0,
+        1.2,
+    ),
     // Developing: associate, some experience, routine work.
     (
         r"\b(?:associate|intermediate|mid[- ]level|mid[- ]career|level (?:ii|2))\b",
@@ -296,6 +307,9 @@ mod tests {
             levels("Junior analyst, mentored by a senior engineer"),
             [1.0]
         );
+        assert_eq!(levels("Journeyman electrician"), [3.0]);
+        assert_eq!(levels("Master plumber"), [4.0]);
+        assert!(levels("Master's degree in nursing").is_empty());
     }
 
     #[test]
