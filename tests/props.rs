@@ -39,50 +39,37 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
+/// An index of `rel` (below the crate root) in a temporary folder, indexed `runs` times.
+fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = skillmap::ingest::IngestOptions {
+        index_dir: dir.path().join("idx"),
+        paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)],
+        threads: 2,
+        memory_bytes: 50_000_000,
+        strict: false,
+        rebuild: false,
+        max_file_bytes: 1 << 20,
+    };
+    for _ in 0..runs {
+        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+    }
+    let e = Engine::open(&dir.path().join("idx")).unwrap();
+    (dir, e)
+}
+
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    let (_, e) = ENGINE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = skillmap::ingest::IngestOptions {
-            index_dir: dir.path().join("idx"),
-            paths: vec![
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
-            ],
-            threads: 1,
-            memory_bytes: 20_000_000,
-            strict: false,
-            rebuild: false,
-            max_file_bytes: 1 << 20,
-        };
-        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
-        let e = Engine::open(&dir.path().join("idx")).unwrap();
-        (dir, e)
-    });
-    e
+    &ENGINE
+        .get_or_init(|| indexed("tests/fixtures/frameworks", 1))
+        .1
 }
 
 /// The bundled collection indexed twice (the second run replaces every statement, so the index
 /// holds deleted documents too), for ranking properties.
 fn bundled_engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    let (_, e) = ENGINE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = skillmap::ingest::IngestOptions {
-            index_dir: dir.path().join("idx"),
-            paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/frameworks")],
-            threads: 2,
-            memory_bytes: 50_000_000,
-            strict: false,
-            rebuild: false,
-            max_file_bytes: 1 << 20,
-        };
-        for _ in 0..2 {
-            skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
-        }
-        let e = Engine::open(&dir.path().join("idx")).unwrap();
-        (dir, e)
-    });
-    e
+    &ENGINE.get_or_init(|| indexed("data/frameworks", 2)).1
 }
 
 /// Words that occur in titles, in statements, or in both.
