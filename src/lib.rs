@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod map;
 pub mod model;
 pub mod output;
+pub mod posting;
 pub mod sample;
 pub mod schema;
 pub mod search;

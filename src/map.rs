@@ -678,6 +678,9 @@ impl<'e> Mapper<'e> {
             }
             text = &text[..end];
         }
+        // Benefits, pay, "about us" and equal-opportunity lines say nothing about the job.
+        let cleaned = crate::posting::without_boilerplate(text);
+        let text = cleaned.as_str();
         let explicit_title = req
             .title
             .as_deref()

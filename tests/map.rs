@@ -282,3 +282,21 @@ fn eval_reports_accuracy_on_labelled_lines() {
     assert_eq!(r["level_exact"], 1.0);
     assert_eq!(r["level_confusion"][2][2], 1);
 }
+
+#[test]
+fn benefits_and_equal_opportunity_text_do_not_steer_the_match() {
+    let env = bundled();
+    let posting = "Make espresso drinks and serve customers with a smile.\n\
+        Benefits: medical, dental and vision insurance, 401k, tuition assistance.\n\
+        We are an equal opportunity employer and do not discriminate against veterans.\n";
+    let (code, v, err) = map_json(env, &["--text", posting, "--top", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let found = socs(&v);
+    assert!(found.iter().any(|s| s == "35-3023.01"), "{found:?}");
+    assert!(
+        !found
+            .iter()
+            .any(|s| s.starts_with("29-") || s.starts_with("31-9091")),
+        "{found:?}"
+    );
+}
