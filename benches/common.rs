@@ -28,6 +28,7 @@ pub fn build_bundled(dir: &std::path::Path) -> skillmap::engine::Engine {
         strict: false,
         rebuild: false,
         max_file_bytes: 16 << 20,
+        optimize: false,
     };
     skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
     skillmap::engine::Engine::open(&dir.join("idx")).unwrap()

@@ -39,6 +39,7 @@ fn index(c: &mut Criterion) {
                         strict: false,
                         rebuild: false,
                         max_file_bytes: 16 << 20,
+                        optimize: false,
                     };
                     let r = ingest(&opts, &ProgressBar::hidden()).unwrap();
                     assert!(r.rejected.is_empty());

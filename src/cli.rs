@@ -86,6 +86,10 @@ pub struct IndexArgs {
     /// Drop everything in the index first (also rebuilds an index of another schema version).
     #[arg(long)]
     pub rebuild: bool,
+    /// Merge the index into one segment after the commit: slower indexing, faster searches on
+    /// large collections (see BENCHMARKS.md).
+    #[arg(long)]
+    pub optimize: bool,
     /// Largest file accepted, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 16)]
     pub max_file_size: u64,

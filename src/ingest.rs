@@ -32,6 +32,8 @@ pub struct IngestOptions {
     pub strict: bool,
     pub rebuild: bool,
     pub max_file_bytes: u64,
+    /// Merge the index into one segment after the commit.
+    pub optimize: bool,
 }
 
 /// A file or record that was not indexed, and why.
@@ -118,6 +120,11 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let writer: IndexWriter<TantivyDocument> = index
         .writer_with_num_threads(opts.threads, opts.memory_bytes)
         .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
+    if opts.optimize {
+        // All segments are merged into one at the end; merges on the way would be redone (and
+        // a background merge would race the final one for the same segments).
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
     // The committed state before this run, to count what it replaces.
     let before = index.reader()?.searcher();
     if opts.rebuild {
@@ -168,6 +175,13 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let committed = !opts.strict || rejected.is_empty();
     if committed {
         writer.commit()?;
+        let segments = index.searchable_segment_ids()?;
+        if opts.optimize && segments.len() > 1 {
+            // One segment: every query sets up its scorers once instead of once per segment.
+            // The merge is atomic: until it is saved, the committed segments stay the index.
+            writer.merge(&segments).wait()?;
+            writer.commit()?;
+        }
         writer.wait_merging_threads()?;
     } else {
         writer.rollback()?;

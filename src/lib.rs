@@ -116,6 +116,7 @@ fn index_options(args: &IndexArgs) -> IngestOptions {
         strict: args.strict,
         rebuild: args.rebuild,
         max_file_bytes: args.max_file_size.saturating_mul(1 << 20),
+        optimize: args.optimize,
     }
 }
 
@@ -137,6 +138,7 @@ fn open_engine(index: &Path) -> anyhow::Result<Engine> {
             strict: false,
             rebuild: false,
             max_file_bytes: 16 << 20,
+            optimize: false,
         };
         let report = ingest(&opts, &progress_bar(false))?;
         output::index_report_human(&mut std::io::stderr().lock(), &report)?;

@@ -1,4 +1,5 @@
-//! `skillmap index`: counts, idempotence, bad files, strict mode, duplicates, schema, locks, kills.
+//! `skillmap index`: counts, idempotence, optimize, bad files, strict mode, duplicates, schema,
+//! locks, kills.
 
 use std::time::{Duration, Instant};
 
@@ -57,6 +58,25 @@ fn reindexing_is_idempotent_and_reports_replacements() {
         v.as_object_mut().unwrap().remove("segments");
     }
     assert_eq!(before, after);
+}
+
+#[test]
+fn optimize_leaves_one_segment_with_the_same_contents() {
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    env.index_json(&["in"]);
+    env.index_json(&["in"]);
+    let before = stats(&env);
+    assert!(before["segments"].as_u64().unwrap() > 1, "{before}");
+    let search = |env: &TestEnv| env.json_lines(&["search", "inspect cargo", "--format", "json"]);
+    let hits_before = search(&env);
+    let (code, report) = env.index_json(&["in", "--optimize"]);
+    assert_eq!(code, 0, "{report}");
+    let after = stats(&env);
+    assert_eq!(after["segments"], 1, "{after}");
+    assert_eq!(after["statements"], before["statements"]);
+    assert_eq!(after["occupations"], before["occupations"]);
+    assert_eq!(search(&env), hits_before);
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
         strict: false,
         rebuild: false,
         max_file_bytes: 1 << 20,
+        optimize: false,
     };
     for _ in 0..runs {
         skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();

@@ -28,6 +28,7 @@ pub fn engine() -> &'static Engine {
             strict: true,
             rebuild: false,
             max_file_bytes: 1 << 20,
+            optimize: false,
         };
         skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
         let engine = Engine::open(&dir.path().join("idx")).unwrap();
