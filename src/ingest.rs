@@ -175,12 +175,14 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let committed = !opts.strict || rejected.is_empty();
     if committed {
         writer.commit()?;
-        let segments = index.searchable_segment_ids()?;
-        if opts.optimize && segments.len() > 1 {
+        if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
             // The merge is atomic: until it is saved, the committed segments stay the index.
-            writer.merge(&segments).wait()?;
-            writer.commit()?;
+            let segments = index.searchable_segment_ids()?;
+            if segments.len() > 1 {
+                writer.merge(&segments).wait()?;
+                writer.commit()?;
+            }
         }
         writer.wait_merging_threads()?;
     } else {

@@ -695,22 +695,21 @@ impl<'e> Mapper<'e> {
         // replaced before seniority is read ("Sales Associate" is a job, not a level).
         let explicit_title = explicit_title.map(expand_title);
         let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let start = text.find(first_line).unwrap_or(0);
         let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
         let expanded;
-        let text = if title_from_text {
-            let start = text.find(first_line).unwrap_or(0);
+        let (text, first_line_end) = if title_from_text {
+            let line = expand_title(first_line);
+            let end = start + line.len();
             expanded = format!(
-                "{}{}{}",
+                "{}{line}{}",
                 &text[..start],
-                expand_title(first_line),
                 &text[start + first_line.len()..]
             );
-            expanded.as_str()
+            (expanded.as_str(), end)
         } else {
-            text
+            (text, start + first_line.len())
         };
-        let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        let first_line_end = text.find(first_line).map_or(0, |i| i + first_line.len());
 
         // Seniority cues, and the content with the cues blanked out.
         let mut cues = Vec::new();
