@@ -3,7 +3,7 @@
 
     python3 benches/compare.py [--exports N] [--threads T] [--rounds R] [--work DIR]
 
-Generates N exports (40 statements each) with `skillmap gen-corpus` from ../shared/data,
+Generates N exports (40 statements each) with `cargo xtask gen-corpus` from data/source/,
 indexes the nested exports with skillmap, exports them flat (`skillmap export`) and indexes the
 flat JSON Lines with tantivy-cli (installed once with `cargo install tantivy-cli --root`, cached
 under ~/.cache/skillmap-bench) and with SQLite FTS5 (porter tokenizer, Python's sqlite3), runs
@@ -14,9 +14,9 @@ skillmap. Peak RSS and CPU come from wait4() on each child process.
 import argparse, json, os, re, shutil, sqlite3, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(ROOT, "..", "shared", "data")
 TCLI_ROOT = os.path.expanduser("~/.cache/skillmap-bench/tantivy-cli-0.24.0")
 SKILLMAP = os.path.join(ROOT, "target", "release", "skillmap")
+XTASK = os.path.join(ROOT, "target", "release", "xtask")
 QUERYBENCH = os.path.join(ROOT, "target", "release", "examples", "querybench")
 
 
@@ -103,6 +103,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "skillmap", "--example", "querybench"],
                    cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--package", "xtask"], cwd=ROOT, check=True)
     tcli = tantivy_cli()
     queries_file = os.path.join(ROOT, "benches", "queries.txt")
     queries = [q for q in open(queries_file).read().splitlines() if q.strip()]
@@ -113,7 +114,7 @@ def main():
 
     corpus = os.path.join(work, "corpus")
     if not os.path.exists(os.path.join(corpus, "exports.jsonl")):
-        subprocess.run([SKILLMAP, "gen-corpus", "--source", SHARED, "--exports", str(a.exports),
+        subprocess.run([XTASK, "gen-corpus", "--exports", str(a.exports),
                         "--out", corpus, "--no-jsonl"], check=True, stderr=subprocess.DEVNULL)
     statements = a.exports * 40
     rows = {}

@@ -1,7 +1,7 @@
 //! Search benches: top-10 latency over a fixed skill query list, with p50/p99 over all queries.
 //!
 //! Runs on the bundled collection; set `SKILLMAP_BENCH_INDEX=DIR` to also measure a prebuilt
-//! index (e.g. the 2M-statement corpus from `skillmap gen-corpus`).
+//! index (e.g. the 2M-statement corpus from `cargo xtask gen-corpus`).
 
 use std::hint::black_box;
 use std::path::PathBuf;

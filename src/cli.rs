@@ -33,15 +33,6 @@ pub enum Command {
     Serve(ServeArgs),
     /// Export the statements as flat JSON Lines (and Quickwit/OpenSearch configurations).
     Export(ExportArgs),
-    /// Write the bundled sample collection from O*NET data (maintainers' tool).
-    #[command(hide = true)]
-    GenSample(GenSampleArgs),
-    /// Write a deterministic benchmark corpus of N exports (maintainers' tool).
-    #[command(hide = true)]
-    GenCorpus(GenCorpusArgs),
-    /// Write the mapping dev set from held-back task statements (maintainers' tool).
-    #[command(hide = true)]
-    GenEval(GenSampleArgs),
 }
 
 /// Output format.
@@ -246,38 +237,6 @@ pub struct ServeArgs {
     pub header_timeout: u64,
     #[command(flatten)]
     pub dir: IndexDir,
-}
-
-#[derive(Debug, Args)]
-pub struct GenSampleArgs {
-    /// Folder with onet/occupations.tsv, onet/tasks.tsv, soc/soc2018.tsv and exports/.
-    #[arg(long, value_name = "DIR")]
-    pub source: PathBuf,
-    /// Folder of the collection to write.
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub out: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct GenCorpusArgs {
-    /// Folder with onet/ and soc/ tables.
-    #[arg(long, value_name = "DIR")]
-    pub source: PathBuf,
-    /// Number of exports (40 statements each).
-    #[arg(long, value_name = "N")]
-    pub exports: usize,
-    /// Seed of the generator.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output folder: exports/ (one file each) and/or exports.jsonl.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
-    /// Do not write one file per export.
-    #[arg(long)]
-    pub no_files: bool,
-    /// Do not write exports.jsonl.
-    #[arg(long)]
-    pub no_jsonl: bool,
 }
 
 #[cfg(test)]

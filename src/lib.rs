@@ -2,18 +2,15 @@
 
 pub mod batch;
 pub mod cli;
-pub mod corpus;
 pub mod engine;
 pub mod error;
 pub mod eval;
-pub mod evalset;
 pub mod export;
 pub mod ingest;
 pub mod map;
 pub mod model;
 pub mod output;
 pub mod posting;
-pub mod sample;
 pub mod schema;
 pub mod search;
 pub mod seniority;
@@ -336,39 +333,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 Format::Human => output::stats_human(&mut out, &s)?,
                 Format::Json => output::json_line(&mut out, &s)?,
             }
-            Outcome::Found
-        }
-        Command::GenSample(args) => {
-            let written = sample::write_collection(&args.source, &args.out)?;
-            eprintln!(
-                "wrote {} exports into {}",
-                written.len(),
-                args.out.join("frameworks").display()
-            );
-            Outcome::Found
-        }
-        Command::GenEval(args) => {
-            let (dev, test) = evalset::write(&args.source, &args.out)?;
-            eprintln!(
-                "wrote {dev} dev and {test} test postings into {}",
-                args.out.display()
-            );
-            Outcome::Found
-        }
-        Command::GenCorpus(args) => {
-            let opts = corpus::CorpusOptions {
-                exports: args.exports,
-                seed: args.seed,
-                out: args.out.clone(),
-                files: !args.no_files,
-                jsonl: !args.no_jsonl,
-            };
-            let n = corpus::generate_from(&args.source, &opts)?;
-            eprintln!(
-                "wrote {n} exports ({} statements) into {}",
-                n * 40,
-                args.out.display()
-            );
             Outcome::Found
         }
     };

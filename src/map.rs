@@ -302,7 +302,7 @@ pub fn expand_title(title: &str) -> String {
 fn soc_names() -> &'static BTreeMap<String, (String, String)> {
     static NAMES: OnceLock<BTreeMap<String, (String, String)>> = OnceLock::new();
     NAMES.get_or_init(|| {
-        include_str!("../data/soc2018.tsv")
+        include_str!("../data/source/soc/soc2018.tsv")
             .lines()
             .skip(1)
             .filter_map(|l| {
@@ -1094,7 +1094,7 @@ impl<'e> Mapper<'e> {
             let action = text
                 .split_once(crate::model::TOPIC_SEPARATOR)
                 .map_or(text.as_str(), |(_, a)| a);
-            v.push(crate::sample::seniority(action));
+            v.push(crate::seniority::task_seniority(action));
         }
         v.sort_by(f64::total_cmp);
         let v = std::sync::Arc::new(v);
@@ -1118,7 +1118,7 @@ impl<'e> Mapper<'e> {
         let n = sorted.len() as f64;
         let mut sum = 0.0;
         for line in lines {
-            let x = crate::sample::seniority(line);
+            let x = crate::seniority::task_seniority(line);
             let below = sorted.partition_point(|&v| v < x) as f64;
             let equal = sorted.partition_point(|&v| v <= x) as f64 - below;
             let q = (below + 0.5 * equal) / n;

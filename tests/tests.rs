@@ -3,7 +3,6 @@
 mod util;
 
 mod export;
-mod generate;
 mod hostile;
 mod index;
 mod json;

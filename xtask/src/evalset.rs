@@ -11,9 +11,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::model::Level;
 use crate::sample::{Placed, Rng, Sources, place};
+use anyhow::{Context, Result};
+use skillmap::model::Level;
 
 /// One labelled posting.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -192,7 +192,7 @@ pub fn build(src: &Sources, split: &str) -> Vec<LabelledPosting> {
 /// Writes `out/dev.jsonl` and `out/test.jsonl`.
 pub fn write(source: &Path, out: &Path) -> Result<(usize, usize)> {
     let src = Sources::load(source)?;
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    std::fs::create_dir_all(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut counts = (0, 0);
     for (split, n) in [("dev", &mut counts.0), ("test", &mut counts.1)] {
         let postings = build(&src, split);
@@ -203,7 +203,7 @@ pub fn write(source: &Path, out: &Path) -> Result<(usize, usize)> {
             text.push('\n');
         }
         let path = out.join(format!("{split}.jsonl"));
-        std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", &path.display()))?;
     }
     Ok(counts)
 }

@@ -8,8 +8,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
+use anyhow::{Context, Result};
+use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
+use skillmap::seniority::task_seniority as seniority;
 
 /// The O*NET attribution that every copy of the data keeps.
 pub const ONET_ATTRIBUTION: &str = "This product includes information from the O*NET Database by the U.S. Department of Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. O*NET is a trademark of USDOL/ETA.";
@@ -42,7 +43,8 @@ pub struct Sources {
 }
 
 fn read_tsv(path: &Path) -> Result<Vec<Vec<String>>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok(text
         .lines()
         .skip(1)
@@ -62,7 +64,7 @@ fn unquote(field: &str) -> String {
 impl Sources {
     /// Reads `onet/occupations.tsv`, `onet/tasks.tsv` and `soc/soc2018.tsv` below `dir`.
     pub fn load(dir: &Path) -> Result<Sources> {
-        let bad = |p: &Path, what: &str| Error::Invalid(format!("{}: {what}", p.display()));
+        let bad = |p: &Path, what: &str| anyhow::anyhow!("{}: {what}", p.display());
         let occ_path = dir.join("onet/occupations.tsv");
         let mut occupations = BTreeMap::new();
         for row in read_tsv(&occ_path)? {
@@ -150,41 +152,6 @@ pub fn held_back_seed(soc: &str) -> u64 {
     soc.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// Seniority cues in task statements: how strongly a verb or noun marks a higher level.
-fn cue(word: &str) -> f64 {
-    match word {
-        "direct" | "directs" | "formulate" | "establish" | "policy" | "policies" | "strategy"
-        | "strategies" | "strategic" | "budget" | "budgets" | "negotiate" | "authorize"
-        | "approve" | "oversee" | "administer" | "manage" | "lead" | "plan" | "plans"
-        | "appoint" | "delegate" | "allocate" => 3.0,
-        "supervise" | "train" | "training" | "evaluate" | "analyze" | "design" | "investigate"
-        | "coordinate" | "advise" | "consult" | "diagnose" | "assess" | "recommend" | "develop"
-        | "review" | "interpret" | "determine" | "resolve" | "testify" | "instruct" | "teach"
-        | "mentor" | "staff" | "programs" | "hire" | "complex" => 2.0,
-        "inspect" | "operate" | "prepare" | "perform" | "conduct" | "examine" | "calculate"
-        | "test" | "install" | "repair" | "measure" | "monitor" | "adjust" | "compute"
-        | "schedule" | "process" | "maintain" | "estimate" | "treat" | "set" => 1.0,
-        "record" | "records" | "document" | "file" | "follow" | "assist" | "clean" | "collect"
-        | "answer" | "observe" | "verify" | "enter" | "log" | "report" | "check" | "greet"
-        | "sort" | "stock" | "transport" | "help" | "load" | "unload" | "count" | "copy"
-        | "type" | "deliver" | "instructions" | "procedures" | "routine" => -1.0,
-        _ => 0.0,
-    }
-}
-
-/// How senior a task reads: its first verb counts double, other cue words half.
-pub fn seniority(task: &str) -> f64 {
-    let words: Vec<String> = task
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let Some(first) = words.first() else {
-        return 0.0;
-    };
-    2.0 * cue(first) + 0.5 * words[1..].iter().map(|w| cue(w)).sum::<f64>()
 }
 
 /// Places an occupation's tasks: ranks them by seniority, splits the ranking into four levels of
@@ -356,22 +323,25 @@ pub fn export_for(src: &Sources, soc: &str) -> Option<RawExport> {
 pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     let src = Sources::load(source)?;
     let dir = out.join("frameworks");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot write {}", &dir.display()))?;
     let mut written = Vec::new();
     let mut real = std::collections::BTreeSet::new();
     let exports = source.join("exports");
-    let entries = std::fs::read_dir(&exports).map_err(|e| Error::io(&exports, e))?;
+    let entries = std::fs::read_dir(&exports)
+        .with_context(|| format!("cannot read {}", &exports.display()))?;
     let mut real_files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).collect();
     real_files.sort();
     for path in real_files
         .iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
     {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let fw = crate::model::parse_export(&bytes)
-            .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let fw = skillmap::model::parse_export(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let target = dir.join(format!("{}.json", fw.soc));
-        std::fs::write(&target, &bytes).map_err(|e| Error::io(&target, e))?;
+        std::fs::write(&target, &bytes)
+            .with_context(|| format!("cannot write {}", &target.display()))?;
         real.insert(fw.soc);
         written.push(target);
     }
@@ -382,7 +352,8 @@ pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         let target = dir.join(format!("{soc}.json"));
         let mut text = serde_json::to_string_pretty(&export)?;
         text.push('\n');
-        std::fs::write(&target, text).map_err(|e| Error::io(&target, e))?;
+        std::fs::write(&target, text)
+            .with_context(|| format!("cannot write {}", &target.display()))?;
         written.push(target);
     }
     Ok(written)

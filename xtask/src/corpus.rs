@@ -3,9 +3,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, Result};
-use crate::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
 use crate::sample::{Placed, Rng, Sources, Task, statement_for};
+use anyhow::{Context, Result};
+use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
 
 /// What the corpus generator writes.
 #[derive(Debug, Clone)]
@@ -32,20 +32,22 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
     }
     let capacity = detailed.len() * 100;
     if opts.exports > capacity {
-        return Err(Error::Invalid(format!(
-            "at most {capacity} exports can have distinct codes"
-        )));
+        anyhow::bail!("at most {capacity} exports can have distinct codes");
     }
     // Tasks by major group, for recombination.
     let mut by_major: std::collections::BTreeMap<&str, Vec<&Task>> = Default::default();
     for (soc, tasks) in &src.tasks {
         by_major.entry(&soc[..2]).or_default().extend(tasks.iter());
     }
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("cannot write {}", &opts.out.display()))?;
     let mut jsonl = if opts.jsonl {
         let p = opts.out.join("exports.jsonl");
         Some((
-            std::io::BufWriter::new(std::fs::File::create(&p).map_err(|e| Error::io(&p, e))?),
+            std::io::BufWriter::new(
+                std::fs::File::create(&p)
+                    .with_context(|| format!("cannot write {}", &p.display()))?,
+            ),
             p,
         ))
     } else {
@@ -102,18 +104,21 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
         };
         if opts.files {
             let dir = opts.out.join("exports").join(format!("{:03}", i / 1000));
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot write {}", &dir.display()))?;
             let p = dir.join(format!("{soc}.json"));
             std::fs::write(&p, serde_json::to_vec_pretty(&export)?)
-                .map_err(|e| Error::io(&p, e))?;
+                .with_context(|| format!("cannot write {}", &p.display()))?;
         }
         if let Some((w, p)) = jsonl.as_mut() {
             serde_json::to_writer(&mut *w, &export)?;
-            w.write_all(b"\n").map_err(|e| Error::io(p.as_path(), e))?;
+            w.write_all(b"\n")
+                .with_context(|| format!("cannot write {}", p.as_path().display()))?;
         }
     }
     if let Some((mut w, p)) = jsonl {
-        w.flush().map_err(|e| Error::io(&p, e))?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", &p.display()))?;
     }
     Ok(opts.exports)
 }

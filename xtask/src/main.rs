@@ -1,0 +1,116 @@
+//! Maintainers' generators for skillmap, run as `cargo xtask …`: the bundled sample collection,
+//! the mapping dev set and benchmark corpora, all from the O*NET and SOC tables copied into
+//! `data/source/`. Nothing here ships in the `skillmap` binary.
+
+mod corpus;
+mod evalset;
+mod sample;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The repository's data folder, so that the defaults hold from any working directory.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data");
+/// Where the copied source tables live.
+const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/source");
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "skillmap maintainers' generators")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// The `gen-` names are what maintainers type; the shared prefix is the point.
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write the bundled sample collection (data/frameworks) from the O*NET tables.
+    GenSample(GenArgs),
+    /// Write the mapping dev set (data/eval) from held-back task statements.
+    GenEval(GenArgs),
+    /// Write a deterministic benchmark corpus of N exports.
+    GenCorpus(GenCorpusArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenArgs {
+    /// Folder with onet/, soc/ and exports/ (the copied source tables).
+    #[arg(long, value_name = "DIR", default_value = SOURCE)]
+    source: PathBuf,
+    /// Folder to write into [default: data for gen-sample, data/eval for gen-eval].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct GenCorpusArgs {
+    /// Folder with onet/ and soc/ tables.
+    #[arg(long, value_name = "DIR", default_value = SOURCE)]
+    source: PathBuf,
+    /// Number of exports (40 statements each).
+    #[arg(long, value_name = "N")]
+    exports: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder: exports/ (one file each) and/or exports.jsonl.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Do not write one file per export.
+    #[arg(long)]
+    no_files: bool,
+    /// Do not write exports.jsonl.
+    #[arg(long)]
+    no_jsonl: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::GenSample(args) => {
+            let out = args.out.unwrap_or_else(|| DATA.into());
+            let written = sample::write_collection(&args.source, &out)?;
+            eprintln!(
+                "wrote {} exports into {}",
+                written.len(),
+                out.join("frameworks").display()
+            );
+        }
+        Command::GenEval(args) => {
+            let out = args.out.unwrap_or_else(|| PathBuf::from(DATA).join("eval"));
+            let (dev, test) = evalset::write(&args.source, &out)?;
+            eprintln!(
+                "wrote {dev} dev and {test} test postings into {}",
+                out.display()
+            );
+        }
+        Command::GenCorpus(args) => {
+            let opts = corpus::CorpusOptions {
+                exports: args.exports,
+                seed: args.seed,
+                out: args.out.clone(),
+                files: !args.no_files,
+                jsonl: !args.no_jsonl,
+            };
+            let n = corpus::generate_from(&args.source, &opts)?;
+            eprintln!(
+                "wrote {n} exports ({} statements) into {}",
+                n * 40,
+                args.out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}
