@@ -114,6 +114,29 @@ pub struct RawOccupation {
         skip_serializing_if = "Option::is_none"
     )]
     pub job_zone_inferred: Option<bool>,
+    /// Other names of the occupation as job boards and workers use them (`RN`, `Staff Nurse`).
+    #[serde(
+        rename = "alternateTitles",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub alternate_titles: Vec<String>,
+    /// Software and equipment used in the occupation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technology: Vec<RawTechnology>,
+}
+
+/// One tool or technology of an occupation (`occupation.technology[]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawTechnology {
+    /// The product or tool as named (`Microsoft Excel`, `Forklifts`).
+    pub name: String,
+    /// Its kind (`Spreadsheet software`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// Frequently asked for in job postings (O*NET's "hot technology").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hot: bool,
 }
 
 /// The `framework` block of an export.

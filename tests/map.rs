@@ -2,9 +2,8 @@
 
 use std::io::Write;
 use std::process::Stdio;
-use std::sync::OnceLock;
 
-use crate::util::{TestEnv, bundled_data, fixture};
+use crate::util::{TestEnv, bundled, fixture};
 
 fn fixture_env() -> TestEnv {
     let env = TestEnv::new();
@@ -12,18 +11,6 @@ fn fixture_env() -> TestEnv {
     let (code, _) = env.index_json(&["in"]);
     assert_eq!(code, 0);
     env
-}
-
-/// One index of the bundled collection, shared by the tests that need all occupations.
-fn bundled() -> &'static TestEnv {
-    static ENV: OnceLock<TestEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let env = TestEnv::new();
-        let data = bundled_data();
-        let (code, report) = env.index_json(&[data.to_str().unwrap()]);
-        assert_eq!(code, 0, "{report}");
-        env
-    })
 }
 
 fn map_json(env: &TestEnv, args: &[&str]) -> (i32, serde_json::Value, String) {

@@ -319,3 +319,59 @@ fn default_index_is_built_from_data_on_first_use() {
     let out = env.run(&["search", "cargo"]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("building"));
 }
+
+/// The bundled collection carries O*NET's job zones, so the job-zone filter finds statements
+/// there, and only statements of that zone (regression: the sample exports had no `jobZone`).
+#[test]
+fn regression_11_job_zone_filter_finds_bundled_statements() {
+    let env = crate::util::bundled();
+    let (code, hits) = env.json_lines(&["search", "inspect", "--job-zone", "3", "--limit", "50"]);
+    assert_eq!(code, 0);
+    let hits: Vec<_> = hits.iter().filter(|h| h.get("soc").is_some()).collect();
+    assert!(hits.len() >= 10, "{hits:?}");
+    assert!(hits.iter().all(|h| h["job_zone"] == 3), "{hits:?}");
+}
+
+/// The level wording of the bundled collection does not make every advanced statement match a
+/// skill word (regression: each one ended in "setting strategy and policy across the
+/// organization").
+#[test]
+fn regression_11_level_wording_does_not_match_skill_words() {
+    let env = crate::util::bundled();
+    for word in ["policy", "strategy"] {
+        let (_, hits) = env.json_lines(&["search", word, "--level", "advanced", "--limit", "50"]);
+        let hits: Vec<_> = hits.iter().filter(|h| h.get("soc").is_some()).collect();
+        assert!(!hits.is_empty(), "some advanced tasks are about {word}");
+        for h in hits {
+            let statement = h["statement"].as_str().unwrap();
+            let action = statement.split_once(" — ").map_or(statement, |(_, a)| a);
+            // The word is in the task itself (the part before the level wording), not only in
+            // the wording appended for the level.
+            let task = action
+                .rsplit_once(", ")
+                .map_or(action, |(t, _)| t)
+                .to_lowercase();
+            let stem = &word[..5];
+            assert!(
+                task.contains(stem) || h["topic"].as_str().unwrap().to_lowercase().contains(stem),
+                "{statement}"
+            );
+        }
+    }
+}
+
+#[test]
+fn help_lists_no_generator_commands() {
+    let env = TestEnv::new();
+    let out = env.run(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("search"), "{help}");
+    assert!(!help.contains("gen-"), "{help}");
+    let out = env.run(&["gen-sample"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the generators are not product commands"
+    );
+}

@@ -19,6 +19,18 @@ pub fn bundled_data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
+/// One index of the bundled collection, shared by the tests that need all occupations.
+pub fn bundled() -> &'static TestEnv {
+    static ENV: std::sync::OnceLock<TestEnv> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let env = TestEnv::new();
+        let data = bundled_data();
+        let (code, report) = env.index_json(&[data.to_str().unwrap()]);
+        assert_eq!(code, 0, "{report}");
+        env
+    })
+}
+
 /// A temporary working directory where the binary runs.
 pub struct TestEnv {
     pub dir: TempDir,

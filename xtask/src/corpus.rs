@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::sample::{Placed, Rng, Sources, Task, statement_for};
+use crate::sample::{Placed, Rng, Setting, Sources, Task, statement_for};
 use anyhow::{Context, Result};
 use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
 
@@ -59,6 +59,8 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
         let soc = format!("{}.{:02}", &base[..7], i / detailed.len());
         let title = src.occupations.get(base).map_or("", |t| t.0.as_str());
         let pool = &by_major[&base[..2]];
+        let job_zone = 1 + (rng.below(5) as u8);
+        let setting = Setting::of(&soc, Some(job_zone));
         let mut levels = indexmap::IndexMap::new();
         for level in Level::ALL {
             let statements = (0..10)
@@ -67,11 +69,14 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
                     let other = pool[rng.below(pool.len())];
                     task.dwas = other.dwas.clone();
                     task.id = rng.next();
-                    statement_for(&Placed {
-                        task,
-                        level,
-                        held_back: false,
-                    })
+                    statement_for(
+                        &Placed {
+                            task,
+                            level,
+                            held_back: false,
+                        },
+                        setting,
+                    )
                 })
                 .collect();
             levels.insert(
@@ -90,8 +95,10 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
                 title: title.to_string(),
                 group: src.majors.get(&base[..2]).cloned(),
                 sector: None,
-                job_zone: Some(1 + (rng.below(5) as u8)),
+                job_zone: Some(job_zone),
                 job_zone_inferred: Some(true),
+                alternate_titles: src.titles.get(base).cloned().unwrap_or_default(),
+                technology: src.technology.get(base).cloned().unwrap_or_default(),
             },
             framework: RawFramework {
                 version: Some("corpus-1.0".into()),

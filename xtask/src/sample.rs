@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
+use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology};
 use skillmap::seniority::task_seniority as seniority;
 
 /// The O*NET attribution that every copy of the data keeps.
@@ -40,6 +40,13 @@ pub struct Sources {
     pub tasks: BTreeMap<String, Vec<Task>>,
     /// Major group code (`33`) → name without the trailing " Occupations".
     pub majors: BTreeMap<String, String>,
+    /// O*NET-SOC code → job zone (1-5).
+    pub job_zones: BTreeMap<String, u8>,
+    /// O*NET-SOC code → alternate and reported titles and their short forms, first seen first,
+    /// without case-insensitive repeats or the occupation's own title.
+    pub titles: BTreeMap<String, Vec<String>>,
+    /// O*NET-SOC code → its technology, in table order.
+    pub technology: BTreeMap<String, Vec<RawTechnology>>,
 }
 
 fn read_tsv(path: &Path) -> Result<Vec<Vec<String>>> {
@@ -62,7 +69,8 @@ fn unquote(field: &str) -> String {
 }
 
 impl Sources {
-    /// Reads `onet/occupations.tsv`, `onet/tasks.tsv` and `soc/soc2018.tsv` below `dir`.
+    /// Reads `onet/{occupations,tasks,job_zones,alternate_titles,reported_titles,
+    /// technology_skills}.tsv` and `soc/soc2018.tsv` below `dir`.
     pub fn load(dir: &Path) -> Result<Sources> {
         let bad = |p: &Path, what: &str| anyhow::anyhow!("{}: {what}", p.display());
         let occ_path = dir.join("onet/occupations.tsv");
@@ -105,10 +113,66 @@ impl Sources {
                 majors.insert(row[0][..2].to_string(), name);
             }
         }
+        let zone_path = dir.join("onet/job_zones.tsv");
+        let mut job_zones = BTreeMap::new();
+        for row in read_tsv(&zone_path)? {
+            let [code, zone] = row.as_slice() else {
+                return Err(bad(&zone_path, "expected 2 columns"));
+            };
+            let zone = zone
+                .parse()
+                .ok()
+                .filter(|z| (1..=5).contains(z))
+                .ok_or_else(|| bad(&zone_path, &format!("job zone `{zone}` is not 1-5")))?;
+            job_zones.insert(code.clone(), zone);
+        }
+        let mut titles: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut add_title = |code: &str, title: &str| {
+            let title = title.trim();
+            let own = occupations
+                .get(code)
+                .map_or("", |o: &(String, String)| o.0.as_str());
+            let list = titles.entry(code.to_string()).or_default();
+            if !title.is_empty()
+                && !title.eq_ignore_ascii_case(own)
+                && !list.iter().any(|t| t.eq_ignore_ascii_case(title))
+            {
+                list.push(title.to_string());
+            }
+        };
+        for row in read_tsv(&dir.join("onet/alternate_titles.tsv"))? {
+            if let [code, title, short @ ..] = row.as_slice() {
+                add_title(code, title);
+                add_title(code, short.first().map_or("", String::as_str));
+            }
+        }
+        for row in read_tsv(&dir.join("onet/reported_titles.tsv"))? {
+            if let [code, title] = row.as_slice() {
+                add_title(code, title);
+            }
+        }
+        let tech_path = dir.join("onet/technology_skills.tsv");
+        let mut technology: BTreeMap<String, Vec<RawTechnology>> = BTreeMap::new();
+        for row in read_tsv(&tech_path)? {
+            let [code, name, category, hot] = row.as_slice() else {
+                return Err(bad(&tech_path, "expected 4 columns"));
+            };
+            technology
+                .entry(code.clone())
+                .or_default()
+                .push(RawTechnology {
+                    name: name.trim().to_string(),
+                    category: Some(category.trim().to_string()).filter(|c| !c.is_empty()),
+                    hot: hot == "Y",
+                });
+        }
         Ok(Sources {
             occupations,
             tasks,
             majors,
+            job_zones,
+            titles,
+            technology,
         })
     }
 }
@@ -195,32 +259,301 @@ pub fn place(tasks: &[Task]) -> Vec<Placed> {
     placed
 }
 
-const WORDING: [&[&str]; 4] = [
-    &[
-        "under direct supervision",
-        "using checklists and reference materials under supervisor guidance",
-        "following established procedures with supervisory review",
-        "with guidance from experienced staff on routine cases",
-    ],
-    &[
-        "with minimal supervision during routine operations",
-        "independently in familiar, recurring situations",
-        "with reduced supervisory input across standard workloads",
-    ],
-    &[
-        "independently across complex and non-routine situations",
-        "autonomously while mentoring less experienced colleagues",
-        "applying advanced judgment to non-routine cases without supervisory input",
-    ],
-    &[
-        "setting strategy and policy across the organization",
-        "designing organization-wide programs, standards and practices",
-        "leading at an organizational scale and shaping long-term direction",
-    ],
+/// What a task is, read from its first verb: it decides how the task is worded at each level, so
+/// that a packer's advanced statement is about leading the hardest packing work, not about
+/// organisation-wide strategy (which only managers' tasks get).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Directing, planning, budgets, negotiation: the work of running something.
+    Manage,
+    /// Supervising, training, teaching others.
+    Lead,
+    /// Analysis, design, research, evaluation, advice: professional judgment.
+    Analyse,
+    /// Serving, caring for, explaining to or interviewing people.
+    Serve,
+    /// Records, reports, forms, data entry.
+    Record,
+    /// Hands-on work with materials, machines, vehicles, animals or sites.
+    Handle,
+}
+
+impl Kind {
+    /// The kind of a task statement, from its first word (O*NET tasks start with their verb).
+    pub fn of(task: &str) -> Kind {
+        let verb = task
+            .split(|c: char| !c.is_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match verb.as_str() {
+            "direct" | "manage" | "plan" | "establish" | "formulate" | "administer" | "oversee"
+            | "coordinate" | "negotiate" | "approve" | "authorize" | "allocate" | "organize"
+            | "implement" | "initiate" | "assign" | "delegate" | "appoint" | "set" | "control"
+            | "enforce" => Kind::Manage,
+            "supervise" | "train" | "teach" | "instruct" | "educate" | "mentor" | "coach"
+            | "demonstrate" | "guide" => Kind::Lead,
+            "analyze" | "evaluate" | "assess" | "research" | "design" | "develop"
+            | "investigate" | "review" | "interpret" | "determine" | "diagnose" | "study"
+            | "advise" | "consult" | "recommend" | "conduct" | "examine" | "identify"
+            | "estimate" | "calculate" | "compute" | "compare" | "create" | "select" | "write"
+            | "present" | "prescribe" | "resolve" | "devise" => Kind::Analyse,
+            "assist" | "help" | "greet" | "serve" | "care" | "treat" | "explain" | "answer"
+            | "provide" | "interview" | "counsel" | "communicate" | "confer" | "discuss"
+            | "refer" | "inform" | "contact" | "respond" | "sell" | "collaborate" | "meet"
+            | "visit" | "notify" | "participate" | "attend" => Kind::Serve,
+            "record" | "document" | "file" | "enter" | "compile" | "keep" | "log" | "report"
+            | "update" | "prepare" | "complete" | "process" | "issue" | "order" | "read"
+            | "obtain" | "receive" | "schedule" => Kind::Record,
+            _ => Kind::Handle,
+        }
+    }
+}
+
+/// Context wording for the two lower levels, whatever the task: how much guidance the worker has.
+const EMERGING: &[&str] = &[
+    "under direct supervision",
+    "following established procedures with a supervisor reviewing the results",
+    "using checklists and reference guides, with an experienced colleague on hand",
+    "on routine cases, with guidance from experienced staff",
+];
+const DEVELOPING: &[&str] = &[
+    "with minimal supervision during routine work",
+    "independently on familiar, recurring assignments",
+    "on their own for standard cases, asking for guidance on unusual ones",
 ];
 
-/// The topic of a task: its first detailed work activity without the leading verb
-/// (`Direct financial operations.` → `Financial operations`).
+/// Context wording for the two upper levels, by kind of task. Words that users search for as
+/// skills ("strategy", "policy", "training", "quality", "safety") are kept out, so that the level
+/// wording does not make every advanced statement match them.
+fn upper_wording(kind: Kind, level: Level) -> &'static [&'static str] {
+    let proficient = level == Level::Proficient;
+    match (kind, proficient) {
+        (Kind::Manage, true) => &[
+            "for a unit or programme, with full responsibility for the results",
+            "balancing competing priorities without direction from above",
+        ],
+        (Kind::Manage, false) => &[
+            "setting direction and priorities across the organization",
+            "accountable for results across the organization and for its long-term plans",
+        ],
+        (Kind::Lead, true) => &[
+            "for a working team, correcting errors as the work proceeds",
+            "adapting the approach to each person's needs without supervisory input",
+        ],
+        (Kind::Lead, false) => &[
+            "developing the people who lead others and deciding what good practice looks like",
+            "designing how newcomers learn the work and guiding those who teach it",
+        ],
+        (Kind::Analyse, true) => &[
+            "independently across complex and non-routine cases",
+            "applying sound professional judgment where standard methods do not fit",
+        ],
+        (Kind::Analyse, false) => &[
+            "leading the most complex cases and reviewing colleagues' conclusions",
+            "defining the methods colleagues follow and settling disputed results",
+        ],
+        (Kind::Serve, true) => &[
+            "independently, including with difficult or distressed people",
+            "adapting to each person's needs without supervisory input",
+        ],
+        (Kind::Serve, false) => &[
+            "handling the most sensitive situations and guiding colleagues through them",
+            "shaping how the service is delivered and resolving escalated concerns",
+        ],
+        (Kind::Record, true) => &[
+            "accurately and on time without review, resolving discrepancies as they arise",
+            "independently for complex or incomplete cases",
+        ],
+        (Kind::Record, false) => &[
+            "designing the procedures and checks that colleagues follow",
+            "reviewing colleagues' work and resolving the discrepancies they escalate",
+        ],
+        (Kind::Handle, true) => &[
+            "independently on non-routine jobs, working out problems without help",
+            "to a consistent standard in unusual or difficult conditions",
+            "while showing newer workers how it is done",
+        ],
+        (Kind::Handle, false) => &[
+            "leading the crew on the most demanding jobs and deciding how the work is done",
+            "as the person others turn to for the hardest jobs, checking their work",
+            "refining the crew's methods and passing on the finer points",
+        ],
+    }
+}
+
+/// Where an occupation's work sits, which decides how far its top level reaches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Setting {
+    /// O*NET job zone, 1 (little preparation) to 5 (extensive), when known.
+    pub job_zone: Option<u8>,
+    /// A management occupation (SOC major group 11): its top level runs the organization.
+    pub management: bool,
+}
+
+impl Setting {
+    /// The setting of an occupation with this O*NET-SOC code and job zone.
+    pub fn of(soc: &str, job_zone: Option<u8>) -> Setting {
+        Setting {
+            job_zone,
+            management: soc.starts_with("11-"),
+        }
+    }
+}
+
+/// Advanced wording for managing tasks outside management occupations (a paving crew that
+/// coordinates truck dumping leads operations, not the organization).
+const COORDINATE_ADVANCED: &[&str] = &[
+    "for the largest and most complex operations, deciding how colleagues carry them out",
+    "taking charge when plans go wrong and setting how the team works",
+];
+
+/// The level wording for a task: guidance at the lower levels, and at the upper levels what
+/// mastery of that kind of task looks like in this occupation. In job zones 1-2 analysis and
+/// management verbs name hands-on work ("examine animals", "coordinate truck dumping").
+pub fn context_for(task: &str, level: Level, setting: Setting) -> &'static [&'static str] {
+    let hands_on = setting.job_zone.is_some_and(|z| z <= 2);
+    let kind = match Kind::of(task) {
+        Kind::Analyse | Kind::Manage if hands_on => Kind::Handle,
+        kind => kind,
+    };
+    match level {
+        Level::Emerging => EMERGING,
+        Level::Developing => DEVELOPING,
+        Level::Advanced if kind == Kind::Manage && !setting.management => COORDINATE_ADVANCED,
+        _ => upper_wording(kind, level),
+    }
+}
+
+/// Where a detailed work activity's object ends and its purpose or circumstance begins
+/// (`Inspect cargo to identify potential hazards` → `cargo`).
+const OBJECT_ENDS: &[&str] = &[
+    "to",
+    "into",
+    "for",
+    "from",
+    "using",
+    "with",
+    "during",
+    "according",
+    "based",
+    "such",
+    "that",
+    "so",
+    "by",
+    "at",
+    "on",
+    "in",
+    "through",
+    "under",
+    "onto",
+    "before",
+    "after",
+    "when",
+    "as",
+    "within",
+    "throughout",
+    "across",
+    "against",
+    "around",
+    "toward",
+    "towards",
+    "via",
+    "while",
+];
+
+/// Nouns for the verbs that open detailed work activities, for topics whose object is one word
+/// (`Inspect cargo …` → `Cargo inspection`, as the real export's `Traveler interviews`).
+fn verb_noun(verb: &str) -> Option<&'static str> {
+    Some(match verb {
+        "inspect" => "inspection",
+        "examine" => "examination",
+        "monitor" => "monitoring",
+        "maintain" => "maintenance",
+        "clean" => "cleaning",
+        "operate" => "operation",
+        "develop" => "development",
+        "prepare" => "preparation",
+        "analyze" => "analysis",
+        "evaluate" => "evaluation",
+        "test" => "testing",
+        "install" => "installation",
+        "train" => "training",
+        "record" => "records",
+        "supervise" => "supervision",
+        "apply" => "application",
+        "research" => "research",
+        "design" => "design",
+        "conduct" => "work",
+        "create" => "creation",
+        "coordinate" => "coordination",
+        "collect" => "collection",
+        "plan" => "planning",
+        "measure" => "measurement",
+        "adjust" => "adjustment",
+        "assemble" => "assembly",
+        "administer" => "administration",
+        "review" => "review",
+        "verify" => "verification",
+        "remove" => "removal",
+        "arrange" => "arrangements",
+        "estimate" => "estimates",
+        "load" => "loading",
+        "cut" => "cutting",
+        "document" => "documentation",
+        "implement" => "implementation",
+        "compile" => "compilation",
+        "calculate" => "calculations",
+        "treat" => "treatment",
+        "repair" => "repair",
+        "schedule" => "scheduling",
+        "assess" => "assessment",
+        "investigate" => "investigation",
+        "mount" => "mounting",
+        "gather" => "gathering",
+        "order" => "ordering",
+        "move" => "moving",
+        "update" => "updates",
+        "position" => "positioning",
+        "sort" => "sorting",
+        "mark" => "marking",
+        "manage" => "management",
+        "select" => "selection",
+        "teach" => "teaching",
+        "explain" => "explanation",
+        "direct" => "direction",
+        "advise" => "advice",
+        "promote" => "promotion",
+        "interview" => "interviews",
+        "negotiate" => "negotiation",
+        "identify" => "identification",
+        "read" => "reading",
+        "write" => "writing",
+        "serve" => "service",
+        "present" => "presentation",
+        "smooth" => "smoothing",
+        "draw" => "drawing",
+        "refer" => "referral",
+        "resolve" => "resolution",
+        "set" => "setup",
+        _ => return None,
+    })
+}
+
+/// `animals` → `animal`, for a noun that comes before another (`Animal examination`); words that
+/// do not look like regular plurals are kept.
+fn singular(word: &str) -> &str {
+    let lower = word.to_ascii_lowercase();
+    let keep = ["ss", "us", "is", "ings", "news", "series", "species"];
+    if !lower.ends_with('s') || keep.iter().any(|k| lower.ends_with(k)) || lower.ends_with("ies") {
+        return word;
+    }
+    &word[..word.len() - 1]
+}
+
+/// The topic of a task: the object of its first detailed work activity, as a noun phrase
+/// (`Direct financial operations.` → `Financial operations`; `Inspect cargo to identify potential
+/// hazards.` → `Cargo inspection`).
 pub fn topic_for(task: &Task) -> String {
     const LEADING: [&str; 16] = [
         "to", "with", "for", "on", "in", "of", "about", "from", "into", "the", "between", "as",
@@ -229,13 +562,43 @@ pub fn topic_for(task: &Task) -> String {
     let dwa = task.dwas.first().map(String::as_str).unwrap_or(&task.text);
     let dwa = dwa.trim().trim_end_matches('.');
     let mut words: Vec<&str> = dwa.split_whitespace().collect();
-    if words.len() > 1 {
+    if words.len() < 2 {
+        return capitalize(dwa);
+    }
+    let verb = words.remove(0).trim_end_matches(',').to_ascii_lowercase();
+    while words.len() > 1 && LEADING.contains(&words[0].to_ascii_lowercase().as_str()) {
         words.remove(0);
-        while words.len() > 1 && LEADING.contains(&words[0].to_ascii_lowercase().as_str()) {
-            words.remove(0);
+    }
+    // The object runs to the first purpose or circumstance word, or to a comma.
+    let mut object = Vec::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 && OBJECT_ENDS.contains(&w.to_ascii_lowercase().as_str()) {
+            break;
+        }
+        object.push(*w);
+        // A comma inside a list (`materials, equipment, or products`) goes on; any other ends
+        // the object.
+        let list_goes_on = words[i + 1..]
+            .iter()
+            .take(4)
+            .take_while(|w| !OBJECT_ENDS.contains(&w.to_ascii_lowercase().as_str()))
+            .any(|w| matches!(*w, "or" | "and"));
+        if w.ends_with(',') && !list_goes_on {
+            break;
         }
     }
-    capitalize(&words.join(" "))
+    // Neither a comma nor "or"/"and" can end a noun phrase.
+    while object.len() > 1 && matches!(object.last(), Some(&"or") | Some(&"and")) {
+        object.pop();
+    }
+    if let Some(last) = object.last_mut() {
+        *last = last.trim_end_matches(',');
+    }
+    let phrase = match (object.as_slice(), verb_noun(&verb)) {
+        ([one], Some(noun)) => format!("{} {noun}", singular(one)),
+        _ => object.join(" "),
+    };
+    capitalize(&phrase)
 }
 
 pub(crate) fn capitalize(s: &str) -> String {
@@ -260,8 +623,8 @@ fn decapitalize(s: &str) -> String {
 }
 
 /// The statement for a placed task: `Topic — action in context`, worded for its level.
-pub fn statement_for(p: &Placed) -> String {
-    let pool = WORDING[p.level.index()];
+pub fn statement_for(p: &Placed, setting: Setting) -> String {
+    let pool = context_for(&p.task.text, p.level, setting);
     let context = pool[(mix(p.task.id ^ 0x5EED) % pool.len() as u64) as usize];
     let action = decapitalize(p.task.text.trim().trim_end_matches('.'));
     format!("{} — {action}, {context}.", topic_for(&p.task))
@@ -272,13 +635,15 @@ pub fn export_for(src: &Sources, soc: &str) -> Option<RawExport> {
     let tasks = src.tasks.get(soc)?;
     let (title, description) = src.occupations.get(soc)?;
     let placed = place(tasks);
+    let job_zone = src.job_zones.get(soc).copied();
+    let setting = Setting::of(soc, job_zone);
     let mut levels = indexmap::IndexMap::new();
     for level in Level::ALL {
         let statements: Vec<String> = placed
             .iter()
             .filter(|p| p.level == level && !p.held_back)
             .take(10)
-            .map(statement_for)
+            .map(|p| statement_for(p, setting))
             .collect();
         if !statements.is_empty() {
             levels.insert(
@@ -298,21 +663,26 @@ pub fn export_for(src: &Sources, soc: &str) -> Option<RawExport> {
             title: title.clone(),
             group: src.majors.get(&soc[..2]).cloned(),
             sector: None,
-            job_zone: None,
-            job_zone_inferred: None,
+            job_zone,
+            job_zone_inferred: job_zone.map(|_| false),
+            alternate_titles: src.titles.get(soc).cloned().unwrap_or_default(),
+            technology: src.technology.get(soc).cloned().unwrap_or_default(),
         },
         framework: RawFramework {
-            version: Some("sample-1.0".into()),
+            version: Some("sample-2.0".into()),
             description: Some(
-                "Sample framework derived from O*NET task statements by skillmap gen-sample; not a real framework generator's output."
+                "Sample framework derived from O*NET task statements by skillmap's generator (cargo xtask gen-sample); not a real framework generator's output."
                     .into(),
             ),
             context_covered: Some(description.clone()),
             levels,
         },
         sources: Some(serde_json::json!({
-            "onet": "O*NET task statements and detailed work activities (CC BY 4.0)",
-            "generator": "skillmap gen-sample"
+            "tasks": "O*NET task statements and detailed work activities (CC BY 4.0)",
+            "titles": "O*NET alternate and reported titles (CC BY 4.0)",
+            "technology": "O*NET technology skills (CC BY 4.0)",
+            "jobZone": "O*NET job zones (CC BY 4.0)",
+            "generator": "skillmap cargo xtask gen-sample"
         })),
         attribution: Some(ONET_ATTRIBUTION.into()),
     })
@@ -362,6 +732,15 @@ pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn task_of(soc: &str) -> Task {
+        Task {
+            soc: soc.into(),
+            id: 7,
+            text: String::new(),
+            dwas: vec!["Package materials or products.".into()],
+        }
+    }
 
     fn task(id: u64, text: &str) -> Task {
         Task {
@@ -413,12 +792,99 @@ mod tests {
             level: Level::Advanced,
             held_back: false,
         };
-        let s = statement_for(&p);
+        let s = statement_for(&p, Setting::of("11-1011.00", Some(5)));
         assert!(
             s.starts_with("Financial operations — direct or coordinate financial activities, "),
             "{s}"
         );
-        assert!(WORDING[3].iter().any(|w| s.contains(w)), "{s}");
+        let org = upper_wording(Kind::Manage, Level::Advanced);
+        assert!(org.iter().any(|w| s.contains(w)), "{s}");
+    }
+
+    fn topic(dwa: &str) -> String {
+        topic_for(&Task {
+            soc: "33-3051.04".into(),
+            id: 1,
+            text: "Inspect cargo.".into(),
+            dwas: vec![dwa.into()],
+        })
+    }
+
+    #[test]
+    fn topics_are_noun_phrases() {
+        // The verb and the purpose clause are not part of the topic.
+        assert_eq!(
+            topic("Inspect cargo to identify potential hazards."),
+            "Cargo inspection"
+        );
+        assert_eq!(
+            topic("Examine animals to detect illness, injury or other problems."),
+            "Animal examination"
+        );
+        assert_eq!(
+            topic("Direct financial operations."),
+            "Financial operations"
+        );
+        assert_eq!(
+            topic("Confer with organizational members to accomplish work activities."),
+            "Organizational members"
+        );
+        assert_eq!(
+            topic("Clean equipment or facilities."),
+            "Equipment or facilities"
+        );
+        assert_eq!(
+            topic("Maintain inventories of materials, equipment, or products."),
+            "Inventories of materials, equipment, or products"
+        );
+    }
+
+    #[test]
+    fn top_level_wording_fits_the_kind_of_work() {
+        let advanced = |task: &str, soc: &str, zone: u8| {
+            let p = Placed {
+                task: Task {
+                    text: task.into(),
+                    ..task_of(soc)
+                },
+                level: Level::Advanced,
+                held_back: false,
+            };
+            statement_for(&p, Setting::of(soc, Some(zone)))
+        };
+        let org = upper_wording(Kind::Manage, Level::Advanced);
+        // A hand packer and a baggage screener lead the hardest work, not the organization.
+        for (task, soc, zone) in [
+            (
+                "Mark and label containers, container tags, or products.",
+                "53-7064.00",
+                1,
+            ),
+            (
+                "Screen passengers and baggage for prohibited items.",
+                "33-9093.00",
+                2,
+            ),
+            ("Coordinate truck dumping.", "47-2071.00", 2),
+            (
+                "Coordinate judges' meeting and appointment schedules.",
+                "23-1012.00",
+                4,
+            ),
+        ] {
+            let s = advanced(task, soc, zone);
+            assert!(!org.iter().any(|w| s.contains(w)), "{s}");
+            for word in ["strategy", "policy", "organization-wide"] {
+                assert!(!s.contains(word), "{s}");
+            }
+        }
+        // A chief executive's directing task does.
+        let s = advanced(
+            "Direct or coordinate financial activities.",
+            "11-1011.00",
+            5,
+        );
+        assert!(org.iter().any(|w| s.contains(w)), "{s}");
     }
 
     #[test]
