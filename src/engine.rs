@@ -113,3 +113,80 @@ pub fn wipe(path: &Path) -> Result<()> {
     }
     remove(managed_path)
 }
+
+/// The number of live statements: every live document but the knowledge documents.
+pub fn statement_count(searcher: &Searcher, fields: &crate::schema::Fields) -> Result<u64> {
+    let knowledge = tantivy::query::TermQuery::new(
+        fields.knowledge_term(),
+        tantivy::schema::IndexRecordOption::Basic,
+    );
+    let k = searcher.search(&knowledge, &tantivy::collector::Count)? as u64;
+    Ok(searcher.num_docs().saturating_sub(k))
+}
+
+/// BM25 statistics of the statements alone. Knowledge documents have no statement fields; were
+/// they counted in N, every statement's length normalisation (average field length = tokens / N)
+/// and IDF would shift with the number of occupations that carry titles or tools. Counted as
+/// tantivy counts (deleted documents included), less the knowledge documents, so scores are
+/// what an index of statements alone gives.
+pub struct StatementStats<'a> {
+    searcher: &'a Searcher,
+    docs: u64,
+}
+
+impl<'a> StatementStats<'a> {
+    /// The statistics of a searcher's statements.
+    pub fn of(searcher: &'a Searcher) -> tantivy::Result<StatementStats<'a>> {
+        use tantivy::query::Bm25StatisticsProvider;
+        let all = searcher.total_num_docs()?;
+        let knowledge = match searcher.schema().get_field("kind") {
+            Ok(kind) => {
+                searcher.doc_freq(&tantivy::Term::from_field_text(kind, schema::KNOWLEDGE))?
+            }
+            Err(_) => 0,
+        };
+        Ok(StatementStats {
+            searcher,
+            docs: all.saturating_sub(knowledge).max(1),
+        })
+    }
+
+    /// Scoring with these statistics.
+    pub fn scoring(&self) -> tantivy::query::EnableScoring<'_> {
+        tantivy::query::EnableScoring::enabled_from_statistics_provider(self, self.searcher)
+    }
+
+    /// Runs a scoring collector with these statistics.
+    pub fn search<C: tantivy::collector::Collector>(
+        &self,
+        q: &dyn tantivy::query::Query,
+        collector: &C,
+    ) -> tantivy::Result<C::Fruit> {
+        self.searcher
+            .search_with_statistics_provider(q, collector, self)
+    }
+
+    /// How a document's score comes about, with these statistics.
+    pub fn explain(
+        &self,
+        q: &dyn tantivy::query::Query,
+        addr: tantivy::DocAddress,
+    ) -> tantivy::Result<tantivy::query::Explanation> {
+        let reader = self.searcher.segment_reader(addr.segment_ord);
+        q.weight(self.scoring())?.explain(reader, addr.doc_id)
+    }
+}
+
+impl tantivy::query::Bm25StatisticsProvider for StatementStats<'_> {
+    fn total_num_tokens(&self, field: tantivy::schema::Field) -> tantivy::Result<u64> {
+        self.searcher.total_num_tokens(field)
+    }
+
+    fn total_num_docs(&self) -> tantivy::Result<u64> {
+        Ok(self.docs)
+    }
+
+    fn doc_freq(&self, term: &tantivy::Term) -> tantivy::Result<u64> {
+        self.searcher.doc_freq(term)
+    }
+}

@@ -16,7 +16,7 @@ use tantivy::{IndexWriter, Searcher, TantivyDocument};
 
 use crate::engine;
 use crate::error::{Error, Result};
-use crate::model::{ExportError, Framework, parse_export};
+use crate::model::{ExportError, Framework, Table, parse_export, parse_table};
 use crate::schema::Fields;
 
 /// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
@@ -69,6 +69,11 @@ pub struct IngestReport {
     pub statements_added: u64,
     /// Statements that were in the index before and were replaced or removed by this run.
     pub statements_replaced: u64,
+    /// Title and technology tables read.
+    pub tables: usize,
+    /// Titles and tools those tables added (the ones exports carry are not counted here).
+    pub table_titles: u64,
+    pub table_tools: u64,
     pub rejected: Vec<Rejected>,
     pub skipped: Vec<Skipped>,
     pub warnings: Vec<String>,
@@ -93,14 +98,27 @@ struct Run<'a> {
     rejected: Mutex<Vec<Rejected>>,
     warnings: Mutex<Vec<String>>,
     exports: Mutex<usize>,
+    /// Titles and tools read from tables, and the number of tables.
+    knowledge: Mutex<(u64, u64, usize)>,
     fatal: Mutex<Option<tantivy::TantivyError>>,
 }
 
-/// A unit of input: a whole `.json` file, or a JSON Lines file.
+/// What an input file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum InputKind {
+    /// One export (`.json`).
+    Export,
+    /// One export per line (`.jsonl`, `.ndjson`).
+    Lines,
+    /// A title or technology table (`.tsv`).
+    Table,
+}
+
+/// A unit of input: a whole `.json` file, a JSON Lines file, or a table.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct InputFile {
     path: PathBuf,
-    lines: bool,
+    kind: InputKind,
 }
 
 /// Runs one indexing job. Per-file problems are collected in the report; only problems with the
@@ -138,6 +156,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         rejected: Mutex::new(walk_errors),
         warnings: Mutex::new(Vec::new()),
         exports: Mutex::new(0),
+        knowledge: Mutex::new((0, 0, 0)),
         fatal: Mutex::new(None),
     };
     progress.set_length(files.len() as u64);
@@ -158,9 +177,12 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         rejected,
         warnings,
         exports,
+        knowledge,
         fatal,
         ..
     } = run;
+    let (table_titles, table_tools, tables) =
+        knowledge.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut writer = writer;
     if let Some(e) = fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
         let _ = writer.rollback();
@@ -196,7 +218,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let statements_replaced = if !committed {
         0
     } else if opts.rebuild {
-        before.num_docs()
+        engine::statement_count(&before, &fields)?
     } else {
         replaced_count(&before, &fields, claims.keys())?
     };
@@ -208,6 +230,9 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         occupations: if committed { claims.len() } else { 0 },
         statements_added,
         statements_replaced,
+        tables: if committed { tables } else { 0 },
+        table_titles: if committed { table_titles } else { 0 },
+        table_tools: if committed { table_tools } else { 0 },
         rejected,
         skipped,
         warnings,
@@ -247,13 +272,42 @@ impl Run<'_> {
             Ok(b) => b,
             Err(e) => return self.reject(&f.path, e),
         };
-        if !f.lines {
-            match parse_export(&bytes) {
+        match f.kind {
+            InputKind::Export => match parse_export(&bytes) {
                 Ok(fw) => self.add(fw, f.path.display().to_string()),
                 Err(e) => self.reject(&f.path, e),
-            }
-            return;
+            },
+            InputKind::Table => match parse_table(&bytes) {
+                Ok(table) => self.table(table, &f.path),
+                Err(e) => self.reject(&f.path, e),
+            },
+            InputKind::Lines => self.lines(&bytes, &f.path),
         }
+    }
+
+    /// A title or technology table: its rows replace what an earlier run took from the same
+    /// file, one knowledge document per occupation; bad rows are rejected by line.
+    fn table(&self, table: Table, path: &Path) {
+        let source = path.display().to_string();
+        self.writer.delete_term(self.fields.source_term(&source));
+        for e in table.row_errors {
+            self.reject(path, e);
+        }
+        let mut counts = lock(&self.knowledge);
+        for (soc, k) in &table.occupations {
+            let doc = self.fields.knowledge_document(soc, k, &source, false);
+            if let Err(e) = self.writer.add_document(doc) {
+                lock(&self.fatal).get_or_insert(e);
+                return;
+            }
+            counts.0 += k.titles.len() as u64;
+            counts.1 += k.tools.len() as u64;
+        }
+        counts.2 += 1;
+    }
+
+    /// A JSON Lines file: one export per line, each accepted or rejected on its own.
+    fn lines(&self, bytes: &[u8], path: &Path) {
         let mut any = false;
         for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
             if line.iter().all(u8::is_ascii_whitespace) {
@@ -262,13 +316,13 @@ impl Run<'_> {
             any = true;
             let n = i + 1;
             match parse_export(line) {
-                Ok(fw) => self.add(fw, format!("{}:{n}", f.path.display())),
-                Err(e) => self.reject(&f.path, e.at_line_offset(n)),
+                Ok(fw) => self.add(fw, format!("{}:{n}", path.display())),
+                Err(e) => self.reject(path, e.at_line_offset(n)),
             }
         }
         if !any {
             self.reject(
-                &f.path,
+                path,
                 ExportError {
                     line: None,
                     column: None,
@@ -287,9 +341,12 @@ impl Run<'_> {
         let mut claims = lock(&self.claims);
         match claims.get(&fw.soc) {
             None => {
-                // Upsert: removes what earlier commits hold for this SOC; the delete applies only
-                // to documents added before it, so the ones added next survive.
+                // Upsert: removes what earlier commits hold for this SOC (its statements and the
+                // titles and tools its export carried); the delete applies only to documents
+                // added before it, so the ones added next survive.
                 self.writer.delete_term(self.fields.soc_term(&fw.soc));
+                self.writer
+                    .delete_term(self.fields.know_export_term(&fw.soc));
             }
             Some(prev) => {
                 let new_wins = (&fw.exported_at, &source) > (&prev.exported_at, &prev.source);
@@ -310,7 +367,11 @@ impl Run<'_> {
             }
         }
         let statements = docs.len() as u64;
-        for d in docs {
+        let knowledge = (!fw.knowledge.is_empty()).then(|| {
+            self.fields
+                .knowledge_document(&fw.soc, &fw.knowledge, &source, true)
+        });
+        for d in docs.into_iter().chain(knowledge) {
             if let Err(e) = self.writer.add_document(d) {
                 lock(&self.fatal).get_or_insert(e);
                 return;
@@ -361,12 +422,15 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ExportError> {
     Ok(bytes)
 }
 
-fn kind_of(path: &Path) -> Option<bool> {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("json") => Some(false),
-        Some(e) if e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson") => {
-            Some(true)
-        }
+fn kind_of(path: &Path) -> Option<InputKind> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())?
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "json" => Some(InputKind::Export),
+        "jsonl" | "ndjson" => Some(InputKind::Lines),
+        "tsv" => Some(InputKind::Table),
         _ => None,
     }
 }
@@ -398,7 +462,7 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
         if meta.is_file() {
             files.push(InputFile {
                 path: root.clone(),
-                lines: kind_of(root).unwrap_or(false),
+                kind: kind_of(root).unwrap_or(InputKind::Export),
             });
             continue;
         }
@@ -419,10 +483,11 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
                         continue;
                     }
                     match kind_of(&p) {
-                        Some(lines) => files.push(InputFile { path: p, lines }),
+                        Some(kind) => files.push(InputFile { path: p, kind }),
                         None => skipped.push(Skipped {
                             path: p.display().to_string(),
-                            reason: "not an export (.json, .jsonl or .ndjson)".into(),
+                            reason: "not an export (.json, .jsonl or .ndjson) or a table (.tsv)"
+                                .into(),
                         }),
                     }
                 }

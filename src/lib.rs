@@ -7,6 +7,7 @@ pub mod error;
 pub mod eval;
 pub mod export;
 pub mod ingest;
+pub mod knowledge;
 pub mod map;
 pub mod model;
 pub mod output;

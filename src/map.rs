@@ -736,7 +736,8 @@ impl<'e> Mapper<'e> {
         }
 
         let searcher = &self.searcher;
-        let n_docs = searcher.num_docs().max(1);
+        let stats = crate::engine::StatementStats::of(searcher)?;
+        let n_docs = crate::engine::statement_count(searcher, &self.engine.fields)?.max(1);
         let f = &self.engine.fields;
 
         // Known terms with their weights (IDF × sublinear TF).
@@ -783,7 +784,7 @@ impl<'e> Mapper<'e> {
         let mut description: HashMap<usize, f32> = HashMap::new();
         if !weighted.is_empty() {
             let q = BooleanQuery::new(weighted_union(f.context, &weighted));
-            for (s, addr) in searcher.search(&q, &TopDocs::with_limit(200).order_by_score())? {
+            for (s, addr) in stats.search(&q, &TopDocs::with_limit(200).order_by_score())? {
                 if let Some(o) = self.occ_of(addr) {
                     description.insert(o, s);
                 }
@@ -1025,8 +1026,7 @@ impl<'e> Mapper<'e> {
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(terms))));
             let q = BooleanQuery::new(clauses);
             let n = statements.len().max(1);
-            for (s, addr) in self
-                .searcher
+            for (s, addr) in crate::engine::StatementStats::of(&self.searcher)?
                 .search(&q, &TopDocs::with_limit(n).order_by_score())?
             {
                 scored.insert(addr, s);

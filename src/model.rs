@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub const MAX_STATEMENT_CHARS: usize = 10_000;
 /// Most statements accepted in one level: real exports have about ten.
 pub const MAX_STATEMENTS_PER_LEVEL: usize = 1_000;
+/// Longest alternate title or tool name accepted, in characters: real ones are a few words.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Most alternate titles or tools accepted for one occupation (O*NET's largest has a few hundred).
+pub const MAX_NAMES: usize = 5_000;
 /// The separator between a statement's topic and its action (`Topic — action in context`).
 pub const TOPIC_SEPARATOR: &str = " — ";
 
@@ -176,6 +180,34 @@ pub struct Framework {
     pub context: String,
     /// Statements ordered by level, then by position within the level.
     pub statements: Vec<Statement>,
+    /// The occupation's other titles and its tools, from the export.
+    pub knowledge: Knowledge,
+}
+
+/// What is known about an occupation beyond its framework: the titles it goes by and the tools
+/// it uses. An export may carry it (`occupation.alternateTitles`, `occupation.technology`), and
+/// title and technology tables indexed beside the exports add to it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Knowledge {
+    /// Alternate titles, trimmed, without case-insensitive repeats.
+    pub titles: Vec<String>,
+    pub tools: Vec<Tool>,
+}
+
+impl Knowledge {
+    /// Nothing known.
+    pub fn is_empty(&self) -> bool {
+        self.titles.is_empty() && self.tools.is_empty()
+    }
+}
+
+/// A tool or technology of an occupation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    /// Its kind (`Spreadsheet software`), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub category: String,
 }
 
 /// One statement of a validated framework.
@@ -463,6 +495,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             });
         }
     }
+    let knowledge = knowledge_of(occ, &mut problems);
     if let Some(first) = problems.first() {
         let mut err = first.clone();
         if problems.len() > 1 {
@@ -486,6 +519,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
         return Err(err);
     }
     Ok(Framework {
+        knowledge,
         soc,
         title,
         group: occ.group.clone().unwrap_or_default().trim().to_string(),
@@ -501,6 +535,237 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             .to_string(),
         statements,
     })
+}
+
+/// Checks one name (an alternate title, a tool or its category): trimmed, not empty, one line of
+/// text of at most [`MAX_NAME_CHARS`] characters. Returns the trimmed name or what is wrong.
+pub fn check_name(name: &str) -> Result<&str, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("empty; expected a name".into());
+    }
+    if let Some(c) = control_char(name).or_else(|| name.chars().find(|c| c.is_control())) {
+        return Err(format!(
+            "control character U+{:04X}; expected one line of text",
+            c as u32
+        ));
+    }
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "{chars} characters; at most {MAX_NAME_CHARS} are accepted"
+        ));
+    }
+    Ok(name)
+}
+
+/// Adds a title unless it is already there in another case.
+pub fn push_title(titles: &mut Vec<String>, title: &str) {
+    if !titles.iter().any(|t| t.eq_ignore_ascii_case(title)) {
+        titles.push(title.to_string());
+    }
+}
+
+/// The export's alternate titles and tools, validated; problems are added to `problems`.
+fn knowledge_of(occ: &RawOccupation, problems: &mut Vec<ExportError>) -> Knowledge {
+    let mut k = Knowledge::default();
+    for (field, n) in [
+        ("occupation.alternateTitles", occ.alternate_titles.len()),
+        ("occupation.technology", occ.technology.len()),
+    ] {
+        if n > MAX_NAMES {
+            problems.push(ExportError::field(
+                field,
+                format!("{n} entries; at most {MAX_NAMES} are accepted"),
+            ));
+            return k;
+        }
+    }
+    for (i, t) in occ.alternate_titles.iter().enumerate() {
+        match check_name(t) {
+            Ok(t) => push_title(&mut k.titles, t),
+            Err(e) => problems.push(ExportError::field(
+                format!("occupation.alternateTitles[{i}]"),
+                e,
+            )),
+        }
+    }
+    for (i, t) in occ.technology.iter().enumerate() {
+        let category = t.category.as_deref().unwrap_or("");
+        match (check_name(&t.name), category.trim().is_empty()) {
+            (Err(e), _) => problems.push(ExportError::field(
+                format!("occupation.technology[{i}].name"),
+                e,
+            )),
+            (Ok(name), true) => k.tools.push(Tool {
+                name: name.to_string(),
+                category: String::new(),
+            }),
+            (Ok(name), false) => match check_name(category) {
+                Ok(category) => k.tools.push(Tool {
+                    name: name.to_string(),
+                    category: category.to_string(),
+                }),
+                Err(e) => problems.push(ExportError::field(
+                    format!("occupation.technology[{i}].category"),
+                    e,
+                )),
+            },
+        }
+    }
+    k
+}
+
+/// What a table beside the exports lists for each occupation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// `soc<TAB>title[<TAB>short title]`: titles the occupation goes by.
+    Titles,
+    /// `soc<TAB>technology[<TAB>category[<TAB>hot]]`: tools it uses.
+    Tools,
+}
+
+/// A parsed title or technology table: what it says per occupation, in first-seen order, and the
+/// rows it could not read (with their line).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub kind: TableKind,
+    pub occupations: Vec<(String, Knowledge)>,
+    pub row_errors: Vec<ExportError>,
+}
+
+/// Header names of a table's first column (the occupation).
+const SOC_HEADERS: &[&str] = &["soc", "onet_soc_code", "o*net-soc code", "code"];
+/// Header names of a title table's second column.
+const TITLE_HEADERS: &[&str] = &[
+    "title",
+    "alternate_title",
+    "reported_title",
+    "alternate title",
+];
+/// Header names of a technology table's second column.
+const TOOL_HEADERS: &[&str] = &["technology", "tool", "example", "name"];
+
+/// Parses a tab-separated title or technology table. The first line is its header, which says
+/// which kind it is; a bad row is reported with its line and the other rows are kept.
+pub fn parse_table(bytes: &[u8]) -> Result<Table, ExportError> {
+    let text = decode_utf8(bytes)?;
+    let mut lines = text.lines().enumerate();
+    let header = lines.next().map(|(_, l)| l).unwrap_or("");
+    let columns: Vec<String> = header
+        .split('\t')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let kind = match columns.as_slice() {
+        [soc, second, ..] if SOC_HEADERS.contains(&soc.as_str()) => {
+            if TITLE_HEADERS.contains(&second.as_str()) {
+                TableKind::Titles
+            } else if TOOL_HEADERS.contains(&second.as_str()) {
+                TableKind::Tools
+            } else {
+                return Err(bad_header(header));
+            }
+        }
+        _ => return Err(bad_header(header)),
+    };
+    let mut occupations: Vec<(String, Knowledge)> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut row_errors = Vec::new();
+    for (i, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let row_error = |field: &str, message: String| ExportError {
+            line: Some(i + 1),
+            column: None,
+            field: Some(field.to_string()),
+            message,
+        };
+        let cells: Vec<&str> = line.split('\t').map(unquote_cell).collect();
+        let soc = cells[0].trim();
+        if !is_valid_soc(soc) {
+            row_errors.push(row_error(
+                &columns[0],
+                format!(
+                    "`{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
+                    truncate(soc, 40)
+                ),
+            ));
+            continue;
+        }
+        let Some(name) = cells.get(1) else {
+            row_errors.push(row_error(
+                &columns[1],
+                "missing; expected a tab and a name after the code".into(),
+            ));
+            continue;
+        };
+        let name = match check_name(name) {
+            Ok(n) => n,
+            Err(e) => {
+                row_errors.push(row_error(&columns[1], e));
+                continue;
+            }
+        };
+        // The third column: a short title (`CEO`) or the tool's category, both optional.
+        let third = match cells.get(2).map(|c| c.trim()).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => match check_name(c) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    row_errors.push(row_error(columns.get(2).map_or("", String::as_str), e));
+                    continue;
+                }
+            },
+        };
+        let slot = *at.entry(soc.to_string()).or_insert_with(|| {
+            occupations.push((soc.to_string(), Knowledge::default()));
+            occupations.len() - 1
+        });
+        let k = &mut occupations[slot].1;
+        match kind {
+            TableKind::Titles => {
+                push_title(&mut k.titles, name);
+                if let Some(short) = third {
+                    push_title(&mut k.titles, short);
+                }
+            }
+            TableKind::Tools => {
+                let tool = Tool {
+                    name: name.to_string(),
+                    category: third.unwrap_or("").to_string(),
+                };
+                if !k.tools.contains(&tool) {
+                    k.tools.push(tool);
+                }
+            }
+        }
+    }
+    Ok(Table {
+        kind,
+        occupations,
+        row_errors,
+    })
+}
+
+fn bad_header(header: &str) -> ExportError {
+    ExportError {
+        line: Some(1),
+        column: None,
+        field: None,
+        message: format!(
+            "header `{}` is not a table skillmap knows; expected `soc<TAB>title` (titles) or `soc<TAB>technology` (tools), tab-separated",
+            truncate(&header.replace('\t', "<TAB>"), 80)
+        ),
+    }
+}
+
+/// A TSV cell as spreadsheet tools write it: `"a ""b"" c"` is `a "b" c`.
+fn unquote_cell(cell: &str) -> &str {
+    // Quotes are only stripped; doubled quotes inside stay doubled (rare in titles and tools).
+    cell.strip_prefix('"')
+        .and_then(|c| c.strip_suffix('"'))
+        .unwrap_or(cell)
 }
 
 /// The first control character (other than white space) of a text. Control characters are
@@ -550,6 +815,77 @@ mod tests {
         assert_eq!(
             f.statements[0].topic,
             "Immigration applications and travel documents"
+        );
+    }
+
+    #[test]
+    fn tables_say_their_kind_and_report_bad_rows() {
+        let t = parse_table(
+            b"onet_soc_code\talternate_title\tshort_title\n29-1141.00\tStaff Nurse\t\n29-2061.00\tLicensed Practical Nurse\tLPN\nxx\tNurse\n29-1141.00\t\n29-1141.00\tstaff nurse\n",
+        )
+        .unwrap();
+        assert_eq!(t.kind, TableKind::Titles);
+        assert_eq!(
+            t.occupations,
+            vec![
+                (
+                    "29-1141.00".to_string(),
+                    Knowledge {
+                        titles: vec!["Staff Nurse".into()],
+                        tools: vec![]
+                    }
+                ),
+                (
+                    "29-2061.00".to_string(),
+                    Knowledge {
+                        titles: vec!["Licensed Practical Nurse".into(), "LPN".into()],
+                        tools: vec![]
+                    }
+                ),
+            ]
+        );
+        let lines: Vec<_> = t.row_errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [Some(4), Some(5)]);
+        assert!(
+            t.row_errors[0]
+                .to_string()
+                .contains("not an O*NET-SOC code")
+        );
+        let t =
+            parse_table(b"soc\ttechnology\tcategory\n53-7051.00\tForklifts\tIndustrial trucks\n")
+                .unwrap();
+        assert_eq!(t.kind, TableKind::Tools);
+        assert_eq!(t.occupations[0].1.tools[0].category, "Industrial trucks");
+        let e = parse_table(b"a,b\n1,2\n").unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.contains("soc<TAB>title"), "{e}");
+    }
+
+    #[test]
+    fn exports_carry_titles_and_tools_validated_by_field() {
+        let mut raw: RawExport = serde_json::from_str(REAL).unwrap();
+        raw.occupation.alternate_titles = vec!["CBP Officer".into(), " cbp officer ".into()];
+        raw.occupation.technology = vec![RawTechnology {
+            name: "Microsoft Excel".into(),
+            category: Some("Spreadsheet software".into()),
+            hot: true,
+        }];
+        let f = validate(raw.clone()).unwrap();
+        assert_eq!(f.knowledge.titles, ["CBP Officer"]);
+        assert_eq!(f.knowledge.tools[0].category, "Spreadsheet software");
+        raw.occupation
+            .alternate_titles
+            .push("x".repeat(MAX_NAME_CHARS + 1));
+        raw.occupation.technology[0].name = "bad\u{1b}[31m".into();
+        let e = validate(raw).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("occupation.alternateTitles[2]"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("occupation.technology[0].name"),
+            "{e}"
         );
     }
 

@@ -212,6 +212,21 @@ pub fn show_human<W: Write>(w: &mut W, v: &OccupationView, style: Style) -> io::
             writeln!(w, "  {:>2}. {s}", i + 1)?;
         }
     }
+    if !v.titles.is_empty() {
+        let heading = format!("also called ({})", v.titles.len());
+        writeln!(w, "\n{}", style.wrap(BOLD_ON, &heading))?;
+        writeln!(w, "  {}", v.titles.join("; "))?;
+    }
+    if !v.tools.is_empty() {
+        let heading = format!("tools and technology ({})", v.tools.len());
+        writeln!(w, "\n{}", style.wrap(BOLD_ON, &heading))?;
+        for t in &v.tools {
+            match t.category.as_str() {
+                "" => writeln!(w, "  {}", t.name)?,
+                c => writeln!(w, "  {}  ({c})", t.name)?,
+            }
+        }
+    }
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use tantivy::schema::{
 };
 use tantivy::{TantivyDocument, Term};
 
-use crate::model::Framework;
+use crate::model::{Framework, Knowledge};
 
 /// The analyzer of prose fields: tantivy's built-in English stemmer chain
 /// (simple tokenizer, long-token removal, lower-casing, Porter/Snowball stemming).
@@ -47,7 +47,25 @@ pub struct Fields {
     /// What the framework covers (`contextCovered`), on the occupation's first statement only
     /// (stemmed, not stored): an occupation-level description for mapping postings.
     pub context: Field,
+    /// Marks a knowledge document (one per export that carries titles or tools, and one per
+    /// occupation of an indexed title or technology table): value `knowledge` (exact). Knowledge
+    /// documents have no `soc`, `statement` or `title`, so statement search never sees them.
+    pub kind: Field,
+    /// The O*NET-SOC code a knowledge document is about (exact, stored).
+    pub know_soc: Field,
+    /// On knowledge documents that came with an export: its SOC code, so that a newer export of
+    /// the occupation replaces them (exact, not stored).
+    pub know_export: Field,
+    /// Alternate titles of the occupation (stemmed, stored, multi-valued).
+    pub alt_title: Field,
+    /// Tool names and their categories (stemmed, not stored, multi-valued).
+    pub tool: Field,
+    /// The tools as a JSON array of `{name, category}` (stored only).
+    pub tools_json: Field,
 }
+
+/// The `kind` value of knowledge documents.
+pub const KNOWLEDGE: &str = "knowledge";
 
 fn text_options() -> TextOptions {
     TextOptions::default()
@@ -85,6 +103,19 @@ pub fn build() -> (Schema, Fields) {
                     .set_index_option(IndexRecordOption::WithFreqs),
             ),
         ),
+        kind: b.add_text_field("kind", STRING),
+        know_soc: b.add_text_field("know_soc", STRING | STORED),
+        know_export: b.add_text_field("know_export", STRING),
+        alt_title: b.add_text_field("alt_title", text_options()),
+        tool: b.add_text_field(
+            "tool",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TEXT_ANALYZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
+        tools_json: b.add_text_field("tools_json", STORED),
     };
     (b.build(), fields)
 }
@@ -109,6 +140,12 @@ impl Fields {
             statement: f("statement")?,
             topic: f("topic")?,
             context: f("context")?,
+            kind: f("kind")?,
+            know_soc: f("know_soc")?,
+            know_export: f("know_export")?,
+            alt_title: f("alt_title")?,
+            tool: f("tool")?,
+            tools_json: f("tools_json")?,
         })
     }
 
@@ -120,6 +157,51 @@ impl Fields {
     /// Term selecting every statement that came from one source (file or JSON Lines record).
     pub fn source_term(&self, source: &str) -> Term {
         Term::from_field_text(self.source, source)
+    }
+
+    /// Term selecting every knowledge document.
+    pub fn knowledge_term(&self) -> Term {
+        Term::from_field_text(self.kind, KNOWLEDGE)
+    }
+
+    /// Term selecting the knowledge documents that came with exports of one occupation.
+    pub fn know_export_term(&self, soc: &str) -> Term {
+        Term::from_field_text(self.know_export, soc)
+    }
+
+    /// A knowledge document: what one source says about one occupation's titles and tools.
+    /// `from_export` marks those that an export carried (replaced with the export).
+    pub fn knowledge_document(
+        &self,
+        soc: &str,
+        knowledge: &Knowledge,
+        source: &str,
+        from_export: bool,
+    ) -> TantivyDocument {
+        let mut d = TantivyDocument::default();
+        d.add_text(self.kind, KNOWLEDGE);
+        d.add_text(self.know_soc, soc);
+        if from_export {
+            d.add_text(self.know_export, soc);
+        }
+        d.add_text(self.source, source);
+        for t in &knowledge.titles {
+            d.add_text(self.alt_title, t);
+        }
+        for t in &knowledge.tools {
+            d.add_text(self.tool, &t.name);
+            if !t.category.is_empty() {
+                d.add_text(self.tool, &t.category);
+            }
+        }
+        if !knowledge.tools.is_empty() {
+            // Serializing plain strings cannot fail.
+            d.add_text(
+                self.tools_json,
+                serde_json::to_string(&knowledge.tools).unwrap_or_default(),
+            );
+        }
+        d
     }
 
     /// Converts a validated framework into one document per statement.

@@ -15,13 +15,13 @@ use std::ops::Range;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BooleanWeight, BoostQuery, ConstScoreQuery, EnableScoring, Explanation,
-    FuzzyTermQuery, Occur, PhraseQuery, Query, SumCombiner, TermQuery, Weight,
+    BooleanQuery, BooleanWeight, BoostQuery, ConstScoreQuery, Explanation, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, SumCombiner, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, StatementStats};
 use crate::error::{Error, Result};
 use crate::model::Level;
 use crate::schema::{Fields, normalize_soc_filter};
@@ -376,16 +376,17 @@ fn top(
     depth: usize,
     count: bool,
 ) -> Result<(Vec<Scored>, Option<usize>)> {
+    let stats = StatementStats::of(searcher)?;
     match (depth, count) {
         (0, false) => Ok((Vec::new(), None)),
         (0, true) => Ok((Vec::new(), Some(searcher.search(q, &Count)?))),
         (_, false) => Ok((
-            searcher.search(q, &TopDocs::with_limit(depth).order_by_score())?,
+            stats.search(q, &TopDocs::with_limit(depth).order_by_score())?,
             None,
         )),
         (_, true) => {
             let (docs, n) =
-                searcher.search(q, &(TopDocs::with_limit(depth).order_by_score(), Count))?;
+                stats.search(q, &(TopDocs::with_limit(depth).order_by_score(), Count))?;
             Ok((docs, Some(n)))
         }
     }
@@ -534,7 +535,8 @@ fn first_tier<'a>(
     if let Some(PassTerms { units, titles }) = &c.pruned_passes
         && depth > 0
     {
-        let scoring = EnableScoring::enabled_from_searcher(searcher);
+        let stats = StatementStats::of(searcher)?;
+        let scoring = stats.scoring();
         // Each term's weight (its BM25 statistics) once, shared by every pass.
         let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
             Ok(qs
@@ -736,7 +738,9 @@ fn hits(
         hit.all_terms = *all_terms;
         text::with_index_analyzer(|a| highlight(&mut hit, &c.highlighter, a));
         if explain {
-            hit.explain = Some(serde_json::to_value(q.explain(searcher, *addr)?)?);
+            hit.explain = Some(serde_json::to_value(
+                StatementStats::of(searcher)?.explain(*q, *addr)?,
+            )?);
         }
         out.push(hit);
     }

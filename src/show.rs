@@ -8,7 +8,7 @@ use tantivy::schema::IndexRecordOption;
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::Level;
+use crate::model::{Level, Tool};
 use crate::search::{SearchHit, hit_from_doc};
 
 /// One level of an occupation's framework.
@@ -30,6 +30,10 @@ pub struct OccupationView {
     pub version: String,
     pub source: String,
     pub levels: Vec<LevelView>,
+    /// Other titles the occupation goes by (from its export and indexed title tables).
+    pub titles: Vec<String>,
+    /// Tools and technology it uses (from its export and indexed technology tables).
+    pub tools: Vec<Tool>,
 }
 
 /// Every indexed statement of one occupation, by level then position.
@@ -82,7 +86,10 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
             }),
         }
     }
+    let knowledge = crate::knowledge::of(&engine.searcher(), &engine.fields, &first.soc)?;
     Ok(OccupationView {
+        titles: knowledge.titles,
+        tools: knowledge.tools,
         soc: first.soc,
         title: first.title,
         group: first.group,

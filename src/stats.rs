@@ -97,7 +97,7 @@ pub fn stats(engine: &Engine) -> Result<Stats> {
     }
     Ok(Stats {
         occupations: socs.len() as u64,
-        statements: searcher.num_docs(),
+        statements: crate::engine::statement_count(&searcher, &engine.fields)?,
         levels,
         groups: groups.into_values().collect(),
         bytes: dir_size(&engine.path)?,

@@ -6,6 +6,7 @@ mod export;
 mod hostile;
 mod index;
 mod json;
+mod knowledge;
 mod map;
 mod props;
 mod search;

@@ -72,9 +72,9 @@ fn main() -> anyhow::Result<()> {
             let out = args.out.unwrap_or_else(|| DATA.into());
             let written = sample::write_collection(&args.source, &out)?;
             eprintln!(
-                "wrote {} exports into {}",
+                "wrote {} files (exports in frameworks/, tables in tables/) into {}",
                 written.len(),
-                out.join("frameworks").display()
+                out.display()
             );
         }
         Command::GenEval(args) => {

@@ -715,6 +715,9 @@ pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         real.insert(fw.soc);
         written.push(target);
     }
+    // The real exports carry no titles or tools: O*NET's go beside them as tables, the way a
+    // user adds them to a collection whose exports lack them.
+    written.extend(write_tables(&src, &real, &out.join("tables"))?);
     for soc in src.tasks.keys().filter(|s| !real.contains(*s)) {
         let Some(export) = export_for(&src, soc) else {
             continue;
@@ -725,6 +728,33 @@ pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
         std::fs::write(&target, text)
             .with_context(|| format!("cannot write {}", &target.display()))?;
         written.push(target);
+    }
+    Ok(written)
+}
+
+/// Writes `titles.tsv` and `technology.tsv` with O*NET's titles and tools of `socs`.
+fn write_tables(
+    src: &Sources,
+    socs: &std::collections::BTreeSet<String>,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot write {}", dir.display()))?;
+    let mut titles = String::from("soc\ttitle\n");
+    let mut tools = String::from("soc\ttechnology\tcategory\n");
+    for soc in socs {
+        for t in src.titles.get(soc).into_iter().flatten() {
+            titles.push_str(&format!("{soc}\t{t}\n"));
+        }
+        for t in src.technology.get(soc).into_iter().flatten() {
+            let category = t.category.as_deref().unwrap_or("");
+            tools.push_str(&format!("{soc}\t{}\t{category}\n", t.name));
+        }
+    }
+    let mut written = Vec::new();
+    for (name, text) in [("titles.tsv", titles), ("technology.tsv", tools)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
     }
     Ok(written)
 }

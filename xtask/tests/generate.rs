@@ -58,6 +58,7 @@ fn bundled_collection_and_dev_set_are_reproducible() {
     let out = tmp.path().join("data");
     xtask(&["gen-sample", "--out", out.to_str().unwrap()]);
     assert_same_tree(&out.join("frameworks"), &repo_data().join("frameworks"));
+    assert_same_tree(&out.join("tables"), &repo_data().join("tables"));
     let eval = tmp.path().join("eval");
     xtask(&["gen-eval", "--out", eval.to_str().unwrap()]);
     assert_same_tree(&eval, &repo_data().join("eval"));
