@@ -16,6 +16,24 @@ pub struct Labelled {
     pub soc: String,
     #[serde(default)]
     pub level: Option<Level>,
+    /// A known title this line was made from (an O*NET alternate title held out for the test):
+    /// `eval` maps the whole file with every such title unknown to the mapper.
+    #[serde(default)]
+    pub unseen_title: Option<String>,
+    /// What kind of input the line is (`title`, `board-title`, `posting`, `duties`): `eval`
+    /// reports each kind on its own as well.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// The `unseen_title`s of a labelled file, as the mapper's title index keys them. Lines that do
+/// not parse are left to [`run`], which reports them.
+pub fn unseen_titles(text: &str) -> std::collections::HashSet<String> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str::<Labelled>(l).ok()?.unseen_title)
+        .map(|t| crate::map::titles::identity(&t))
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// Top-1 and top-5 accuracy at one depth of the SOC code.
@@ -33,6 +51,16 @@ pub struct CalibrationBin {
     pub n: usize,
     pub mean_confidence: f64,
     pub accuracy: f64,
+}
+
+/// Accuracy on the lines of one kind.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KindReport {
+    pub kind: String,
+    pub n: usize,
+    pub onet_soc: Accuracy,
+    pub soc6: Accuracy,
+    pub major: Accuracy,
 }
 
 /// What `eval` reports.
@@ -59,6 +87,8 @@ pub struct EvalReport {
     /// Exact top-1 accuracy of the answers not marked uncertain.
     pub certain_top1: f64,
     pub calibration: Vec<CalibrationBin>,
+    /// The same accuracies per `kind` of line, when lines say their kind.
+    pub by_kind: Vec<KindReport>,
 }
 
 /// Maps every labelled line of `text` (in parallel) and scores the answers.
@@ -107,30 +137,24 @@ fn ratio(a: usize, b: usize) -> f64 {
 /// Scores results against labels. `results[i]` answers `labels[i]`.
 pub fn score(labels: &[Labelled], results: &[MapResult], errors: Vec<String>) -> EvalReport {
     let n = results.len();
-    let hit = |r: &MapResult, truth: &str, depth: Option<usize>, k: usize| {
-        r.matches.iter().take(k).any(|m| match depth {
-            None => m.soc == truth,
-            Some(d) => m.soc.get(..d) == truth.get(..d),
+    let all: Vec<usize> = (0..n).collect();
+    let acc = |depth: Option<usize>| accuracy(labels, results, &all, depth);
+    let mut kinds: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+    for (i, l) in labels.iter().enumerate() {
+        if let Some(k) = &l.kind {
+            kinds.entry(k).or_default().push(i);
+        }
+    }
+    let by_kind = kinds
+        .into_iter()
+        .map(|(kind, lines)| KindReport {
+            kind: kind.to_string(),
+            n: lines.len(),
+            onet_soc: accuracy(labels, results, &lines, None),
+            soc6: accuracy(labels, results, &lines, Some(7)),
+            major: accuracy(labels, results, &lines, Some(2)),
         })
-    };
-    let acc = |depth: Option<usize>| Accuracy {
-        top1: ratio(
-            labels
-                .iter()
-                .zip(results)
-                .filter(|(l, r)| hit(r, &l.soc, depth, 1))
-                .count(),
-            n,
-        ),
-        top5: ratio(
-            labels
-                .iter()
-                .zip(results)
-                .filter(|(l, r)| hit(r, &l.soc, depth, 5))
-                .count(),
-            n,
-        ),
-    };
+        .collect();
     let mut confusion = [[0usize; 4]; 4];
     let mut level_n = 0;
     let mut exact = 0;
@@ -200,6 +224,38 @@ pub fn score(labels: &[Labelled], results: &[MapResult], errors: Vec<String>) ->
         uncertain_share: ratio(uncertain, n),
         certain_top1: ratio(certain_right, certain.len()),
         calibration,
+        by_kind,
+    }
+}
+
+/// Is `truth` among the first `k` answers, compared on the first `depth` characters of the code
+/// (all of it when `None`)?
+fn hit(r: &MapResult, truth: &str, depth: Option<usize>, k: usize) -> bool {
+    r.matches.iter().take(k).any(|m| match depth {
+        None => m.soc == truth,
+        Some(d) => m.soc.get(..d) == truth.get(..d),
+    })
+}
+
+/// Top-1 and top-5 accuracy over the lines `which`.
+fn accuracy(
+    labels: &[Labelled],
+    results: &[MapResult],
+    which: &[usize],
+    depth: Option<usize>,
+) -> Accuracy {
+    let share = |k: usize| {
+        ratio(
+            which
+                .iter()
+                .filter(|&&i| hit(&results[i], &labels[i].soc, depth, k))
+                .count(),
+            which.len(),
+        )
+    };
+    Accuracy {
+        top1: share(1),
+        top5: share(5),
     }
 }
 
@@ -223,6 +279,7 @@ mod tests {
                     level,
                     level_scores: LevelScores::from([0.25; 4]),
                     evidence: vec![],
+                    tools: vec![],
                     gap: vec![],
                 })
                 .collect(),
@@ -240,6 +297,8 @@ mod tests {
             title: None,
             soc: soc.into(),
             level,
+            unseen_title: None,
+            kind: None,
         }
     }
 

@@ -259,8 +259,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Eval(args) => {
             let engine = open_engine(&args.dir.index)?;
-            let mapper = map::Mapper::new(&engine)?;
             let text = read_text(&args.file)?;
+            // Titles the labelled lines were made from are unseen by the mapper.
+            let options = map::MapOptions {
+                exclude_titles: eval::unseen_titles(&text),
+            };
+            let mapper = map::Mapper::with_options(&engine, &options)?;
             let pool = thread_pool(args.threads)?;
             let report = pool.install(|| eval::run(&mapper, &text));
             match args.format {

@@ -366,6 +366,19 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
     ] {
         writeln!(w, "{name:<20}{}  {}", pct(acc.top1), pct(acc.top5))?;
     }
+    for k in &r.by_kind {
+        writeln!(
+            w,
+            "  {:<18}n {:<5} O*NET-SOC {} / {}   6-digit {} / {}   major {}",
+            k.kind,
+            k.n,
+            pct(k.onet_soc.top1),
+            pct(k.onet_soc.top5),
+            pct(k.soc6.top1),
+            pct(k.soc6.top5),
+            pct(k.major.top1)
+        )?;
+    }
     if r.level_n == 0 {
         writeln!(w, "level               no line has a level label")?;
     } else {

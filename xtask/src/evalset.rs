@@ -1,11 +1,21 @@
-//! The mapping dev set: labelled postings built only from task statements held back from the sample.
+//! The mapping dev sets, built only from what the bundled collection holds back or what `eval`
+//! hides from the mapper, split by occupation (about 30% of occupations, by a hash of the code,
+//! are the held-out `test` split; the rest are the tuning `dev` split):
 //!
-//! Each posting takes 2-4 held-back task statements of one occupation, a target level (uniform
-//! over the four), tasks placed at or near that level by the sample generator, and, for most
-//! postings, a job title and seniority language for the target level; only postings with
-//! seniority language carry a level label. The tuning split (`dev`)
-//! and the held-out split (`test`) use different seniority phrasings, so that the test split also
-//! measures how far the level reader generalises beyond the phrasings it was tuned on.
+//! - `{split}.jsonl`: postings. `posting` lines are whole job ads: a held-out O*NET title dressed
+//!   as job boards dress titles, a company blurb, 2-3 task statements held back from the
+//!   collection, requirements, benefits and an equal-opportunity line. `duties` lines are 2-4
+//!   held-back task statements alone. 65% carry seniority language for a target level and a level
+//!   label.
+//! - `{split}-titles.jsonl`: job titles alone. `title` lines are held-out O*NET alternate and
+//!   reported titles as O*NET writes them; `board-title` lines are other held-out titles dressed
+//!   as job boards dress them (seniority, location, shift, pay, contract type, requisition).
+//!
+//! A held-out title is one whose lower-cased words hash into one fifth of the titles; every line
+//! made from one names it in `unseen_title`, and `skillmap eval` maps the file with all of them
+//! unknown to the mapper (the product itself indexes every title). The dev and test splits use
+//! different seniority phrasings, so the test split also measures how far the level reader
+//! generalises beyond the phrasings it was tuned on.
 
 use std::path::Path;
 
@@ -15,16 +25,19 @@ use crate::sample::{Placed, Rng, Sources, place};
 use anyhow::{Context, Result};
 use skillmap::model::Level;
 
-/// One labelled posting.
+/// One labelled line.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabelledPosting {
     pub id: String,
+    pub kind: String,
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     pub soc: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<Level>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen_title: Option<String>,
 }
 
 /// Seniority phrasings per level: (dev split, test split). `{t}` is the job title.
@@ -93,75 +106,198 @@ const INTROS: &[&str] = &[
     "",
 ];
 
-/// Singular form of an O*NET title's last word, the way postings name one job.
-fn singular_title(title: &str) -> String {
-    let title = title.split(',').next().unwrap_or(title).trim();
-    let (head, last) = title.rsplit_once(' ').unwrap_or(("", title));
-    let last = if let Some(s) = last.strip_suffix("ies") {
-        format!("{s}y")
-    } else if last.ends_with("sses") || last.ends_with("ches") || last.ends_with("shes") {
-        last[..last.len() - 2].to_string()
-    } else if last.ends_with('s') && !last.ends_with("ss") {
-        last[..last.len() - 1].to_string()
-    } else {
-        last.to_string()
-    };
-    if head.is_empty() {
-        last
-    } else {
-        format!("{head} {last}")
-    }
+const BLURBS: &[&str] = &[
+    "Northwind Services is a growing regional company with more than 40 locations.",
+    "We are a family-owned business that has served our community since 1985.",
+    "Join a mission-driven team that puts people first.",
+    "Our client, a leading organization in its field, is expanding.",
+    "Bright Harbor Group is an award-winning employer with a friendly, supportive culture.",
+    "",
+];
+
+const REQUIREMENTS: &[&str] = &[
+    "High school diploma or equivalent.",
+    "Valid driver's license and a clean driving record.",
+    "Ability to lift up to 50 pounds.",
+    "Bachelor's degree preferred.",
+    "Strong communication and organizational skills.",
+    "Must pass a background check and drug screening.",
+    "Able to work flexible hours, including weekends.",
+    "Proficiency with Microsoft Office.",
+];
+
+const BENEFITS: &[&str] = &[
+    "Benefits: medical, dental and vision insurance, 401(k) with company match, paid time off.",
+    "We offer competitive pay, health insurance, tuition reimbursement and an employee discount.",
+    "Perks include paid holidays, flexible scheduling and a referral bonus.",
+];
+
+const EQUAL_OPPORTUNITY: &[&str] = &[
+    "We are an equal opportunity employer. All qualified applicants will receive consideration for employment without regard to race, color, religion, sex, sexual orientation, gender identity, national origin, disability or veteran status.",
+    "EOE/AA. We celebrate diversity and are committed to an inclusive workplace.",
+];
+
+/// What job boards put before a title.
+const BOARD_PREFIXES: &[&str] = &[
+    "Senior ",
+    "Sr. ",
+    "Junior ",
+    "Lead ",
+    "Experienced ",
+    "Entry Level ",
+    "Hiring Now: ",
+    "Urgently Hiring - ",
+];
+
+/// What job boards put after a title.
+const BOARD_SUFFIXES: &[&str] = &[
+    " - Remote",
+    " (Remote)",
+    " - Hybrid",
+    " - Night Shift",
+    " (Nights)",
+    " - Full Time",
+    " - Part-Time",
+    " II",
+    " III",
+    " - $22/hr",
+    " - Up to $85,000",
+    " - $2,500 Sign-On Bonus",
+    " - Austin, TX",
+    ", Denver, CO",
+    " | Req #48213",
+    " (Contract)",
+    " - Weekends",
+    " - PRN",
+    " - Immediate Start",
+];
+
+/// FNV-1a of a title's lower-cased words: the same key `eval` uses to hide the title.
+fn title_hash(title: &str) -> u64 {
+    skillmap::map::titles::identity(title)
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
-/// Builds the labelled postings of one split ("dev" or "test"): two postings per occupation with
-/// at least two held-back tasks.
+/// Is this title one of the fifth held out for evaluation?
+pub fn held_out_title(title: &str) -> bool {
+    crate::sample::mix(title_hash(title)).is_multiple_of(5)
+}
+
+/// Is this occupation in the held-out `test` split (about 30% of occupations)?
+fn in_test(soc: &str) -> bool {
+    crate::sample::held_back_seed(soc) % 10 >= 7
+}
+
+/// A title as a job board might show it.
+fn dress(title: &str, rng: &mut Rng) -> String {
+    let mut t = String::new();
+    if rng.chance(35) {
+        t.push_str(BOARD_PREFIXES[rng.below(BOARD_PREFIXES.len())]);
+    }
+    t.push_str(title);
+    for _ in 0..rng.below(3) {
+        t.push_str(BOARD_SUFFIXES[rng.below(BOARD_SUFFIXES.len())]);
+    }
+    t
+}
+
+/// The held-out titles of an occupation, in table order.
+fn held_out_titles<'a>(src: &'a Sources, soc: &str) -> Vec<&'a str> {
+    src.titles
+        .get(soc)
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .filter(|t| held_out_title(t))
+        .collect()
+}
+
+/// The title lines of one split: per occupation, up to two held-out titles as O*NET writes them
+/// (`title`) and up to two others dressed as job boards dress them (`board-title`).
+pub fn build_titles(src: &Sources, split: &str) -> Vec<LabelledPosting> {
+    let test = split == "test";
+    let mut out = Vec::new();
+    for soc in src.tasks.keys() {
+        if in_test(soc) != test {
+            continue;
+        }
+        let mut rng = Rng(crate::sample::held_back_seed(soc) ^ 0x7171);
+        let mut titles = held_out_titles(src, soc);
+        // A random order, so that the lines are not the table's first titles.
+        let keys: Vec<u64> = titles.iter().map(|_| rng.next()).collect();
+        let mut order: Vec<usize> = (0..titles.len()).collect();
+        order.sort_by_key(|&i| keys[i]);
+        titles = order.into_iter().map(|i| titles[i]).collect();
+        for (n, t) in titles.iter().take(4).enumerate() {
+            let (kind, shown) = if n < 2 {
+                ("title", t.to_string())
+            } else {
+                ("board-title", dress(t, &mut rng))
+            };
+            out.push(LabelledPosting {
+                id: format!("{split}-{kind}-{soc}-{n}"),
+                kind: kind.into(),
+                text: String::new(),
+                title: Some(shown),
+                soc: soc.clone(),
+                level: None,
+                unseen_title: Some(t.to_string()),
+            });
+        }
+    }
+    out
+}
+
+/// The posting lines of one split: per occupation with at least two held-back tasks, a whole
+/// posting under a dressed held-out title (when the occupation has one) and a duties-only one.
 pub fn build(src: &Sources, split: &str) -> Vec<LabelledPosting> {
     let test = split == "test";
     let mut out = Vec::new();
     for (soc, tasks) in &src.tasks {
+        if in_test(soc) != test {
+            continue;
+        }
         let held: Vec<Placed> = place(tasks).into_iter().filter(|p| p.held_back).collect();
         if held.len() < 2 {
             continue;
         }
-        let title = src
-            .occupations
-            .get(soc)
-            .map_or(String::new(), |t| t.0.clone());
-        // Whole occupations go to one split (about 30% to test), so that no held-back task of a
-        // test posting was seen while tuning.
-        let seed = crate::sample::held_back_seed(soc);
-        if (seed % 10 >= 7) != test {
-            continue;
-        }
-        let mut rng = Rng(seed);
+        let mut rng = Rng(crate::sample::held_back_seed(soc));
+        let titles = held_out_titles(src, soc);
         for n in 0..2 {
+            let whole = n == 0 && !titles.is_empty();
             let target = Level::ALL[rng.below(4)];
-            let k = (2 + rng.below(3)).min(held.len());
-            let mut chosen: Vec<&Placed> = held.iter().collect();
+            let k = (2 + rng.below(if whole { 2 } else { 3 })).min(held.len());
             // Tasks at the target level first, then the nearest levels; ties by a random key.
-            let keys: Vec<u64> = chosen.iter().map(|_| rng.next()).collect();
-            let mut order: Vec<usize> = (0..chosen.len()).collect();
+            let keys: Vec<u64> = held.iter().map(|_| rng.next()).collect();
+            let mut order: Vec<usize> = (0..held.len()).collect();
             order.sort_by_key(|&i| {
                 (
-                    (chosen[i].level.index() as i64 - target.index() as i64).abs(),
+                    (held[i].level.index() as i64 - target.index() as i64).abs(),
                     keys[i],
                 )
             });
-            chosen = order.into_iter().take(k).map(|i| chosen[i]).collect();
-            let with_title = rng.chance(45);
+            let chosen: Vec<&Placed> = order.into_iter().take(k).map(|i| &held[i]).collect();
             let with_seniority = rng.chance(65);
             let (dev_phr, test_phr) = SENIORITY[target.index()];
             let phrases = if test { test_phr } else { dev_phr };
             let seniority = phrases[rng.below(phrases.len())];
-            let intro = INTROS[rng.below(INTROS.len())];
-            let job = singular_title(&title);
             let mut text = String::new();
-            if with_title {
-                text.push_str(&job);
+            let mut unseen = None;
+            if whole {
+                let t = titles[rng.below(titles.len())];
+                text.push_str(&dress(t, &mut rng));
                 text.push_str("\n\n");
-            }
-            if !intro.is_empty() {
-                text.push_str(intro);
+                let blurb = BLURBS[rng.below(BLURBS.len())];
+                if !blurb.is_empty() {
+                    text.push_str(blurb);
+                    text.push_str("\n\n");
+                }
+                unseen = Some(t.to_string());
+            } else if rng.chance(50) {
+                text.push_str(INTROS[rng.below(INTROS.len())]);
                 text.push(' ');
             }
             text.push_str("Responsibilities:\n");
@@ -172,38 +308,60 @@ pub fn build(src: &Sources, split: &str) -> Vec<LabelledPosting> {
             }
             if with_seniority {
                 text.push('\n');
-                text.push_str(&seniority.replace("{t}", &job));
+                text.push_str(seniority);
                 text.push('\n');
             }
+            if whole {
+                text.push_str("\nRequirements:\n");
+                for _ in 0..2 {
+                    text.push_str("- ");
+                    text.push_str(REQUIREMENTS[rng.below(REQUIREMENTS.len())]);
+                    text.push('\n');
+                }
+                text.push('\n');
+                text.push_str(BENEFITS[rng.below(BENEFITS.len())]);
+                text.push_str("\n\n");
+                text.push_str(EQUAL_OPPORTUNITY[rng.below(EQUAL_OPPORTUNITY.len())]);
+                text.push('\n');
+            }
+            let kind = if whole { "posting" } else { "duties" };
             out.push(LabelledPosting {
-                id: format!("{split}-{soc}-{n}"),
+                id: format!("{split}-{kind}-{soc}-{n}"),
+                kind: kind.into(),
                 text,
                 title: None,
                 soc: soc.clone(),
                 // Only seniority language fixes a posting's level; without it the posting has
                 // no level label (eval scores levels on the labelled postings alone).
                 level: with_seniority.then_some(target),
+                unseen_title: unseen,
             });
         }
     }
     out
 }
 
-/// Writes `out/dev.jsonl` and `out/test.jsonl`.
+fn write_lines(path: &Path, lines: &[LabelledPosting]) -> Result<()> {
+    let mut text = String::new();
+    for p in lines {
+        text.push_str(&serde_json::to_string(p)?);
+        text.push('\n');
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Writes `out/{dev,test}.jsonl` (postings) and `out/{dev,test}-titles.jsonl` (titles); returns
+/// the number of lines of each split.
 pub fn write(source: &Path, out: &Path) -> Result<(usize, usize)> {
     let src = Sources::load(source)?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut counts = (0, 0);
     for (split, n) in [("dev", &mut counts.0), ("test", &mut counts.1)] {
         let postings = build(&src, split);
-        *n = postings.len();
-        let mut text = String::new();
-        for p in &postings {
-            text.push_str(&serde_json::to_string(p)?);
-            text.push('\n');
-        }
-        let path = out.join(format!("{split}.jsonl"));
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", &path.display()))?;
+        let titles = build_titles(&src, split);
+        *n = postings.len() + titles.len();
+        write_lines(&out.join(format!("{split}.jsonl")), &postings)?;
+        write_lines(&out.join(format!("{split}-titles.jsonl")), &titles)?;
     }
     Ok(counts)
 }
@@ -213,17 +371,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn singular_titles() {
-        assert_eq!(singular_title("Registered Nurses"), "Registered Nurse");
+    fn dressed_titles_keep_the_title() {
+        let mut rng = Rng(3);
+        for _ in 0..50 {
+            let d = dress("Staff Nurse", &mut rng);
+            assert!(d.contains("Staff Nurse"), "{d}");
+        }
+    }
+
+    #[test]
+    fn about_a_fifth_of_titles_are_held_out() {
+        let held = (0..5_000)
+            .filter(|i| held_out_title(&format!("Title {i}")))
+            .count();
+        assert!((800..1_200).contains(&held), "{held}");
+        // The key ignores case and punctuation, as eval's does.
         assert_eq!(
-            singular_title("Customs and Border Protection Officers"),
-            "Customs and Border Protection Officer"
+            held_out_title("Staff Nurse"),
+            held_out_title("staff  nurse,")
         );
-        assert_eq!(
-            singular_title("Secretaries and Administrative Assistants, Except Legal"),
-            "Secretaries and Administrative Assistant"
-        );
-        assert_eq!(singular_title("Chief Executives"), "Chief Executive");
-        assert_eq!(singular_title("Boilermakers"), "Boilermaker");
     }
 }

@@ -4,6 +4,7 @@
 
 mod corpus;
 mod evalset;
+mod fit;
 mod sample;
 
 use std::path::PathBuf;
@@ -22,8 +23,6 @@ struct Cli {
     command: Command,
 }
 
-// The `gen-` names are what maintainers type; the shared prefix is the point.
-#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write the bundled sample collection (data/frameworks) from the O*NET tables.
@@ -32,6 +31,9 @@ enum Command {
     GenEval(GenArgs),
     /// Write a deterministic benchmark corpus of N exports.
     GenCorpus(GenCorpusArgs),
+    /// Fit map's feature weights on the tuning split (data/eval/dev*.jsonl) and write
+    /// src/map/weights.json.
+    FitMap,
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +101,16 @@ fn main() -> anyhow::Result<()> {
                 n * 40,
                 args.out.display()
             );
+        }
+        Command::FitMap => {
+            let data = PathBuf::from(DATA);
+            let dev = data.join("eval/dev.jsonl");
+            let dev_titles = data.join("eval/dev-titles.jsonl");
+            let out = PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../src/map/weights.json"
+            ));
+            fit::run(&data, &[&dev, &dev_titles], &out)?;
         }
     }
     Ok(())

@@ -202,7 +202,7 @@ impl Rng {
 }
 
 /// A 64-bit mix (one splitmix64 step) so that hold-back choices do not follow task-id order.
-fn mix(x: u64) -> u64 {
+pub(crate) fn mix(x: u64) -> u64 {
     Rng(x).next()
 }
 

@@ -40,22 +40,13 @@ use crate::search::{highlight, hit_from_doc};
 use crate::seniority::{self, Cue};
 use crate::text::{self, Highlighter};
 
-/// Weight of the occupation-profile match P.
-pub const W_PROFILE: f32 = 0.5;
-/// Weight of the description match D.
-pub const W_DESCRIPTION: f32 = 0.25;
-/// Weight of the title match T.
-pub const W_TITLE: f32 = 1.0;
-/// Weight of the title words found in the posting's text B.
-pub const W_BODY_TITLE: f32 = 0.2;
+pub mod model;
+pub mod titles;
+
 /// T is multiplied by this when the posting title's last word (its head noun, when titles
 /// know it) is none of the occupation title's head nouns: a forklift driver is not a pile
 /// driver operator.
 pub const HEAD_MISS: f32 = 0.7;
-/// P and D are multiplied by this when the posting is only a title.
-pub const TITLE_ONLY_CONTENT: f32 = 0.5;
-/// Weight of the major group's evidence G.
-pub const W_GROUP: f32 = 0.2;
 /// Occupations of a major group whose scores make its evidence.
 pub const GROUP_TOP: usize = 3;
 /// Posting text analysed at most (bytes); the rest is ignored and `truncated` says so.
@@ -75,10 +66,10 @@ fn spread_evidence(mean: f32) -> f32 {
 }
 /// Spread of the bell that turns a point on the level scale into four level scores.
 pub const LEVEL_SPREAD: f32 = 0.6;
-/// The top match is uncertain when the runner-up scores within this share of it.
-pub const UNCERTAIN_MARGIN: f32 = 0.05;
-/// … or when its confidence is below this.
+/// The top match is uncertain when its confidence is below this…
 pub const UNCERTAIN_CONFIDENCE: f32 = 0.35;
+/// … or when the runner-up's probability is at least this share of the top one's.
+pub const UNCERTAIN_RUNNER_UP: f32 = 0.75;
 
 /// What to map.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -159,6 +150,8 @@ pub struct Match {
     pub level: Level,
     pub level_scores: LevelScores,
     pub evidence: Vec<Evidence>,
+    /// The occupation's tools that the posting names.
+    pub tools: Vec<String>,
     pub gap: Vec<Gap>,
 }
 
@@ -247,7 +240,7 @@ struct TitleAliases {
 fn title_aliases() -> &'static TitleAliases {
     static ALIASES: OnceLock<TitleAliases> = OnceLock::new();
     ALIASES.get_or_init(|| {
-        let mut rows: Vec<(&str, &str)> = include_str!("../data/title_aliases.tsv")
+        let mut rows: Vec<(&str, &str)> = include_str!("../../data/title_aliases.tsv")
             .lines()
             .skip(1)
             .filter_map(|l| {
@@ -302,7 +295,7 @@ pub fn expand_title(title: &str) -> String {
 fn soc_names() -> &'static BTreeMap<String, (String, String)> {
     static NAMES: OnceLock<BTreeMap<String, (String, String)>> = OnceLock::new();
     NAMES.get_or_init(|| {
-        include_str!("../data/source/soc/soc2018.tsv")
+        include_str!("../../data/source/soc/soc2018.tsv")
             .lines()
             .skip(1)
             .filter_map(|l| {
@@ -344,6 +337,40 @@ pub fn shared_group(socs: &[&str]) -> Option<SharedGroup> {
     best.map(|(_, g)| g)
 }
 
+/// Per tool word, the occupations using a tool whose name has it and the word's IDF over
+/// occupations; per occupation, its tools with the stems of their names.
+#[allow(clippy::type_complexity)]
+fn tool_tables(
+    occupations: &[Occupation],
+    knowledge: &BTreeMap<String, crate::model::Knowledge>,
+) -> (
+    HashMap<String, (Vec<u32>, f32)>,
+    Vec<Vec<(String, Vec<String>)>>,
+) {
+    let mut postings: HashMap<String, (Vec<u32>, f32)> = HashMap::new();
+    let mut names = Vec::with_capacity(occupations.len());
+    for (i, o) in occupations.iter().enumerate() {
+        let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
+        let mut mine: Vec<(String, Vec<String>)> = Vec::with_capacity(tools.len());
+        for t in tools {
+            let stems = text::query_terms(&t.name);
+            for s in &stems {
+                let list = &mut postings.entry(s.clone()).or_default().0;
+                if list.last() != Some(&(i as u32)) {
+                    list.push(i as u32);
+                }
+            }
+            mine.push((t.name.clone(), stems));
+        }
+        names.push(mine);
+    }
+    let n = occupations.len().max(1) as f32;
+    for (list, idf) in postings.values_mut() {
+        *idf = (1.0 + n / list.len() as f32).ln();
+    }
+    (postings, names)
+}
+
 /// Maps postings against one point-in-time view of the index. Build once, use for many postings
 /// (it is `Sync`); build a new one to see later commits.
 pub struct Mapper<'e> {
@@ -364,7 +391,51 @@ pub struct Mapper<'e> {
     avg_len: f32,
     /// Per occupation, the sorted seniority of its statements' actions (read on first use).
     seniority_cache: std::sync::RwLock<HashMap<usize, std::sync::Arc<Vec<f64>>>>,
+    /// Every title of every occupation (its own and its alternates), for nearest-title lookup.
+    title_index: titles::TitleIndex,
+    /// Per stemmed word of a tool name: the occupations that use such a tool, and the word's
+    /// IDF over occupations (how specific it is).
+    tool_postings: HashMap<String, (Vec<u32>, f32)>,
+    /// Per occupation: its tools as (name, stems of the name).
+    tool_names: Vec<Vec<(String, Vec<String>)>>,
 }
+
+/// A posting as read, with every candidate's features: what ranking needs.
+struct Prepared {
+    truncated: bool,
+    cues: Vec<Cue>,
+    /// The posting's selected terms with their weights.
+    weighted: Vec<(String, f32)>,
+    /// Lines that read like duties, for the level their content points to.
+    task_lines: Vec<String>,
+    /// Every term of the posting but boilerplate (for tools).
+    posting_terms: std::collections::HashSet<String>,
+    title_only: bool,
+    candidates: Vec<(usize, model::FeatureVector)>,
+}
+
+/// How to build a mapper.
+#[derive(Debug, Clone, Default)]
+pub struct MapOptions {
+    /// Titles (lower-cased words, as [`titles::identity`] makes them) that the mapper must not
+    /// know: an evaluation leaves out the titles it asks about, so that they are unseen.
+    pub exclude_titles: std::collections::HashSet<String>,
+}
+
+/// The per-feature scores a posting gives occupations, before they are combined.
+struct CandidateInputs<'a> {
+    profile: &'a HashMap<usize, f32>,
+    description: &'a HashMap<usize, f32>,
+    titles: &'a HashMap<usize, f32>,
+    body_titles: &'a HashMap<usize, f32>,
+    similar: &'a HashMap<usize, f32>,
+    votes: &'a HashMap<usize, f32>,
+    tools: &'a HashMap<usize, f32>,
+}
+
+/// A tool word names a tool in evidence only when at most this share of occupations use it
+/// ("Microsoft", "software" say nothing about which occupation it is).
+const TOOL_EVIDENCE_MAX_SHARE: f32 = 0.25;
 
 const NO_OCC: u32 = u32::MAX;
 
@@ -399,8 +470,14 @@ fn boilerplate() -> &'static std::collections::HashSet<String> {
 }
 
 impl<'e> Mapper<'e> {
-    /// Reads every occupation of the index (code, title, group) and where its statements are.
+    /// Reads every occupation of the index (code, title, group, titles, tools) and where its
+    /// statements are.
     pub fn new(engine: &'e Engine) -> Result<Mapper<'e>> {
+        Mapper::with_options(engine, &MapOptions::default())
+    }
+
+    /// [`Mapper::new`] with options.
+    pub fn with_options(engine: &'e Engine, options: &MapOptions) -> Result<Mapper<'e>> {
         let searcher = engine.searcher();
         let f = &engine.fields;
         let mut occupations: Vec<Occupation> = Vec::new();
@@ -518,6 +595,18 @@ impl<'e> Mapper<'e> {
             .collect();
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
+        let knowledge = crate::knowledge::all(&searcher, f)?;
+        let title_index = titles::TitleIndex::build(
+            occupations.iter().enumerate().flat_map(|(i, o)| {
+                let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
+                // The own title without what it excludes ("X, Except Y" is an X).
+                let own = o.title.split(", Except").next().unwrap_or(&o.title);
+                std::iter::once((i as u32, own))
+                    .chain(alternates.iter().map(move |t| (i as u32, t.as_str())))
+            }),
+            &options.exclude_titles,
+        );
+        let (tool_postings, tool_names) = tool_tables(&occupations, &knowledge);
         Ok(Mapper {
             engine,
             searcher,
@@ -529,6 +618,9 @@ impl<'e> Mapper<'e> {
             occ_docs,
             avg_len,
             seniority_cache: Default::default(),
+            title_index,
+            tool_postings,
+            tool_names,
         })
     }
 
@@ -661,8 +753,128 @@ impl<'e> Mapper<'e> {
         Ok(out)
     }
 
+    /// K for every occupation with a tool word among the posting's terms: the summed IDF of the
+    /// distinct tool words it shares with the posting.
+    fn tool_scores(&self, posting_terms: &std::collections::HashSet<&str>) -> HashMap<usize, f32> {
+        let mut out: HashMap<usize, f32> = HashMap::new();
+        for t in posting_terms {
+            if let Some((occs, idf)) = self.tool_postings.get(*t) {
+                for &o in occs {
+                    *out.entry(o as usize).or_insert(0.0) += idf;
+                }
+            }
+        }
+        out
+    }
+
+    /// The occupation's tools that the posting names by a specific word.
+    fn tools_named(
+        &self,
+        occ: usize,
+        posting_terms: &std::collections::HashSet<String>,
+    ) -> Vec<String> {
+        let min_idf = (1.0 + 1.0 / TOOL_EVIDENCE_MAX_SHARE).ln();
+        let specific = |s: &String| {
+            posting_terms.contains(s)
+                && self
+                    .tool_postings
+                    .get(s)
+                    .is_some_and(|(_, idf)| *idf >= min_idf)
+        };
+        self.tool_names[occ]
+            .iter()
+            .filter(|(_, stems)| stems.iter().any(specific))
+            .map(|(name, _)| name.clone())
+            .take(10)
+            .collect()
+    }
+
+    /// Every occupation that any feature finds, with its feature vector (each feature in 0..=1).
+    fn candidate_features(&self, c: &CandidateInputs) -> Vec<(usize, model::FeatureVector)> {
+        let max = |m: &HashMap<usize, f32>| {
+            m.values()
+                .copied()
+                .fold(0.0, f32::max)
+                .max(f32::MIN_POSITIVE)
+        };
+        let (max_p, max_d, max_k) = (max(c.profile), max(c.description), max(c.tools));
+        let mut all: std::collections::BTreeSet<usize> = c.profile.keys().copied().collect();
+        for m in [c.description, c.titles, c.body_titles, c.similar, c.tools] {
+            all.extend(m.keys());
+        }
+        let get = |m: &HashMap<usize, f32>, o: usize| m.get(&o).copied().unwrap_or(0.0);
+        let mut rows: Vec<(usize, model::FeatureVector)> = all
+            .into_iter()
+            .map(|o| {
+                (
+                    o,
+                    [
+                        get(c.profile, o) / max_p,
+                        get(c.description, o) / max_d,
+                        get(c.titles, o),
+                        get(c.body_titles, o),
+                        get(c.similar, o),
+                        get(c.votes, o),
+                        get(c.tools, o) / max_k,
+                        0.0,
+                        0.0,
+                    ],
+                )
+            })
+            .collect();
+        // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
+        // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
+        for (feature, source) in [(7, 0), (8, 4)] {
+            let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
+            for (o, f) in &rows {
+                groups
+                    .entry(&self.occupations[*o].soc[..2])
+                    .or_default()
+                    .push(f[source]);
+            }
+            let evidence: HashMap<&str, f32> = groups
+                .into_iter()
+                .map(|(k, mut v)| {
+                    v.sort_by(|a, b| b.total_cmp(a));
+                    (k, v.iter().take(GROUP_TOP).sum::<f32>())
+                })
+                .collect();
+            let best = evidence
+                .values()
+                .copied()
+                .fold(0.0, f32::max)
+                .max(f32::MIN_POSITIVE);
+            for (o, f) in rows.iter_mut() {
+                f[feature] = evidence[&self.occupations[*o].soc[..2]] / best;
+            }
+        }
+        rows
+    }
+
     /// Maps one posting.
     pub fn map(&self, req: &MapRequest) -> Result<MapResult> {
+        let p = self.prepare(req)?;
+        let w = model::weights().for_request(p.title_only);
+        self.answer(req, p, w)
+    }
+
+    /// The candidates a posting finds, each with its feature vector, and whether the request is
+    /// a title alone: what `cargo xtask fit-map` fits the weights on.
+    pub fn candidates(
+        &self,
+        req: &MapRequest,
+    ) -> Result<(bool, Vec<(String, model::FeatureVector)>)> {
+        let p = self.prepare(req)?;
+        let rows = p
+            .candidates
+            .iter()
+            .map(|(o, f)| (self.occupations[*o].soc.clone(), *f))
+            .collect();
+        Ok((p.title_only, rows))
+    }
+
+    /// Reads a posting (title, seniority, terms) and computes every candidate's features.
+    fn prepare(&self, req: &MapRequest) -> Result<Prepared> {
         if req.top == 0 || req.top > 50 {
             return Err(Error::Invalid(format!(
                 "top must be 1 to 50, not {}",
@@ -693,10 +905,14 @@ impl<'e> Mapper<'e> {
         }
         // The job title: given, or the first line when it reads like one; its aliases are
         // replaced before seniority is read ("Sales Associate" is a job, not a level).
-        let explicit_title = explicit_title.map(expand_title);
         let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let start = text.find(first_line).unwrap_or(0);
         let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
+        // The title as written, for the nearest-title lookup.
+        let raw_title: Option<String> = explicit_title
+            .map(str::to_string)
+            .or_else(|| title_from_text.then(|| first_line.trim().to_string()));
+        let explicit_title = explicit_title.map(expand_title);
         let expanded;
         let (text, first_line_end) = if title_from_text {
             let line = expand_title(first_line);
@@ -770,15 +986,9 @@ impl<'e> Mapper<'e> {
         }
         weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         weighted.truncate(MAX_TERMS);
-        let selected: HashMap<&str, f32> = weighted.iter().map(|(t, w)| (t.as_str(), *w)).collect();
 
         // P: occupations as documents.
         let profile = self.profile_scores(&weighted, &tf)?;
-        let max_profile = profile
-            .values()
-            .copied()
-            .fold(0.0, f32::max)
-            .max(f32::MIN_POSITIVE);
 
         // D: the frameworks' descriptions (one document per occupation carries it).
         let mut description: HashMap<usize, f32> = HashMap::new();
@@ -790,22 +1000,18 @@ impl<'e> Mapper<'e> {
                 }
             }
         }
-        let max_description = description
-            .values()
-            .copied()
-            .fold(0.0, f32::max)
-            .max(f32::MIN_POSITIVE);
 
         // The posting's task lines, for the level their content points to.
-        let task_lines: Vec<&str> = body
+        let task_lines: Vec<String> = body
             .split('\n')
             .flat_map(|l| l.split(". "))
             .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
             .filter(|l| l.split_whitespace().count() >= 3)
             .take(30)
+            .map(str::to_string)
             .collect();
 
-        // T: the title.
+        // T: the title's words in the occupation's own title; B: its title words in the text.
         let title_words = text::query_terms(&title_content);
         let head = text::query_terms(title_core(&title_content)).pop();
         let title_terms: Vec<String> = {
@@ -816,90 +1022,89 @@ impl<'e> Mapper<'e> {
         };
         let titles = self.title_scores(&title_terms, head.as_deref());
         let body_titles = self.body_title_scores(&body_terms);
-
-        if let Some(sink) = &req_debug_sink() {
-            let mut all: std::collections::BTreeSet<usize> = profile.keys().copied().collect();
-            all.extend(titles.keys());
-            all.extend(description.keys());
-            let rows: Vec<_> = all
-                .into_iter()
-                .map(|o| {
-                    (
-                        self.occupations[o].soc.clone(),
-                        profile.get(&o).copied().unwrap_or(0.0) / max_profile,
-                        titles.get(&o).copied().unwrap_or(0.0),
-                        description.get(&o).copied().unwrap_or(0.0) / max_description,
-                        body_titles.get(&o).copied().unwrap_or(0.0),
-                    )
-                })
-                .collect();
-            sink(&req.text, serde_json::json!(rows));
+        // S: the nearest known titles to the job in the title.
+        // The title is read twice, as written and without its seniority words ("Senior
+        // Accountant" is an accountant, but "Vice Principal" is no "Vice"); each occupation keeps
+        // its better reading.
+        let mut similar: HashMap<usize, f32> = HashMap::new();
+        let mut votes: HashMap<usize, f32> = HashMap::new();
+        for reading in [raw_title.as_deref().unwrap_or(""), title_content.as_str()] {
+            let job_title = titles::clean_title(reading);
+            if job_title.trim().is_empty() {
+                continue;
+            }
+            for m in self.title_index.lookup(&job_title) {
+                let s = similar.entry(m.occ as usize).or_insert(0.0);
+                *s = s.max(m.best);
+                let v = votes.entry(m.occ as usize).or_insert(0.0);
+                *v = v.max(m.votes);
+            }
         }
-        // With only a title, P and D read the title's words in statements and descriptions, which
-        // favours the helpers and supervisors of an occupation (their statements name it):
-        // the title itself then leads.
-        let content_weight = if body_terms.is_empty() {
-            TITLE_ONLY_CONTENT
-        } else {
-            1.0
-        };
-        // Combine, then back off the hierarchy: the major group's evidence supports its members.
-        let mut scores: HashMap<usize, f32> = HashMap::new();
-        for (&o, &p) in &profile {
-            *scores.entry(o).or_insert(0.0) += content_weight * W_PROFILE * p / max_profile;
-        }
-        for (&o, &d) in &description {
-            *scores.entry(o).or_insert(0.0) += content_weight * W_DESCRIPTION * d / max_description;
-        }
-        for (&o, &t) in &titles {
-            *scores.entry(o).or_insert(0.0) += W_TITLE * t;
-        }
-        for (&o, &b) in &body_titles {
-            *scores.entry(o).or_insert(0.0) += W_BODY_TITLE * b;
-        }
-        let mut majors: HashMap<&str, Vec<f32>> = HashMap::new();
-        for (&o, &s) in &scores {
-            majors
-                .entry(&self.occupations[o].soc[..2])
-                .or_default()
-                .push(s);
-        }
-        let major_evidence: HashMap<&str, f32> = majors
-            .into_iter()
-            .map(|(k, mut v)| {
-                v.sort_by(|a, b| b.total_cmp(a));
-                (k, v.iter().take(GROUP_TOP).sum::<f32>())
-            })
+        // K: tools the posting names.
+        let posting_terms: std::collections::HashSet<&str> = tf
+            .keys()
+            .map(String::as_str)
+            .filter(|t| !boilerplate().contains(*t))
             .collect();
-        let max_major = major_evidence
-            .values()
-            .copied()
-            .fold(0.0, f32::max)
-            .max(f32::MIN_POSITIVE);
-        let mut ranked: Vec<(usize, f32)> = scores
+        let tools = self.tool_scores(&posting_terms);
+
+        let title_only = body_terms.is_empty();
+        let candidates = self.candidate_features(&CandidateInputs {
+            profile: &profile,
+            description: &description,
+            titles: &titles,
+            body_titles: &body_titles,
+            similar: &similar,
+            votes: &votes,
+            tools: &tools,
+        });
+        let posting_terms = posting_terms.into_iter().map(str::to_string).collect();
+        Ok(Prepared {
+            truncated,
+            cues,
+            weighted,
+            task_lines,
+            posting_terms,
+            title_only,
+            candidates,
+        })
+    }
+
+    /// Ranks the prepared candidates with weights `w`, and reads the level, evidence and gap of
+    /// the best `req.top`.
+    fn answer(&self, req: &MapRequest, p: Prepared, w: &[f32]) -> Result<MapResult> {
+        let Prepared {
+            truncated,
+            cues,
+            weighted,
+            task_lines,
+            posting_terms,
+            candidates,
+            ..
+        } = p;
+        let searcher = &self.searcher;
+        let f = &self.engine.fields;
+        let mut ranked: Vec<(usize, f32)> = candidates
             .iter()
-            .map(|(&o, &s)| {
-                let g = major_evidence[&self.occupations[o].soc[..2]] / max_major;
-                (o, s + W_GROUP * g)
-            })
+            .map(|(o, f)| (*o, model::score(w, f)))
             .collect();
         ranked.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then_with(|| self.occupations[a.0].soc.cmp(&self.occupations[b.0].soc))
         });
-
-        let s1 = ranked.first().map_or(0.0, |r| r.1);
-        let s2 = ranked.get(1).map_or(0.0, |r| r.1);
-        let margin = if s1 > 0.0 { (s1 - s2) / s1 } else { 0.0 };
-        let confidence_top = calibrated_confidence(margin, s1);
+        // Each candidate's confidence is its softmax probability under the fitted model.
+        let probabilities = model::softmax(&ranked.iter().map(|r| r.1).collect::<Vec<_>>());
+        let p1 = probabilities.first().copied().unwrap_or(0.0);
+        let p2 = probabilities.get(1).copied().unwrap_or(0.0);
         let uncertain =
-            ranked.is_empty() || margin < UNCERTAIN_MARGIN || confidence_top < UNCERTAIN_CONFIDENCE;
+            ranked.is_empty() || p1 < UNCERTAIN_CONFIDENCE || p2 >= UNCERTAIN_RUNNER_UP * p1;
         let shared = if uncertain && ranked.len() >= 2 {
             let close: Vec<&str> = ranked
                 .iter()
-                .take_while(|r| r.1 >= s1 * (1.0 - 2.0 * UNCERTAIN_MARGIN))
+                .zip(&probabilities)
+                .take_while(|(_, p)| **p >= UNCERTAIN_RUNNER_UP * p1 * 0.5)
                 .take(5)
-                .map(|r| self.occupations[r.0].soc.as_str())
+                .map(|(r, _)| self.occupations[r.0].soc.as_str())
                 .collect();
             let close = if close.len() < 2 {
                 ranked
@@ -914,25 +1119,16 @@ impl<'e> Mapper<'e> {
         } else {
             None
         };
-
         let highlighter = Highlighter {
-            exact: selected.keys().map(|t| t.to_string()).collect(),
+            exact: weighted.iter().map(|(t, _)| t.clone()).collect(),
             fuzzy: Vec::new(),
         };
         let mut matches = Vec::new();
-        let rest_total: f32 = ranked.iter().take(req.top).skip(1).map(|r| r.1).sum();
-        let mut previous_confidence = confidence_top;
         for (rank, (o, score)) in ranked.into_iter().take(req.top).enumerate() {
             let occ = &self.occupations[o];
             let (evidence, evidence_level, gap) =
                 self.level_and_evidence(o, &weighted, &highlighter)?;
             let task_level = self.task_level(o, &task_lines)?;
-            if let Some(sink) = req_debug_sink()
-                && rank == 0
-            {
-                let c: Vec<(f32, f32)> = cues.iter().map(|c| (c.level, c.weight)).collect();
-                sink("level", serde_json::json!([c, evidence_level, task_level]));
-            }
             let mut priors = Vec::new();
             if let Some(l) = evidence_level {
                 priors.push((spread_evidence(l), W_LEVEL_EVIDENCE));
@@ -953,16 +1149,7 @@ impl<'e> Mapper<'e> {
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1))
                 .map_or(1, |(i, _)| i)];
-            // Below the top, the chance that the top one is wrong is shared by score among the
-            // runners-up shown, and never exceeds the confidence of the match above.
-            let confidence = if rank == 0 {
-                confidence_top
-            } else {
-                // Half of the doubt is left to occupations below the ones shown.
-                let share = score / rest_total.max(f32::MIN_POSITIVE);
-                (0.5 * (1.0 - confidence_top) * share).min(previous_confidence)
-            };
-            previous_confidence = confidence;
+            let confidence = probabilities[rank];
             let gap = gap
                 .into_iter()
                 .filter(|(l, _)| *l == level || l.index() == level.index() + 1)
@@ -985,6 +1172,7 @@ impl<'e> Mapper<'e> {
                 level,
                 level_scores: scores.into(),
                 evidence,
+                tools: self.tools_named(o, &posting_terms),
                 gap,
             });
         }
@@ -1107,7 +1295,7 @@ impl<'e> Mapper<'e> {
 
     /// Where the posting's tasks fall among the occupation's statements by what the tasks are
     /// (directing, policy and budgets high; recording and assisting low), on the 1-4 scale.
-    fn task_level(&self, occ: usize, lines: &[&str]) -> Result<Option<f32>> {
+    fn task_level(&self, occ: usize, lines: &[String]) -> Result<Option<f32>> {
         if lines.is_empty() {
             return Ok(None);
         }
@@ -1127,8 +1315,6 @@ impl<'e> Mapper<'e> {
         Ok(Some((sum / lines.len() as f64) as f32))
     }
 }
-
-type DebugSink = Box<dyn Fn(&str, serde_json::Value) + Send + Sync>;
 
 /// Should-clauses for the posting's terms on one field, each boosted by the square root of its
 /// weight relative to the heaviest (so rare, repeated terms lead without drowning the rest).
@@ -1153,34 +1339,6 @@ fn weighted_union(
             )
         })
         .collect()
-}
-
-/// Tuning aid: when set, `map` hands each posting's component scores to this function.
-static DEBUG_SINK: OnceLock<DebugSink> = OnceLock::new();
-
-#[doc(hidden)]
-pub fn set_debug_sink(f: DebugSink) {
-    let _ = DEBUG_SINK.set(f);
-}
-
-fn req_debug_sink() -> Option<&'static DebugSink> {
-    DEBUG_SINK.get()
-}
-
-/// Confidence of the top match, from the margin to the runner-up ((s1 − s2) / s1) and the top
-/// score s1: a logistic curve fit on the tuning split of the dev set (`data/eval/dev.jsonl`,
-/// maximum likelihood), then shifted down by 1.1 on the logit scale so that in every confidence
-/// bin of that split the observed top-1 accuracy is at least the stated confidence.
-pub fn calibrated_confidence(margin: f32, top_score: f32) -> f32 {
-    const A_MARGIN: f32 = 6.93;
-    const B_SCORE: f32 = 2.76;
-    const C: f32 = -3.77;
-    const SHIFT: f32 = 1.1;
-    if top_score <= 0.0 {
-        return 0.0;
-    }
-    let z = A_MARGIN * margin + B_SCORE * top_score + C - SHIFT;
-    (1.0 / (1.0 + (-z).exp())).min(0.97)
 }
 
 #[cfg(test)]

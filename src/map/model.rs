@@ -1,0 +1,122 @@
+//! The fitted scoring model of `map`: which features describe a candidate occupation, the
+//! weights that combine them (fitted by `cargo xtask fit-map`, stored in `weights.json`), and
+//! the softmax that turns the combined scores into calibrated confidences.
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+/// The features of a candidate occupation, each in 0..=1.
+pub const FEATURES: [&str; 9] = [
+    // BM25 of the posting's terms with the occupation's statements as one document (÷ best).
+    "profile",
+    // BM25 of the terms against the framework's contextCovered description (÷ best).
+    "description",
+    // Share of the posting title's words (by IDF over titles) in the occupation's own title.
+    "title_words",
+    // Share of the occupation's own title words (by IDF) that the posting's text holds.
+    "body_title",
+    // Nearest known title (own or alternate) by word and character n-grams, head noun, sharing.
+    "title_similarity",
+    // The occupation's share of the ten nearest titles' similarity.
+    "title_votes",
+    // The posting's words that name the occupation's tools, by their specificity (÷ best).
+    "tools",
+    // The major group's evidence: sum of its best three profiles (÷ best group).
+    "group_profile",
+    // The major group's evidence from title similarity (÷ best group).
+    "group_title",
+];
+
+/// Number of features.
+pub const N_FEATURES: usize = FEATURES.len();
+
+/// A candidate's feature values, in [`FEATURES`] order.
+pub type FeatureVector = [f32; N_FEATURES];
+
+/// Weights for the two kinds of request: a posting with text, or a job title alone (whose
+/// words, read as content, mostly find the helpers and supervisors whose statements name it).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Weights {
+    /// Feature names, in order; they must be [`FEATURES`].
+    pub features: Vec<String>,
+    pub posting: Vec<f32>,
+    pub title_only: Vec<f32>,
+    /// How the weights were made (command, data, held-out figures), for people.
+    #[serde(default)]
+    pub provenance: String,
+}
+
+impl Weights {
+    /// Checks that the weights fit the features.
+    pub fn check(&self) -> Result<(), String> {
+        if self.features != FEATURES {
+            return Err(format!(
+                "the weights are for features {:?}, not {:?}",
+                self.features, FEATURES
+            ));
+        }
+        if self.posting.len() != N_FEATURES || self.title_only.len() != N_FEATURES {
+            return Err("one weight per feature expected".into());
+        }
+        Ok(())
+    }
+
+    /// The weights for a request.
+    pub fn for_request(&self, title_only: bool) -> &[f32] {
+        if title_only {
+            &self.title_only
+        } else {
+            &self.posting
+        }
+    }
+}
+
+/// The weights compiled into the binary (`src/map/weights.json`).
+pub fn weights() -> &'static Weights {
+    static W: OnceLock<Weights> = OnceLock::new();
+    W.get_or_init(|| {
+        let w: Weights = serde_json::from_str(include_str!("weights.json"))
+            .expect("src/map/weights.json parses (checked by a unit test)");
+        w.check()
+            .expect("src/map/weights.json fits the features (checked by a unit test)");
+        w
+    })
+}
+
+/// A candidate's score: the weighted sum of its features (a logit).
+pub fn score(weights: &[f32], f: &FeatureVector) -> f32 {
+    weights.iter().zip(f).map(|(w, x)| w * x).sum()
+}
+
+/// Softmax probabilities of scores (stable for any range).
+pub fn softmax(scores: &[f32]) -> Vec<f32> {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let exps: Vec<f32> = scores.iter().map(|s| (s - max).exp()).collect();
+    let total: f32 = exps.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+    exps.into_iter().map(|e| e / total).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_weights_fit_the_features() {
+        let w = weights();
+        assert_eq!(w.features, FEATURES);
+        assert!(w.posting.iter().chain(&w.title_only).all(|x| x.is_finite()));
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_keeps_order() {
+        let p = softmax(&[2.0, 1.0, -30.0, 9.0]);
+        assert!(
+            softmax(&[1e30, 0.0])[0] > 0.99,
+            "large scores do not overflow"
+        );
+        assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        assert!(p[3] > p[0] && p[0] > p[1] && p[1] > p[2]);
+        assert!(softmax(&[]).is_empty());
+    }
+}

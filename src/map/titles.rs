@@ -1,0 +1,495 @@
+//! Title knowledge for `map`: every title an occupation goes by (its own and its alternates),
+//! job-board titles cleaned of what boards add to them, abbreviations learnt from the titles
+//! themselves, and nearest-title retrieval by word and character n-grams.
+//!
+//! A title and a posting's title are compared as TF-IDF vectors (cosine) over their stemmed
+//! words and the character trigrams of their words, so that "finance manager" meets "Financial
+//! Managers" (stems differ, trigrams agree), typos and word order cost little, and a rare word
+//! ("pilates") weighs more than a common one ("instructor"). An occupation's score is its best
+//! title's, lowered when the title's head noun (what kind of worker: nurse, engineer) is not the
+//! posting's, and when the same title belongs to several occupations.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::text;
+
+/// Weight of a character trigram relative to a word (both times their IDF): trigrams bridge
+/// spelling variants, words carry the meaning.
+pub const CHAR_WEIGHT: f32 = 0.3;
+/// A title whose head noun is not the posting's keeps this share of its similarity.
+pub const HEAD_MISS: f32 = 0.75;
+/// Occupations returned per title lookup.
+pub const TOP_OCCUPATIONS: usize = 50;
+/// Nearest titles that vote for their occupations.
+pub const VOTERS: usize = 10;
+
+/// How near an occupation's titles are to a posting title.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TitleMatch {
+    pub occ: u32,
+    /// Similarity of its nearest title, in 0..=1.
+    pub best: f32,
+    /// Its share of the similarity of the [`VOTERS`] nearest titles overall: many near titles
+    /// of one occupation say more than one.
+    pub votes: f32,
+}
+
+/// One known title.
+#[derive(Debug, Clone)]
+struct Entry {
+    occ: u32,
+    /// Euclidean norm of its feature vector.
+    norm: f32,
+    /// Stem of its head noun.
+    head: String,
+    /// 1/√(occupations listing the same title): a title several occupations share says less.
+    specificity: f32,
+}
+
+/// Nearest-title retrieval over every title of every occupation.
+#[derive(Debug, Default)]
+pub struct TitleIndex {
+    entries: Vec<Entry>,
+    /// Feature → (entry, weight in that entry).
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    /// Feature → IDF over entries.
+    idf: HashMap<String, f32>,
+    /// Lower-cased abbreviation → the words it stands for (`lpn` → `licensed practical nurse`).
+    abbreviations: HashMap<String, String>,
+}
+
+/// A title's features with their raw weights (before IDF): stemmed words, and the character
+/// trigrams of each lower-cased word padded with `#`.
+fn features(title: &str) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::new();
+    for w in text::query_terms(title) {
+        out.push((format!("w:{w}"), 1.0));
+    }
+    for word in title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let padded: Vec<char> = format!("#{}#", word.to_lowercase()).chars().collect();
+        for g in padded.windows(3) {
+            out.push((format!("c:{}", g.iter().collect::<String>()), CHAR_WEIGHT));
+        }
+    }
+    // Repeated features add up.
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut merged: Vec<(String, f32)> = Vec::with_capacity(out.len());
+    for (f, w) in out {
+        match merged.last_mut() {
+            Some(last) if last.0 == f => last.1 += w,
+            _ => merged.push((f, w)),
+        }
+    }
+    merged
+}
+
+/// The main part of a known title: before a parenthesis and before a comma ("Canine
+/// Enforcement Officer (K-9 Enforcement Officer)" → "Canine Enforcement Officer").
+fn main_part(title: &str) -> &str {
+    let end = title.find([',', '(']).unwrap_or(title.len());
+    title[..end].trim()
+}
+
+/// The stem of a title's head noun: its last word that is not a stop word.
+pub fn head_of(title: &str) -> Option<String> {
+    text::query_terms(main_part(title)).pop()
+}
+
+/// The key under which identical titles are counted and excluded: lower-cased words.
+pub fn identity(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Abbreviations that titles spell out: "Licensed Practical Nurse (LPN)", "Clinic Licensed
+/// Practical Nurse (Clinic LPN)" → `lpn` = "licensed practical nurse". An upper-case word in the
+/// parenthesis stands for the words of the title that the parenthesis lacks, when their initials
+/// spell it. The most frequent reading wins.
+fn learn_abbreviations<'a>(titles: impl Iterator<Item = &'a str>) -> HashMap<String, String> {
+    let mut votes: HashMap<(String, String), usize> = HashMap::new();
+    for t in titles {
+        let (Some(open), Some(close)) = (t.find('('), t.rfind(')')) else {
+            continue;
+        };
+        if close <= open {
+            continue;
+        }
+        let outside: Vec<&str> = t[..open].split_whitespace().collect();
+        let inside: Vec<&str> = t[open + 1..close].split_whitespace().collect();
+        let inside_lower: HashSet<String> = inside.iter().map(|w| w.to_lowercase()).collect();
+        for word in &inside {
+            let letters: String = word.chars().filter(|c| c.is_alphanumeric()).collect();
+            let is_acronym = letters.len() >= 2
+                && letters.len() <= 6
+                && letters
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !is_acronym {
+                continue;
+            }
+            let expansion: Vec<&str> = outside
+                .iter()
+                .copied()
+                .filter(|w| !inside_lower.contains(&w.to_lowercase()))
+                .collect();
+            let initials: String = expansion
+                .iter()
+                .filter_map(|w| w.chars().next())
+                .map(|c| c.to_ascii_uppercase())
+                .collect();
+            if initials == letters {
+                let key = (letters.to_lowercase(), expansion.join(" ").to_lowercase());
+                *votes.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut best: HashMap<String, (usize, String)> = HashMap::new();
+    let mut sorted: Vec<_> = votes.into_iter().collect();
+    sorted.sort();
+    for ((abbr, expansion), n) in sorted {
+        let slot = best.entry(abbr).or_insert((0, String::new()));
+        if n > slot.0 {
+            *slot = (n, expansion);
+        }
+    }
+    best.into_iter().map(|(k, (_, v))| (k, v)).collect()
+}
+
+impl TitleIndex {
+    /// Builds the index from (occupation, title) pairs. Titles whose lower-cased words are in
+    /// `exclude` are left out (an evaluation leaves out the titles it asks about).
+    pub fn build<'a>(
+        titles: impl IntoIterator<Item = (u32, &'a str)>,
+        exclude: &HashSet<String>,
+    ) -> TitleIndex {
+        let mut kept: Vec<(u32, &str)> = Vec::new();
+        let mut seen: HashSet<(u32, String)> = HashSet::new();
+        for (occ, t) in titles {
+            let id = identity(t);
+            if id.is_empty() || exclude.contains(&id) || !seen.insert((occ, id)) {
+                continue;
+            }
+            kept.push((occ, t));
+        }
+        // How many occupations list each title.
+        let mut owners: HashMap<String, usize> = HashMap::new();
+        for (_, t) in &kept {
+            *owners.entry(identity(t)).or_insert(0) += 1;
+        }
+        let abbreviations = learn_abbreviations(kept.iter().map(|(_, t)| *t));
+        let per_entry: Vec<Vec<(String, f32)>> = kept.iter().map(|(_, t)| features(t)).collect();
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for fs in &per_entry {
+            for (f, _) in fs {
+                *df.entry(f.as_str()).or_insert(0) += 1;
+            }
+        }
+        let n = kept.len().max(1) as f32;
+        let idf: HashMap<String, f32> = df
+            .iter()
+            .map(|(f, &d)| (f.to_string(), (1.0 + n / d as f32).ln()))
+            .collect();
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut entries = Vec::with_capacity(kept.len());
+        for (i, ((occ, t), fs)) in kept.iter().zip(&per_entry).enumerate() {
+            let mut norm = 0.0f32;
+            for (f, w) in fs {
+                let v = w * idf[f.as_str()];
+                norm += v * v;
+                postings.entry(f.clone()).or_default().push((i as u32, v));
+            }
+            entries.push(Entry {
+                occ: *occ,
+                norm: norm.sqrt().max(f32::MIN_POSITIVE),
+                head: head_of(t).unwrap_or_default(),
+                specificity: 1.0 / (owners[&identity(t)] as f32).sqrt(),
+            });
+        }
+        TitleIndex {
+            entries,
+            postings,
+            idf,
+            abbreviations,
+        }
+    }
+
+    /// Number of titles known.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no title is known.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The title with the abbreviations it uses spelled out after it ("lpn office nurse" →
+    /// "lpn office nurse licensed practical nurse"), in any case.
+    pub fn expand(&self, title: &str) -> String {
+        let mut out = title.to_string();
+        for w in title.split(|c: char| !c.is_alphanumeric()) {
+            if let Some(x) = self.abbreviations.get(&w.to_lowercase()) {
+                out.push(' ');
+                out.push_str(x);
+            }
+        }
+        out
+    }
+
+    /// The occupations whose titles are nearest to a (cleaned) posting title, best first, with
+    /// their similarity in 0..=1.
+    pub fn lookup(&self, title: &str) -> Vec<TitleMatch> {
+        let expanded = self.expand(title);
+        let qf = features(&expanded);
+        let head = head_of(title);
+        let mut q_norm = 0.0f32;
+        let mut dots: HashMap<u32, f32> = HashMap::new();
+        for (f, w) in &qf {
+            let Some(idf) = self.idf.get(f) else {
+                continue;
+            };
+            let qv = w * idf;
+            q_norm += qv * qv;
+            for &(e, ev) in &self.postings[f] {
+                *dots.entry(e).or_insert(0.0) += qv * ev;
+            }
+        }
+        // Features no title has still count in the query's norm, at the rarest weight: a word
+        // nobody's title holds makes every title a weaker match.
+        let unseen_idf = (1.0 + self.entries.len().max(1) as f32).ln();
+        for (f, w) in &qf {
+            if !self.idf.contains_key(f) {
+                q_norm += (w * unseen_idf).powi(2);
+            }
+        }
+        let q_norm = q_norm.sqrt().max(f32::MIN_POSITIVE);
+        let mut scored: Vec<(u32, f32)> = dots
+            .into_iter()
+            .map(|(e, dot)| {
+                let entry = &self.entries[e as usize];
+                let cos = dot / (q_norm * entry.norm);
+                let head_factor = match &head {
+                    Some(h) if *h != entry.head => HEAD_MISS,
+                    _ => 1.0,
+                };
+                (e, cos * head_factor * entry.specificity)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let voters_total: f32 = scored.iter().take(VOTERS).map(|s| s.1).sum::<f32>();
+        let mut by_occ: HashMap<u32, TitleMatch> = HashMap::new();
+        for (rank, (e, s)) in scored.iter().enumerate() {
+            let occ = self.entries[*e as usize].occ;
+            let m = by_occ.entry(occ).or_insert(TitleMatch {
+                occ,
+                best: *s,
+                votes: 0.0,
+            });
+            if rank < VOTERS && voters_total > 0.0 {
+                m.votes += s / voters_total;
+            }
+        }
+        let mut ranked: Vec<TitleMatch> = by_occ.into_values().collect();
+        ranked.sort_by(|a, b| b.best.total_cmp(&a.best).then(a.occ.cmp(&b.occ)));
+        ranked.truncate(TOP_OCCUPATIONS);
+        ranked
+    }
+}
+
+/// What job boards add to a title and that says nothing about the job: work arrangement,
+/// location, shift, schedule, pay, contract type, urgency, bonuses and requisition numbers.
+fn noise() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let parts = [
+            r"\b(?:100% )?(?:fully )?remote\b",
+            r"\bhybrid\b",
+            r"\bon[- ]?site\b",
+            r"\bwork from home\b|\bwfh\b",
+            r"\b(?:full|part)[- ]?time\b|\bft\b|\bpt\b",
+            r"\b(?:temp(?:orary)?|contract(?:or)?|contract[- ]to[- ]hire|seasonal|permanent|perm|freelance|per diem|prn|1099|w2)\b",
+            r"\b(?:day|night|evening|overnight|weekend|swing|graveyard|rotating)s?(?: shift)?\b|\b(?:1st|2nd|3rd|first|second|third) shift\b|\bshift\b",
+            r"\b\d{1,2}(?::\d\d)?\s?(?:am|pm)?\s?-\s?\d{1,2}(?::\d\d)?\s?(?:am|pm)\b",
+            r"\b\d+x\d+s?\b|\b\d{1,2}[- ]?hour shifts?\b",
+            r"(?:up to |from )?\$\s?\d[\d,.]*\s?k?(?:\s?-\s?\$?\s?\d[\d,.]*\s?k?)?(?:\s?(?:/|per|an|a)\s?(?:hr|hour|year|yr|annum|week|wk))?",
+            r"\b(?:urgently |now |immediately )?hiring(?: now| immediately| urgently)?\b|\burgent(?:ly)?\b|\bimmediate (?:start|opening|hire)\b|\bapply (?:now|today)\b|\bnew\b",
+            r"\b(?:sign[- ]?on|signing|retention|relocation)(?: bonus)?\b|\bbonus\b",
+            r"\b(?:req(?:uisition)?|job(?: id)?|ref|id)\s?(?:#|no\.?|number)?\s?:?\s?[a-z]*[-]?\d+\b|#\s?\d+\b|\b[a-z]{1,3}-\d{3,}\b",
+            r"\b(?:entry level|no experience(?: needed| required)?|will train|paid training)\b",
+        ];
+        Regex::new(&format!("(?i){}", parts.join("|"))).expect("the noise pattern is valid")
+    })
+}
+
+/// A US "City, ST" or a state code alone, as boards append them.
+fn location() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?:\b[A-Z][a-zA-Z.]+(?:\s[A-Z][a-zA-Z.]+)*,\s?)?\b(?:AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC)\b(?:\s\d{5})?")
+            .expect("the location pattern is valid")
+    })
+}
+
+/// Roman numerals and grade numbers that boards put after a title ("Accountant II").
+fn grade() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:I{1,3}|IV|V|VI{1,3}|[Ll]evel \d|[Gg]rade \d+|\d)\s*$")
+            .expect("the grade pattern is valid")
+    })
+}
+
+/// The job in a title as a job board shows it: bracketed asides, segments that are only
+/// location, schedule, pay or urgency, and such words inside the job part are removed ("Registered
+/// Nurse - ICU (Nights) - $5,000 Sign-On Bonus" → "Registered Nurse"; "Hiring Now: Forklift
+/// Operator, Austin, TX" → "Forklift Operator"). A title made only of such words is kept as it was.
+pub fn clean_title(raw: &str) -> String {
+    let mut s = raw.to_string();
+    // Bracketed asides: "(Remote)", "[Nights]", "{Req 123}".
+    let brackets = [('(', ')'), ('[', ']'), ('{', '}')];
+    for (open, close) in brackets {
+        while let (Some(a), Some(b)) = (s.find(open), s.find(close)) {
+            if b <= a {
+                break;
+            }
+            s.replace_range(a..=b, " ");
+        }
+    }
+    // Segments: keep those that still have words once the noise is gone, and take the first.
+    let segments: Vec<&str> = s
+        .split([':', '|', '–', '—', '•', '/', '·'])
+        .flat_map(|seg| seg.split(" - "))
+        .flat_map(|seg| seg.split(" @ "))
+        .collect();
+    let job = segments
+        .iter()
+        .map(|seg| strip_noise(seg))
+        .find(|seg| seg.chars().any(char::is_alphabetic));
+    match job {
+        Some(job) => job,
+        None => raw.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+/// A segment without noise words, a location, a trailing grade, or an " at Company" tail.
+fn strip_noise(seg: &str) -> String {
+    let seg = match seg.find(" at ") {
+        Some(i) if i > 0 => &seg[..i],
+        _ => seg,
+    };
+    let seg = location().replace_all(seg, " ");
+    let seg = noise().replace_all(&seg, " ");
+    let seg = grade().replace_all(seg.trim(), " ");
+    seg.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty() && *w != "-" && *w != "&")
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index(titles: &[(u32, &str)]) -> TitleIndex {
+        TitleIndex::build(titles.iter().copied(), &HashSet::new())
+    }
+
+    #[test]
+    fn job_board_additions_are_removed() {
+        for (raw, job) in [
+            ("Registered Nurse - ICU (Nights)", "Registered Nurse"),
+            ("Senior Data Engineer (Remote)", "Senior Data Engineer"),
+            (
+                "Hiring Now: Forklift Operator, Austin, TX",
+                "Forklift Operator",
+            ),
+            (
+                "Warehouse Associate - $18/hr - Full Time",
+                "Warehouse Associate",
+            ),
+            (
+                "CDL-A Truck Driver | $5,000 Sign-On Bonus",
+                "CDL-A Truck Driver",
+            ),
+            ("Accountant II - Req #48213", "Accountant"),
+            ("Line Cook at Rosa's Kitchen", "Line Cook"),
+            ("Medical Assistant, Part-Time, Hybrid", "Medical Assistant"),
+            ("Night Shift Security Officer", "Security Officer"),
+            ("Remote", "Remote"),
+        ] {
+            assert_eq!(clean_title(raw), job, "{raw}");
+        }
+    }
+
+    #[test]
+    fn abbreviations_come_from_the_titles() {
+        let a = learn_abbreviations(
+            [
+                "Licensed Practical Nurse (LPN)",
+                "Clinic Licensed Practical Nurse (Clinic LPN)",
+                "Chief Executive Officer (CEO)",
+                "Canine Enforcement Officer (K-9 Enforcement Officer)",
+            ]
+            .into_iter(),
+        );
+        assert_eq!(a["lpn"], "licensed practical nurse");
+        assert_eq!(a["ceo"], "chief executive officer");
+        assert_eq!(a.len(), 2, "{a:?}");
+    }
+
+    #[test]
+    fn nearest_titles_bridge_stems_typos_and_abbreviations() {
+        let idx = index(&[
+            (0, "Financial Managers"),
+            (0, "Finance Manager"),
+            (1, "Security Managers"),
+            (2, "Licensed Practical Nurse (LPN)"),
+            (3, "Registered Nurse"),
+            (3, "Office Nurse"),
+            (4, "Exercise Trainers and Group Fitness Instructors"),
+            (4, "Pilates Instructor"),
+            (5, "Nursing Instructors and Teachers, Postsecondary"),
+            (6, "Stock Room Manager"),
+            (7, "Locker Room Attendant"),
+        ]);
+        let top = |q: &str| idx.lookup(q)[0].occ;
+        assert_eq!(top("finance manager"), 0);
+        assert_eq!(top("financial manger"), 0, "a typo");
+        assert_eq!(top("pilates instructor"), 4);
+        assert_eq!(top("lpn office nurse"), 2, "an abbreviation in lower case");
+        assert_eq!(
+            top("stock room attendant"),
+            7 /* shares the head noun */
+        );
+        let scores = idx.lookup("finance manager");
+        assert!(scores[0].best > 0.5 && scores[0].best <= 1.0, "{scores:?}");
+        // Its two titles are the two nearest: most of the votes.
+        assert!(scores[0].votes > 0.5, "{scores:?}");
+    }
+
+    #[test]
+    fn shared_titles_say_less_and_excluded_titles_are_unknown() {
+        let idx = index(&[
+            (0, "Fabricator"),
+            (1, "Fabricator"),
+            (2, "Welder Fabricator"),
+        ]);
+        let r = idx.lookup("fabricator");
+        let exact = r.iter().find(|m| m.occ == 0).unwrap().best;
+        assert!((exact - 1.0 / 2f32.sqrt()).abs() < 1e-4, "{r:?}");
+        let exclude: HashSet<String> = ["welder fabricator".to_string()].into();
+        let idx = TitleIndex::build([(2u32, "Welder Fabricator")], &exclude);
+        assert!(idx.is_empty());
+        assert!(idx.lookup("welder fabricator").is_empty());
+    }
+}

@@ -1,0 +1,231 @@
+//! `cargo xtask fit-map`: fits the weights that `map` combines its features with, by maximum
+//! likelihood of a softmax over each posting's candidates (multinomial logistic regression with
+//! a small L2 penalty), on the tuning (`dev`) split only, and writes `src/map/weights.json`.
+//!
+//! The candidates and their features come from `Mapper::candidates`, on an index of the bundled
+//! collection built in a temporary folder, with every title the dev lines were made from hidden
+//! from the mapper (as `skillmap eval` hides them). Requests with a title alone and requests with
+//! text get separate weights, as `map` uses them.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rayon::prelude::*;
+use skillmap::eval::Labelled;
+use skillmap::map::model::{FEATURES, FeatureVector, N_FEATURES, Weights};
+use skillmap::map::{MapOptions, MapRequest, Mapper};
+
+/// One training example: the candidates' features and which candidate is right.
+struct Example {
+    features: Vec<FeatureVector>,
+    truth: usize,
+}
+
+/// L2 penalty on the weights (keeps them finite when a feature separates the data).
+const L2: f64 = 1e-3;
+/// Gradient steps (Adam).
+const STEPS: usize = 600;
+const LEARNING_RATE: f64 = 0.05;
+
+/// Mean negative log-likelihood of the examples and its gradient, plus the L2 penalty.
+fn loss_and_gradient(examples: &[Example], w: &[f64; N_FEATURES]) -> (f64, [f64; N_FEATURES]) {
+    let (loss, grad) = examples
+        .par_iter()
+        .map(|ex| {
+            let scores: Vec<f64> = ex
+                .features
+                .iter()
+                .map(|f| f.iter().zip(w).map(|(x, w)| f64::from(*x) * w).sum())
+                .collect();
+            let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let exps: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+            let total: f64 = exps.iter().sum();
+            let loss = -(scores[ex.truth] - max - total.ln());
+            let mut grad = [0.0; N_FEATURES];
+            for (f, e) in ex.features.iter().zip(&exps) {
+                let p = e / total;
+                for (g, x) in grad.iter_mut().zip(f) {
+                    *g += p * f64::from(*x);
+                }
+            }
+            for (g, x) in grad.iter_mut().zip(&ex.features[ex.truth]) {
+                *g -= f64::from(*x);
+            }
+            (loss, grad)
+        })
+        .reduce(
+            || (0.0, [0.0; N_FEATURES]),
+            |a, b| {
+                let mut g = a.1;
+                for (x, y) in g.iter_mut().zip(b.1) {
+                    *x += y;
+                }
+                (a.0 + b.0, g)
+            },
+        );
+    let n = examples.len().max(1) as f64;
+    let mut grad = grad.map(|g| g / n);
+    for (g, x) in grad.iter_mut().zip(w) {
+        *g += 2.0 * L2 * x;
+    }
+    let penalty: f64 = w.iter().map(|x| L2 * x * x).sum();
+    (loss / n + penalty, grad)
+}
+
+/// Fits the weights by Adam from `start`.
+fn fit(examples: &[Example], start: &[f32]) -> ([f64; N_FEATURES], f64) {
+    let mut w = [0.0f64; N_FEATURES];
+    for (x, s) in w.iter_mut().zip(start) {
+        *x = f64::from(*s);
+    }
+    let (mut m, mut v) = ([0.0f64; N_FEATURES], [0.0f64; N_FEATURES]);
+    let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8);
+    let mut loss = 0.0;
+    for t in 1..=STEPS {
+        let (l, g) = loss_and_gradient(examples, &w);
+        loss = l;
+        for i in 0..N_FEATURES {
+            m[i] = b1 * m[i] + (1.0 - b1) * g[i];
+            v[i] = b2 * v[i] + (1.0 - b2) * g[i] * g[i];
+            let mh = m[i] / (1.0 - b1.powi(t as i32));
+            let vh = v[i] / (1.0 - b2.powi(t as i32));
+            w[i] -= LEARNING_RATE * mh / (vh.sqrt() + eps);
+        }
+    }
+    (w, loss)
+}
+
+/// Reads the labelled lines of the tuning files.
+fn read_lines(files: &[&Path]) -> Result<Vec<Labelled>> {
+    let mut out = Vec::new();
+    for f in files {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        for (i, l) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            out.push(
+                serde_json::from_str(l)
+                    .with_context(|| format!("{} line {}", f.display(), i + 1))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Builds an index of `data` in a temporary folder, fits on `files`, and writes `out`.
+pub fn run(data: &Path, files: &[&Path], out: &Path) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let opts = skillmap::ingest::IngestOptions {
+        index_dir: tmp.path().join("index"),
+        paths: vec![data.to_path_buf()],
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_bytes: 200_000_000,
+        strict: true,
+        rebuild: true,
+        max_file_bytes: 64 << 20,
+        optimize: false,
+    };
+    let report = skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden())?;
+    anyhow::ensure!(
+        report.committed,
+        "the bundled collection did not index cleanly"
+    );
+    let engine = skillmap::engine::Engine::open(&opts.index_dir)?;
+    let lines = read_lines(files)?;
+    let exclude = lines
+        .iter()
+        .filter_map(|l| l.unseen_title.as_deref())
+        .map(skillmap::map::titles::identity)
+        .collect();
+    let mapper = Mapper::with_options(
+        &engine,
+        &MapOptions {
+            exclude_titles: exclude,
+        },
+    )?;
+    let rows: Vec<(bool, Option<Example>)> = lines
+        .par_iter()
+        .map(|l| {
+            let req = MapRequest {
+                text: l.text.clone(),
+                title: l.title.clone(),
+                top: 5,
+            };
+            let Ok((title_only, candidates)) = mapper.candidates(&req) else {
+                return (false, None);
+            };
+            let truth = candidates.iter().position(|(soc, _)| *soc == l.soc);
+            let example = truth.map(|truth| Example {
+                features: candidates.into_iter().map(|(_, f)| f).collect(),
+                truth,
+            });
+            (title_only, example)
+        })
+        .collect();
+    let current = skillmap::map::model::weights();
+    let mut fitted = Weights {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        posting: Vec::new(),
+        title_only: Vec::new(),
+        provenance: String::new(),
+    };
+    let mut notes = Vec::new();
+    for title_only in [false, true] {
+        let examples: Vec<Example> = rows
+            .iter()
+            .filter(|(t, _)| *t == title_only)
+            .filter_map(|(_, e)| e.as_ref())
+            .map(|e| Example {
+                features: e.features.clone(),
+                truth: e.truth,
+            })
+            .collect();
+        let missed = rows
+            .iter()
+            .filter(|(t, e)| *t == title_only && e.is_none())
+            .count();
+        let (w, loss) = fit(&examples, current.for_request(title_only));
+        let w: Vec<f32> = w
+            .iter()
+            .map(|x| (*x * 1000.0).round() as f32 / 1000.0)
+            .collect();
+        let kind = if title_only { "title_only" } else { "posting" };
+        eprintln!(
+            "{kind}: {} examples ({missed} without the right occupation among the candidates), loss {loss:.4}",
+            examples.len()
+        );
+        for (name, x) in FEATURES.iter().zip(&w) {
+            eprintln!("  {name:<18} {x:>8.3}");
+        }
+        notes.push(format!(
+            "{kind}: {} examples, mean log-loss {loss:.4}",
+            examples.len()
+        ));
+        if title_only {
+            fitted.title_only = w;
+        } else {
+            fitted.posting = w;
+        }
+    }
+    fitted.provenance = format!(
+        "fitted by `cargo xtask fit-map` (softmax regression over each line's candidates, L2 {L2}, {STEPS} Adam steps) on {} with their unseen titles hidden; {}",
+        files
+            .iter()
+            .map(|f| f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned())
+            .collect::<Vec<_>>()
+            .join(" and "),
+        notes.join("; ")
+    );
+    let mut json = serde_json::to_string_pretty(&fitted)?;
+    json.push('\n');
+    std::fs::write(out, json).with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
