@@ -263,6 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             // Titles the labelled lines were made from are unseen by the mapper.
             let options = map::MapOptions {
                 exclude_titles: eval::unseen_titles(&text),
+                ..Default::default()
             };
             let mapper = map::Mapper::with_options(&engine, &options)?;
             let pool = thread_pool(args.threads)?;

@@ -50,9 +50,18 @@ fn any_heading(line: &str) -> bool {
 pub fn without_boilerplate(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_boilerplate = false;
+    let mut first = true;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
-        let keep_until = if heading_line().is_match(body) {
+        // The first line, when it reads like a job title, is the title whatever its words
+        // ("Equal Opportunity Specialist" is a job).
+        let is_title = first && looks_like_title(body);
+        if !body.trim().is_empty() {
+            first = false;
+        }
+        let keep_until = if is_title {
+            body.len()
+        } else if heading_line().is_match(body) {
             in_boilerplate = true;
             0
         } else if any_heading(body) {
@@ -69,7 +78,22 @@ pub fn without_boilerplate(text: &str) -> String {
         out.extend(std::iter::repeat_n(' ', body.len() - keep_until));
         out.push_str(&line[body.len()..]);
     }
+    // No filter may empty a posting that had words: then all of it is the posting.
+    if !out.chars().any(char::is_alphanumeric) && text.chars().any(char::is_alphanumeric) {
+        return text.to_string();
+    }
     out
+}
+
+/// Is this line a job title (short, no sentence punctuation, not a section heading)?
+pub fn looks_like_title(line: &str) -> bool {
+    let l = line.trim();
+    let words = l.split_whitespace().count();
+    (1..=10).contains(&words)
+        && !l.ends_with('.')
+        && !l.ends_with(':')
+        && !l.starts_with(['-', '*', '•'])
+        && l.chars().any(char::is_alphabetic)
 }
 
 #[cfg(test)]
@@ -82,6 +106,20 @@ mod tests {
             .map(|l| l.trim().to_string())
             .filter(|l| !l.is_empty())
             .collect()
+    }
+
+    /// regression_12: a title line that reads like boilerplate is still the title, and a
+    /// posting made only of boilerplate is kept whole rather than emptied.
+    #[test]
+    fn regression_12_title_lines_and_all_boilerplate_postings_are_kept() {
+        assert_eq!(
+            kept("Equal Opportunity Specialist"),
+            ["Equal Opportunity Specialist"]
+        );
+        let eeo = "Equal Opportunity Specialist\nWe are an equal opportunity employer.";
+        assert_eq!(kept(eeo), ["Equal Opportunity Specialist"]);
+        let only = "We are an equal opportunity employer.";
+        assert_eq!(kept(only), [only]);
     }
 
     #[test]

@@ -287,3 +287,154 @@ fn benefits_and_equal_opportunity_text_do_not_steer_the_match() {
         "{found:?}"
     );
 }
+
+/// regression_12: the job-board titles and postings that the mapping issue found mapped wrong
+/// (https://: the issue "map that generalises"), each with the occupation expected.
+#[test]
+fn regression_12_job_board_titles() {
+    let env = bundled();
+    for (title, expected) in [
+        // "finance" and "financial" stem differently; the titles' trigrams agree.
+        ("finance manager", &["11-3031.00"][..]),
+        // "(Remote)" is no part of the job: a data engineer, not remote sensing.
+        (
+            "Senior Data Engineer (Remote)",
+            &["15-1243.00", "15-2051.00", "15-1243.01"][..],
+        ),
+        ("fabricator welder", &["51-4121.00", "51-2041.00"][..]),
+        ("pilates instructor", &["39-9031.00"][..]),
+        ("bridge design engineer", &["17-2051.00"][..]),
+        // A lower-case abbreviation, learnt from "Licensed Practical Nurse (LPN)".
+        ("lpn office nurse", &["29-2061.00"][..]),
+        ("stock room attendant", &["53-7065.00", "43-5071.00"][..]),
+    ] {
+        let (code, v, err) = map_json(env, &["--title", title]);
+        assert_eq!(code, 0, "{title}: {err}");
+        let top = socs(&v)[0].clone();
+        assert!(expected.contains(&top.as_str()), "{title}: {top} ({v})");
+    }
+    // A supervisor of a tool room supervises; it does not tend a locker room.
+    let (_, v, _) = map_json(env, &["--title", "tool room supervisor"]);
+    let top = &v["matches"][0];
+    assert!(
+        top["title"].as_str().unwrap().contains("Supervisors"),
+        "{top}"
+    );
+}
+
+/// regression_12: a title line that the boilerplate filter would blank is still read, and an
+/// obvious posting reads as confident.
+#[test]
+fn regression_12_title_lines_and_confidence() {
+    let env = bundled();
+    let (code, v, err) = map_json(env, &["--text", "Equal Opportunity Specialist"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(socs(&v)[0], "13-1041.03");
+    let rn = "Registered Nurse - Med/Surg (Nights)\n\n\
+        Community Hospital is hiring an RN for our medical-surgical unit.\n\n\
+        Responsibilities:\n\
+        - Assess patients and develop nursing care plans\n\
+        - Administer medications and monitor patient response\n\
+        - Educate patients and families about treatment and recovery\n";
+    let (_, v, _) = map_json(env, &["--text", rn]);
+    assert_eq!(socs(&v)[0], "29-1141.00");
+    let c = v["matches"][0]["confidence"].as_f64().unwrap();
+    assert!(c >= 0.7, "an obvious nurse posting is confident: {c}");
+    assert_eq!(v["uncertain"], false);
+    // A posting that is only boilerplate still gets an answer, not "nothing to map".
+    let (code, _, err) = map_json(env, &["--text", "We are an equal opportunity employer."]);
+    assert_eq!(code, 0, "{err}");
+}
+
+/// Tools named in a posting count towards the occupations that use them and are shown; a word
+/// that many tools share ("Apache") names none of them.
+#[test]
+fn tools_are_evidence() {
+    let env = bundled();
+    let text = "Write SQL queries, build dashboards in Tableau and automate reports with Python \
+        and Apache Airflow.";
+    let (_, v, _) = map_json(env, &["--text", text]);
+    let top = &v["matches"][0];
+    assert_eq!(top["soc"], "15-2051.01", "{v}");
+    let tools: Vec<&str> = top["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for named in ["Python", "Tableau"] {
+        assert!(tools.contains(&named), "{tools:?}");
+    }
+    assert!(!tools.iter().any(|t| t.contains("Hive")), "{tools:?}");
+}
+
+/// The same titles and tools give the same answers whether the exports carry them or tables
+/// beside the exports do.
+#[test]
+fn titles_and_tools_from_tables_or_exports_map_the_same() {
+    let titles = [
+        ("29-1141.00", "Staff Nurse"),
+        ("29-1141.00", "Charge Nurse"),
+        ("29-1141.00", "Registered Nurse (RN)"),
+        ("33-3051.04", "Customs Inspector"),
+        ("33-3051.04", "Border Patrol Agent"),
+        ("53-6051.00", "Cargo Inspector"),
+        ("53-6051.00", "Rail Safety Inspector"),
+    ];
+    let tools = [
+        ("29-1141.00", "Epic Systems", "Medical software"),
+        ("53-6051.00", "Forklifts", "Industrial trucks"),
+        ("33-3051.04", "Radiation detectors", "Radiation detectors"),
+    ];
+    // One index whose exports carry them.
+    let inside = TestEnv::new();
+    inside.copy("frameworks", "in");
+    for soc in ["29-1141.00", "33-3051.04", "53-6051.00"] {
+        let path = inside.path(&format!("in/{soc}.json"));
+        let mut export: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let own: Vec<&str> = titles.iter().filter(|t| t.0 == soc).map(|t| t.1).collect();
+        let own_tools: Vec<serde_json::Value> = tools
+            .iter()
+            .filter(|t| t.0 == soc)
+            .map(|t| serde_json::json!({"name": t.1, "category": t.2}))
+            .collect();
+        export["occupation"]["alternateTitles"] = serde_json::json!(own);
+        export["occupation"]["technology"] = serde_json::json!(own_tools);
+        std::fs::write(&path, serde_json::to_vec_pretty(&export).unwrap()).unwrap();
+    }
+    let (code, report) = inside.index_json(&["in"]);
+    assert_eq!(code, 0, "{report}");
+    // One index with the plain exports and two tables.
+    let beside = TestEnv::new();
+    beside.copy("frameworks", "in");
+    let mut title_table = String::from("soc\ttitle\n");
+    for (soc, t) in titles {
+        title_table.push_str(&format!("{soc}\t{t}\n"));
+    }
+    let mut tool_table = String::from("soc\ttechnology\tcategory\n");
+    for (soc, t, c) in tools {
+        tool_table.push_str(&format!("{soc}\t{t}\t{c}\n"));
+    }
+    beside.write("in/titles.tsv", title_table);
+    beside.write("in/technology.tsv", tool_table);
+    let (code, report) = beside.index_json(&["in"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["tables"], 2);
+    for args in [
+        vec!["--title", "RN"],
+        vec!["--title", "charge nurse"],
+        vec!["--title", "Senior Cargo Inspector - Nights"],
+        vec!["--title", "border agent"],
+        vec!["--text", "Operate forklifts and inspect cargo for damage."],
+        vec![
+            "--text",
+            "Chart in Epic and administer medications to patients.",
+        ],
+    ] {
+        let (_, a, _) = map_json(&inside, &args);
+        let (_, b, _) = map_json(&beside, &args);
+        assert!(!a["matches"].as_array().unwrap().is_empty(), "{args:?}");
+        assert_eq!(a, b, "{args:?}");
+    }
+}

@@ -337,36 +337,59 @@ pub fn shared_group(socs: &[&str]) -> Option<SharedGroup> {
     best.map(|(_, g)| g)
 }
 
-/// Per tool word, the occupations using a tool whose name has it and the word's IDF over
-/// occupations; per occupation, its tools with the stems of their names.
+/// A tool is known by the rarest word of its name ("Apache Airflow" by "airflow", "Microsoft
+/// Excel" by "excel"): a posting names the tool when it has that word. Per such word, the
+/// occupations with a tool it names and its IDF over the occupations' tool words; per
+/// occupation, its tools as (name, naming word).
 #[allow(clippy::type_complexity)]
 fn tool_tables(
     occupations: &[Occupation],
     knowledge: &BTreeMap<String, crate::model::Knowledge>,
-) -> (
-    HashMap<String, (Vec<u32>, f32)>,
-    Vec<Vec<(String, Vec<String>)>>,
-) {
-    let mut postings: HashMap<String, (Vec<u32>, f32)> = HashMap::new();
-    let mut names = Vec::with_capacity(occupations.len());
-    for (i, o) in occupations.iter().enumerate() {
-        let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
-        let mut mine: Vec<(String, Vec<String>)> = Vec::with_capacity(tools.len());
-        for t in tools {
-            let stems = text::query_terms(&t.name);
-            for s in &stems {
-                let list = &mut postings.entry(s.clone()).or_default().0;
-                if list.last() != Some(&(i as u32)) {
-                    list.push(i as u32);
-                }
-            }
-            mine.push((t.name.clone(), stems));
+) -> (HashMap<String, (Vec<u32>, f32)>, Vec<Vec<(String, String)>>) {
+    let stemmed: Vec<Vec<(String, Vec<String>)>> = occupations
+        .iter()
+        .map(|o| {
+            let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
+            tools
+                .iter()
+                .map(|t| (t.name.clone(), text::query_terms(&t.name)))
+                .collect()
+        })
+        .collect();
+    // How many occupations' tools use each word.
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for tools in &stemmed {
+        let mut words: Vec<&str> = tools
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(String::as_str))
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            *df.entry(w).or_insert(0) += 1;
         }
-        names.push(mine);
     }
     let n = occupations.len().max(1) as f32;
-    for (list, idf) in postings.values_mut() {
-        *idf = (1.0 + n / list.len() as f32).ln();
+    let mut postings: HashMap<String, (Vec<u32>, f32)> = HashMap::new();
+    let mut names = Vec::with_capacity(occupations.len());
+    for (i, tools) in stemmed.iter().enumerate() {
+        let mut mine = Vec::with_capacity(tools.len());
+        for (name, stems) in tools {
+            let Some(rarest) = stems
+                .iter()
+                .min_by_key(|s| (df[String::as_str(s)], String::as_str(s)))
+            else {
+                continue;
+            };
+            let entry = postings
+                .entry(rarest.clone())
+                .or_insert_with(|| (Vec::new(), (1.0 + n / df[rarest.as_str()] as f32).ln()));
+            if entry.0.last() != Some(&(i as u32)) {
+                entry.0.push(i as u32);
+            }
+            mine.push((name.clone(), rarest.clone()));
+        }
+        names.push(mine);
     }
     (postings, names)
 }
@@ -393,11 +416,11 @@ pub struct Mapper<'e> {
     seniority_cache: std::sync::RwLock<HashMap<usize, std::sync::Arc<Vec<f64>>>>,
     /// Every title of every occupation (its own and its alternates), for nearest-title lookup.
     title_index: titles::TitleIndex,
-    /// Per stemmed word of a tool name: the occupations that use such a tool, and the word's
-    /// IDF over occupations (how specific it is).
+    /// Per word that names a tool (its rarest): the occupations that use such a tool, and the
+    /// word's IDF over occupations (how specific it is).
     tool_postings: HashMap<String, (Vec<u32>, f32)>,
-    /// Per occupation: its tools as (name, stems of the name).
-    tool_names: Vec<Vec<(String, Vec<String>)>>,
+    /// Per occupation: its tools as (name, the word that names it).
+    tool_names: Vec<Vec<(String, String)>>,
 }
 
 /// A posting as read, with every candidate's features: what ranking needs.
@@ -420,6 +443,8 @@ pub struct MapOptions {
     /// Titles (lower-cased words, as [`titles::identity`] makes them) that the mapper must not
     /// know: an evaluation leaves out the titles it asks about, so that they are unseen.
     pub exclude_titles: std::collections::HashSet<String>,
+    /// The title language models' prior, instead of the fitted one (for the fit itself).
+    pub title_model_prior: Option<f32>,
 }
 
 /// The per-feature scores a posting gives occupations, before they are combined.
@@ -430,28 +455,14 @@ struct CandidateInputs<'a> {
     body_titles: &'a HashMap<usize, f32>,
     similar: &'a HashMap<usize, f32>,
     votes: &'a HashMap<usize, f32>,
+    title_model: &'a HashMap<usize, f32>,
     tools: &'a HashMap<usize, f32>,
 }
-
-/// A tool word names a tool in evidence only when at most this share of occupations use it
-/// ("Microsoft", "software" say nothing about which occupation it is).
-const TOOL_EVIDENCE_MAX_SHARE: f32 = 0.25;
 
 const NO_OCC: u32 = u32::MAX;
 
 fn idf(df: u64, n: u64) -> f32 {
     ((1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln()) as f32
-}
-
-/// Is this line a job title (short, no sentence punctuation, not a section heading)?
-fn looks_like_title(line: &str) -> bool {
-    let l = line.trim();
-    let words = l.split_whitespace().count();
-    (1..=10).contains(&words)
-        && !l.ends_with('.')
-        && !l.ends_with(':')
-        && !l.starts_with(['-', '*', '•'])
-        && l.chars().any(char::is_alphabetic)
 }
 
 /// Words of job-ad boilerplate, which say nothing about the occupation.
@@ -605,6 +616,9 @@ impl<'e> Mapper<'e> {
                     .chain(alternates.iter().map(move |t| (i as u32, t.as_str())))
             }),
             &options.exclude_titles,
+            options
+                .title_model_prior
+                .unwrap_or(model::weights().title_model_prior),
         );
         let (tool_postings, tool_names) = tool_tables(&occupations, &knowledge);
         Ok(Mapper {
@@ -753,8 +767,8 @@ impl<'e> Mapper<'e> {
         Ok(out)
     }
 
-    /// K for every occupation with a tool word among the posting's terms: the summed IDF of the
-    /// distinct tool words it shares with the posting.
+    /// K for every occupation with a tool that the posting names: the summed IDF of the distinct
+    /// naming words.
     fn tool_scores(&self, posting_terms: &std::collections::HashSet<&str>) -> HashMap<usize, f32> {
         let mut out: HashMap<usize, f32> = HashMap::new();
         for t in posting_terms {
@@ -767,23 +781,15 @@ impl<'e> Mapper<'e> {
         out
     }
 
-    /// The occupation's tools that the posting names by a specific word.
+    /// The occupation's tools that the posting names.
     fn tools_named(
         &self,
         occ: usize,
         posting_terms: &std::collections::HashSet<String>,
     ) -> Vec<String> {
-        let min_idf = (1.0 + 1.0 / TOOL_EVIDENCE_MAX_SHARE).ln();
-        let specific = |s: &String| {
-            posting_terms.contains(s)
-                && self
-                    .tool_postings
-                    .get(s)
-                    .is_some_and(|(_, idf)| *idf >= min_idf)
-        };
         self.tool_names[occ]
             .iter()
-            .filter(|(_, stems)| stems.iter().any(specific))
+            .filter(|(_, word)| posting_terms.contains(word))
             .map(|(name, _)| name.clone())
             .take(10)
             .collect()
@@ -799,7 +805,14 @@ impl<'e> Mapper<'e> {
         };
         let (max_p, max_d, max_k) = (max(c.profile), max(c.description), max(c.tools));
         let mut all: std::collections::BTreeSet<usize> = c.profile.keys().copied().collect();
-        for m in [c.description, c.titles, c.body_titles, c.similar, c.tools] {
+        for m in [
+            c.description,
+            c.titles,
+            c.body_titles,
+            c.similar,
+            c.title_model,
+            c.tools,
+        ] {
             all.extend(m.keys());
         }
         let get = |m: &HashMap<usize, f32>, o: usize| m.get(&o).copied().unwrap_or(0.0);
@@ -815,6 +828,7 @@ impl<'e> Mapper<'e> {
                         get(c.body_titles, o),
                         get(c.similar, o),
                         get(c.votes, o),
+                        get(c.title_model, o),
                         get(c.tools, o) / max_k,
                         0.0,
                         0.0,
@@ -824,7 +838,7 @@ impl<'e> Mapper<'e> {
             .collect();
         // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
         // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
-        for (feature, source) in [(7, 0), (8, 4)] {
+        for (feature, source) in [(8, 0), (9, 4)] {
             let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
             for (o, f) in &rows {
                 groups
@@ -907,15 +921,17 @@ impl<'e> Mapper<'e> {
         // replaced before seniority is read ("Sales Associate" is a job, not a level).
         let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         let start = text.find(first_line).unwrap_or(0);
-        let title_from_text = explicit_title.is_none() && looks_like_title(first_line);
+        let title_from_text =
+            explicit_title.is_none() && crate::posting::looks_like_title(first_line);
         // The title as written, for the nearest-title lookup.
         let raw_title: Option<String> = explicit_title
             .map(str::to_string)
             .or_else(|| title_from_text.then(|| first_line.trim().to_string()));
-        let explicit_title = explicit_title.map(expand_title);
+        // What job boards add to titles (location, shift, pay, "Remote") is no evidence.
+        let explicit_title = explicit_title.map(|t| expand_title(&titles::clean_title(t)));
         let expanded;
         let (text, first_line_end) = if title_from_text {
-            let line = expand_title(first_line);
+            let line = expand_title(&titles::clean_title(first_line));
             let end = start + line.len();
             expanded = format!(
                 "{}{line}{}",
@@ -1028,10 +1044,15 @@ impl<'e> Mapper<'e> {
         // its better reading.
         let mut similar: HashMap<usize, f32> = HashMap::new();
         let mut votes: HashMap<usize, f32> = HashMap::new();
+        let mut title_model: HashMap<usize, f32> = HashMap::new();
         for reading in [raw_title.as_deref().unwrap_or(""), title_content.as_str()] {
             let job_title = titles::clean_title(reading);
             if job_title.trim().is_empty() {
                 continue;
+            }
+            for (o, p) in self.title_index.likelihood(&job_title) {
+                let v = title_model.entry(o as usize).or_insert(0.0);
+                *v = v.max(p);
             }
             for m in self.title_index.lookup(&job_title) {
                 let s = similar.entry(m.occ as usize).or_insert(0.0);
@@ -1056,6 +1077,7 @@ impl<'e> Mapper<'e> {
             body_titles: &body_titles,
             similar: &similar,
             votes: &votes,
+            title_model: &title_model,
             tools: &tools,
         });
         let posting_terms = posting_terms.into_iter().map(str::to_string).collect();

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// The features of a candidate occupation, each in 0..=1.
-pub const FEATURES: [&str; 9] = [
+pub const FEATURES: [&str; 10] = [
     // BM25 of the posting's terms with the occupation's statements as one document (÷ best).
     "profile",
     // BM25 of the terms against the framework's contextCovered description (÷ best).
@@ -20,6 +20,8 @@ pub const FEATURES: [&str; 9] = [
     "title_similarity",
     // The occupation's share of the ten nearest titles' similarity.
     "title_votes",
+    // Posterior of the occupation under smoothed unigram models of each occupation's titles.
+    "title_model",
     // The posting's words that name the occupation's tools, by their specificity (÷ best).
     "tools",
     // The major group's evidence: sum of its best three profiles (÷ best group).
@@ -42,6 +44,8 @@ pub struct Weights {
     pub features: Vec<String>,
     pub posting: Vec<f32>,
     pub title_only: Vec<f32>,
+    /// Dirichlet prior of the title language models (see `titles::TitleIndex::likelihood`).
+    pub title_model_prior: f32,
     /// How the weights were made (command, data, held-out figures), for people.
     #[serde(default)]
     pub provenance: String,

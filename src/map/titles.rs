@@ -54,32 +54,65 @@ struct Entry {
 pub struct TitleIndex {
     entries: Vec<Entry>,
     /// Feature → (entry, weight in that entry).
-    postings: HashMap<String, Vec<(u32, f32)>>,
+    postings: foldhash::HashMap<Feature, Vec<(u32, f32)>>,
     /// Feature → IDF over entries.
-    idf: HashMap<String, f32>,
+    idf: foldhash::HashMap<Feature, f32>,
     /// Lower-cased abbreviation → the words it stands for (`lpn` → `licensed practical nurse`).
     abbreviations: HashMap<String, String>,
+    /// Per stemmed title word: (occupation, how often its titles use the word).
+    word_counts: HashMap<String, Vec<(u32, u32)>>,
+    /// Per stemmed title word: its share of all title words.
+    word_share: HashMap<String, f32>,
+    /// Per occupation: the number of words in its titles.
+    occ_words: Vec<u32>,
+    /// Dirichlet smoothing of the title language models, in words: an occupation with few
+    /// titles leans on how common a word is among all titles (fitted with the weights).
+    prior: f32,
 }
 
-/// A title's features with their raw weights (before IDF): stemmed words, and the character
-/// trigrams of each lower-cased word padded with `#`.
-fn features(title: &str) -> Vec<(String, f32)> {
-    let mut out: Vec<(String, f32)> = Vec::new();
-    for w in text::query_terms(title) {
-        out.push((format!("w:{w}"), 1.0));
+/// A feature: a stemmed word or a character trigram, hashed (64 bits; collisions among a few
+/// hundred thousand features are vanishingly rare and would only blur two features).
+type Feature = u64;
+
+fn feature_hash(kind: u8, parts: &[&str]) -> Feature {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = foldhash::fast::FixedState::with_seed(0x5EED).build_hasher();
+    h.write_u8(kind);
+    for p in parts {
+        h.write(p.as_bytes());
     }
+    h.finish()
+}
+
+/// A title's features with their raw weights (before IDF): its stemmed words (`words`), and the
+/// character trigrams of each lower-cased word padded with `#`.
+fn features(title: &str, words: &[String]) -> Vec<(Feature, f32)> {
+    let mut out: Vec<(Feature, f32)> = Vec::with_capacity(words.len() + 4 * title.len() / 3);
+    for w in words {
+        out.push((feature_hash(b'w', &[w]), 1.0));
+    }
+    let mut padded: Vec<char> = Vec::with_capacity(32);
+    let mut buf = [0u8; 12];
     for word in title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        let padded: Vec<char> = format!("#{}#", word.to_lowercase()).chars().collect();
+        padded.clear();
+        padded.push('#');
+        padded.extend(word.chars().flat_map(char::to_lowercase));
+        padded.push('#');
         for g in padded.windows(3) {
-            out.push((format!("c:{}", g.iter().collect::<String>()), CHAR_WEIGHT));
+            let mut n = 0;
+            for c in g {
+                n += c.encode_utf8(&mut buf[n..]).len();
+            }
+            let gram = std::str::from_utf8(&buf[..n]).unwrap_or("");
+            out.push((feature_hash(b'c', &[gram]), CHAR_WEIGHT));
         }
     }
     // Repeated features add up.
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut merged: Vec<(String, f32)> = Vec::with_capacity(out.len());
+    out.sort_by_key(|f| f.0);
+    let mut merged: Vec<(Feature, f32)> = Vec::with_capacity(out.len());
     for (f, w) in out {
         match merged.last_mut() {
             Some(last) if last.0 == f => last.1 += w,
@@ -87,6 +120,30 @@ fn features(title: &str) -> Vec<(String, f32)> {
         }
     }
     merged
+}
+
+/// What the index reads from one title, once.
+struct Analysed {
+    words: Vec<String>,
+    features: Vec<(Feature, f32)>,
+    head: String,
+    identity: String,
+}
+
+fn analyse(title: &str) -> Analysed {
+    let words = text::query_terms(title);
+    let main = main_part(title);
+    let head = if main.len() == title.trim().len() {
+        words.last().cloned()
+    } else {
+        head_of(title)
+    };
+    Analysed {
+        features: features(title, &words),
+        words,
+        head: head.unwrap_or_default(),
+        identity: identity(title),
+    }
 }
 
 /// The main part of a known title: before a parenthesis and before a comma ("Canine
@@ -171,55 +228,96 @@ impl TitleIndex {
     pub fn build<'a>(
         titles: impl IntoIterator<Item = (u32, &'a str)>,
         exclude: &HashSet<String>,
+        prior: f32,
     ) -> TitleIndex {
-        let mut kept: Vec<(u32, &str)> = Vec::new();
+        use rayon::prelude::*;
+        let titles: Vec<(u32, &str)> = titles.into_iter().collect();
+        // Stemming is most of the work: every title is read once, in parallel.
+        let analysed: Vec<Analysed> = titles.par_iter().map(|(_, t)| analyse(t)).collect();
+        let mut kept: Vec<(u32, &str, Analysed)> = Vec::with_capacity(titles.len());
         let mut seen: HashSet<(u32, String)> = HashSet::new();
-        for (occ, t) in titles {
-            let id = identity(t);
-            if id.is_empty() || exclude.contains(&id) || !seen.insert((occ, id)) {
+        for ((occ, t), a) in titles.into_iter().zip(analysed) {
+            if a.identity.is_empty()
+                || exclude.contains(&a.identity)
+                || !seen.insert((occ, a.identity.clone()))
+            {
                 continue;
             }
-            kept.push((occ, t));
+            kept.push((occ, t, a));
         }
         // How many occupations list each title.
-        let mut owners: HashMap<String, usize> = HashMap::new();
-        for (_, t) in &kept {
-            *owners.entry(identity(t)).or_insert(0) += 1;
+        let mut owners: HashMap<&str, usize> = HashMap::new();
+        for (_, _, a) in &kept {
+            *owners.entry(a.identity.as_str()).or_insert(0) += 1;
         }
-        let abbreviations = learn_abbreviations(kept.iter().map(|(_, t)| *t));
-        let per_entry: Vec<Vec<(String, f32)>> = kept.iter().map(|(_, t)| features(t)).collect();
-        let mut df: HashMap<&str, usize> = HashMap::new();
-        for fs in &per_entry {
-            for (f, _) in fs {
-                *df.entry(f.as_str()).or_insert(0) += 1;
+        let abbreviations = learn_abbreviations(kept.iter().map(|(_, t, _)| *t));
+        let mut df: foldhash::HashMap<Feature, usize> = Default::default();
+        for (_, _, a) in &kept {
+            for (f, _) in &a.features {
+                *df.entry(*f).or_insert(0) += 1;
             }
         }
         let n = kept.len().max(1) as f32;
-        let idf: HashMap<String, f32> = df
+        let idf: foldhash::HashMap<Feature, f32> = df
             .iter()
-            .map(|(f, &d)| (f.to_string(), (1.0 + n / d as f32).ln()))
+            .map(|(f, &d)| (*f, (1.0 + n / d as f32).ln()))
             .collect();
-        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut postings: foldhash::HashMap<Feature, Vec<(u32, f32)>> = Default::default();
         let mut entries = Vec::with_capacity(kept.len());
-        for (i, ((occ, t), fs)) in kept.iter().zip(&per_entry).enumerate() {
+        for (i, (occ, _, a)) in kept.iter().enumerate() {
             let mut norm = 0.0f32;
-            for (f, w) in fs {
-                let v = w * idf[f.as_str()];
+            for (f, w) in &a.features {
+                let v = w * idf[f];
                 norm += v * v;
-                postings.entry(f.clone()).or_default().push((i as u32, v));
+                postings.entry(*f).or_default().push((i as u32, v));
             }
             entries.push(Entry {
                 occ: *occ,
                 norm: norm.sqrt().max(f32::MIN_POSITIVE),
-                head: head_of(t).unwrap_or_default(),
-                specificity: 1.0 / (owners[&identity(t)] as f32).sqrt(),
+                head: a.head.clone(),
+                specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
             });
         }
+        // A language model of each occupation's titles: which words its titles use how often.
+        let n_occ = kept
+            .iter()
+            .map(|(o, _, _)| *o as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let mut occ_words = vec![0u32; n_occ];
+        let mut counts: HashMap<String, HashMap<u32, u32>> = HashMap::new();
+        for (occ, _, a) in &kept {
+            for w in &a.words {
+                occ_words[*occ as usize] += 1;
+                *counts
+                    .entry(w.clone())
+                    .or_default()
+                    .entry(*occ)
+                    .or_insert(0) += 1;
+            }
+        }
+        let total: u32 = occ_words.iter().sum::<u32>().max(1);
+        let word_share = counts
+            .iter()
+            .map(|(w, m)| (w.clone(), m.values().sum::<u32>() as f32 / total as f32))
+            .collect();
+        let word_counts = counts
+            .into_iter()
+            .map(|(w, m)| {
+                let mut v: Vec<(u32, u32)> = m.into_iter().collect();
+                v.sort_unstable();
+                (w, v)
+            })
+            .collect();
         TitleIndex {
             entries,
             postings,
             idf,
             abbreviations,
+            word_counts,
+            word_share,
+            occ_words,
+            prior,
         }
     }
 
@@ -246,11 +344,55 @@ impl TitleIndex {
         out
     }
 
+    /// How likely each occupation's titles make the title's words (a smoothed unigram model of
+    /// each occupation's titles), as a posterior over occupations with a uniform prior: the
+    /// occupations whose titles use the words, best first, with their probability.
+    pub fn likelihood(&self, title: &str) -> Vec<(u32, f32)> {
+        let words: Vec<String> = text::query_terms(&self.expand(title))
+            .into_iter()
+            .filter(|w| self.word_share.contains_key(w))
+            .collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let mu = self.prior;
+        // log P(words | occ) for every occupation: the smoothed background for each word, then
+        // the occupations that use the word get their counts added.
+        let mut log_p: Vec<f32> = self
+            .occ_words
+            .iter()
+            .map(|&n| {
+                words
+                    .iter()
+                    .map(|w| (mu * self.word_share[w] / (n as f32 + mu)).ln())
+                    .sum()
+            })
+            .collect();
+        let mut touched: HashSet<u32> = HashSet::new();
+        for w in &words {
+            let share = self.word_share[w];
+            for &(occ, c) in &self.word_counts[w] {
+                let n = self.occ_words[occ as usize] as f32;
+                log_p[occ as usize] +=
+                    ((c as f32 + mu * share) / (n + mu)).ln() - (mu * share / (n + mu)).ln();
+                touched.insert(occ);
+            }
+        }
+        let posterior = crate::map::model::softmax(&log_p);
+        let mut ranked: Vec<(u32, f32)> = touched
+            .into_iter()
+            .map(|o| (o, posterior[o as usize]))
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(TOP_OCCUPATIONS);
+        ranked
+    }
+
     /// The occupations whose titles are nearest to a (cleaned) posting title, best first, with
     /// their similarity in 0..=1.
     pub fn lookup(&self, title: &str) -> Vec<TitleMatch> {
         let expanded = self.expand(title);
-        let qf = features(&expanded);
+        let qf = features(&expanded, &text::query_terms(&expanded));
         let head = head_of(title);
         let mut q_norm = 0.0f32;
         let mut dots: HashMap<u32, f32> = HashMap::new();
@@ -277,7 +419,8 @@ impl TitleIndex {
             .into_iter()
             .map(|(e, dot)| {
                 let entry = &self.entries[e as usize];
-                let cos = dot / (q_norm * entry.norm);
+                // At most 1 (float rounding of an identical title can give 1.0000001).
+                let cos = (dot / (q_norm * entry.norm)).min(1.0);
                 let head_factor = match &head {
                     Some(h) if *h != entry.head => HEAD_MISS,
                     _ => 1.0,
@@ -401,7 +544,7 @@ mod tests {
     use super::*;
 
     fn index(titles: &[(u32, &str)]) -> TitleIndex {
-        TitleIndex::build(titles.iter().copied(), &HashSet::new())
+        TitleIndex::build(titles.iter().copied(), &HashSet::new(), 5.0)
     }
 
     #[test]
@@ -488,7 +631,7 @@ mod tests {
         let exact = r.iter().find(|m| m.occ == 0).unwrap().best;
         assert!((exact - 1.0 / 2f32.sqrt()).abs() < 1e-4, "{r:?}");
         let exclude: HashSet<String> = ["welder fabricator".to_string()].into();
-        let idx = TitleIndex::build([(2u32, "Welder Fabricator")], &exclude);
+        let idx = TitleIndex::build([(2u32, "Welder Fabricator")], &exclude, 5.0);
         assert!(idx.is_empty());
         assert!(idx.lookup("welder fabricator").is_empty());
     }
