@@ -277,43 +277,6 @@ pub fn level_scores(point: f32, spread: f32) -> [f32; 4] {
     s.map(|v| v / total)
 }
 
-/// Seniority cues in task statements: how strongly a verb or noun marks a higher level.
-fn task_cue(word: &str) -> f64 {
-    match word {
-        "direct" | "directs" | "formulate" | "establish" | "policy" | "policies" | "strategy"
-        | "strategies" | "strategic" | "budget" | "budgets" | "negotiate" | "authorize"
-        | "approve" | "oversee" | "administer" | "manage" | "lead" | "plan" | "plans"
-        | "appoint" | "delegate" | "allocate" => 3.0,
-        "supervise" | "train" | "training" | "evaluate" | "analyze" | "design" | "investigate"
-        | "coordinate" | "advise" | "consult" | "diagnose" | "assess" | "recommend" | "develop"
-        | "review" | "interpret" | "determine" | "resolve" | "testify" | "instruct" | "teach"
-        | "mentor" | "staff" | "programs" | "hire" | "complex" => 2.0,
-        "inspect" | "operate" | "prepare" | "perform" | "conduct" | "examine" | "calculate"
-        | "test" | "install" | "repair" | "measure" | "monitor" | "adjust" | "compute"
-        | "schedule" | "process" | "maintain" | "estimate" | "treat" | "set" => 1.0,
-        "record" | "records" | "document" | "file" | "follow" | "assist" | "clean" | "collect"
-        | "answer" | "observe" | "verify" | "enter" | "log" | "report" | "check" | "greet"
-        | "sort" | "stock" | "transport" | "help" | "load" | "unload" | "count" | "copy"
-        | "type" | "deliver" | "instructions" | "procedures" | "routine" => -1.0,
-        _ => 0.0,
-    }
-}
-
-/// How senior a task reads: its first verb counts double, other cue words half. `map` places a
-/// posting's duties among an occupation's statements by it; the sample generator (`xtask`) ranks
-/// O*NET tasks into levels by the same scale.
-pub fn task_seniority(task: &str) -> f64 {
-    let words: Vec<String> = task
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let Some(first) = words.first() else {
-        return 0.0;
-    };
-    2.0 * task_cue(first) + 0.5 * words[1..].iter().map(|w| task_cue(w)).sum::<f64>()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

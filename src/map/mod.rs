@@ -55,8 +55,6 @@ pub const MAX_TEXT_BYTES: usize = 200_000;
 pub const MAX_TERMS: usize = 64;
 /// Weight of the statement evidence when it is combined with seniority cues.
 pub const W_LEVEL_EVIDENCE: f32 = 0.1;
-/// Weight of the level the posting's tasks point to by what they are.
-pub const W_TASK_LEVEL: f32 = 0.1;
 /// How far the statement evidence's mean level is pushed away from the middle (it is a mean
 /// over levels, so it stays near 2.5 unless stretched).
 pub const EVIDENCE_STRETCH: f32 = 2.0;
@@ -412,8 +410,6 @@ pub struct Mapper<'e> {
     occ_docs: Vec<Vec<(Level, u64, DocAddress)>>,
     /// Mean number of statements per occupation.
     avg_len: f32,
-    /// Per occupation, the sorted seniority of its statements' actions (read on first use).
-    seniority_cache: std::sync::RwLock<HashMap<usize, std::sync::Arc<Vec<f64>>>>,
     /// Every title of every occupation (its own and its alternates), for nearest-title lookup.
     title_index: titles::TitleIndex,
     /// Per word that names a tool (its rarest): the occupations that use such a tool, and the
@@ -429,8 +425,6 @@ struct Prepared {
     cues: Vec<Cue>,
     /// The posting's selected terms with their weights.
     weighted: Vec<(String, f32)>,
-    /// Lines that read like duties, for the level their content points to.
-    task_lines: Vec<String>,
     /// Every term of the posting but boilerplate (for tools).
     posting_terms: std::collections::HashSet<String>,
     title_only: bool,
@@ -456,6 +450,7 @@ struct CandidateInputs<'a> {
     similar: &'a HashMap<usize, f32>,
     votes: &'a HashMap<usize, f32>,
     title_model: &'a HashMap<usize, f32>,
+    exact: &'a HashMap<usize, f32>,
     tools: &'a HashMap<usize, f32>,
 }
 
@@ -631,7 +626,6 @@ impl<'e> Mapper<'e> {
             doc_occ,
             occ_docs,
             avg_len,
-            seniority_cache: Default::default(),
             title_index,
             tool_postings,
             tool_names,
@@ -828,6 +822,7 @@ impl<'e> Mapper<'e> {
                         get(c.body_titles, o),
                         get(c.similar, o),
                         get(c.votes, o),
+                        get(c.exact, o),
                         get(c.title_model, o),
                         get(c.tools, o) / max_k,
                         0.0,
@@ -838,7 +833,7 @@ impl<'e> Mapper<'e> {
             .collect();
         // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
         // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
-        for (feature, source) in [(8, 0), (9, 4)] {
+        for (feature, source) in [(9, 0), (10, 4)] {
             let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
             for (o, f) in &rows {
                 groups
@@ -1017,16 +1012,6 @@ impl<'e> Mapper<'e> {
             }
         }
 
-        // The posting's task lines, for the level their content points to.
-        let task_lines: Vec<String> = body
-            .split('\n')
-            .flat_map(|l| l.split(". "))
-            .map(|l| l.trim().trim_start_matches(['-', '*', '•']).trim())
-            .filter(|l| l.split_whitespace().count() >= 3)
-            .take(30)
-            .map(str::to_string)
-            .collect();
-
         // T: the title's words in the occupation's own title; B: its title words in the text.
         let title_words = text::query_terms(&title_content);
         let head = text::query_terms(title_core(&title_content)).pop();
@@ -1045,6 +1030,7 @@ impl<'e> Mapper<'e> {
         let mut similar: HashMap<usize, f32> = HashMap::new();
         let mut votes: HashMap<usize, f32> = HashMap::new();
         let mut title_model: HashMap<usize, f32> = HashMap::new();
+        let mut exact: HashMap<usize, f32> = HashMap::new();
         for reading in [raw_title.as_deref().unwrap_or(""), title_content.as_str()] {
             let job_title = titles::clean_title(reading);
             if job_title.trim().is_empty() {
@@ -1059,6 +1045,10 @@ impl<'e> Mapper<'e> {
                 *s = s.max(m.best);
                 let v = votes.entry(m.occ as usize).or_insert(0.0);
                 *v = v.max(m.votes);
+                if m.exact > 0.0 {
+                    let x = exact.entry(m.occ as usize).or_insert(0.0);
+                    *x = x.max(m.exact);
+                }
             }
         }
         // K: tools the posting names.
@@ -1078,6 +1068,7 @@ impl<'e> Mapper<'e> {
             similar: &similar,
             votes: &votes,
             title_model: &title_model,
+            exact: &exact,
             tools: &tools,
         });
         let posting_terms = posting_terms.into_iter().map(str::to_string).collect();
@@ -1085,7 +1076,6 @@ impl<'e> Mapper<'e> {
             truncated,
             cues,
             weighted,
-            task_lines,
             posting_terms,
             title_only,
             candidates,
@@ -1099,7 +1089,6 @@ impl<'e> Mapper<'e> {
             truncated,
             cues,
             weighted,
-            task_lines,
             posting_terms,
             candidates,
             ..
@@ -1150,13 +1139,9 @@ impl<'e> Mapper<'e> {
             let occ = &self.occupations[o];
             let (evidence, evidence_level, gap) =
                 self.level_and_evidence(o, &weighted, &highlighter)?;
-            let task_level = self.task_level(o, &task_lines)?;
             let mut priors = Vec::new();
             if let Some(l) = evidence_level {
                 priors.push((spread_evidence(l), W_LEVEL_EVIDENCE));
-            }
-            if let Some(l) = task_level {
-                priors.push((l, W_TASK_LEVEL));
             }
             let level_point = seniority::combine(&cues, &priors).unwrap_or(2.5);
             // Without seniority language the level is a weak guess: say so with flatter scores.
@@ -1285,57 +1270,6 @@ impl<'e> Mapper<'e> {
         }
         Ok((evidence, (den > 0.0).then(|| num / den), gap))
     }
-
-    /// The sorted seniority scores of an occupation's statements (the action after ` — `).
-    fn statement_seniority(&self, occ: usize) -> Result<std::sync::Arc<Vec<f64>>> {
-        if let Some(v) = self
-            .seniority_cache
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&occ)
-        {
-            return Ok(v.clone());
-        }
-        let f = &self.engine.fields;
-        let mut v = Vec::with_capacity(self.occ_docs[occ].len());
-        for &(_, _, addr) in &self.occ_docs[occ] {
-            let doc: TantivyDocument = self.searcher.doc(addr)?;
-            let text = hit_from_doc(f, &doc).statement;
-            let action = text
-                .split_once(crate::model::TOPIC_SEPARATOR)
-                .map_or(text.as_str(), |(_, a)| a);
-            v.push(crate::seniority::task_seniority(action));
-        }
-        v.sort_by(f64::total_cmp);
-        let v = std::sync::Arc::new(v);
-        self.seniority_cache
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(occ, v.clone());
-        Ok(v)
-    }
-
-    /// Where the posting's tasks fall among the occupation's statements by what the tasks are
-    /// (directing, policy and budgets high; recording and assisting low), on the 1-4 scale.
-    fn task_level(&self, occ: usize, lines: &[String]) -> Result<Option<f32>> {
-        if lines.is_empty() {
-            return Ok(None);
-        }
-        let sorted = self.statement_seniority(occ)?;
-        if sorted.is_empty() {
-            return Ok(None);
-        }
-        let n = sorted.len() as f64;
-        let mut sum = 0.0;
-        for line in lines {
-            let x = crate::seniority::task_seniority(line);
-            let below = sorted.partition_point(|&v| v < x) as f64;
-            let equal = sorted.partition_point(|&v| v <= x) as f64 - below;
-            let q = (below + 0.5 * equal) / n;
-            sum += (0.5 + 4.0 * q).clamp(1.0, 4.0);
-        }
-        Ok(Some((sum / lines.len() as f64) as f32))
-    }
 }
 
 /// Should-clauses for the posting's terms on one field, each boosted by the square root of its
@@ -1395,9 +1329,12 @@ mod tests {
 
     #[test]
     fn aliases_are_whole_words_longest_first_and_capitals_where_written() {
-        assert_eq!(expand_title("RN"), "registered nurse");
-        // "rn" in lower case is not the abbreviation; nor is "tech" inside "technology".
-        assert_eq!(expand_title("rn"), "rn");
+        assert_eq!(
+            expand_title("CDL Driver"),
+            "heavy tractor-trailer truck driver Driver"
+        );
+        // "cdl" in lower case is not the abbreviation; nor is "tech" inside "technology".
+        assert_eq!(expand_title("cdl"), "cdl");
         assert_eq!(expand_title("Technology Lead"), "Technology Lead");
         assert_eq!(
             expand_title("Border Patrol Officer"),

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// The features of a candidate occupation, each in 0..=1.
-pub const FEATURES: [&str; 10] = [
+pub const FEATURES: [&str; 11] = [
     // BM25 of the posting's terms with the occupation's statements as one document (÷ best).
     "profile",
     // BM25 of the terms against the framework's contextCovered description (÷ best).
@@ -20,6 +20,8 @@ pub const FEATURES: [&str; 10] = [
     "title_similarity",
     // The occupation's share of the ten nearest titles' similarity.
     "title_votes",
+    // One of the occupation's titles is the posting's title word for word (÷ √ sharers).
+    "title_exact",
     // Posterior of the occupation under smoothed unigram models of each occupation's titles.
     "title_model",
     // The posting's words that name the occupation's tools, by their specificity (÷ best).

@@ -35,6 +35,9 @@ pub struct TitleMatch {
     /// Its share of the similarity of the [`VOTERS`] nearest titles overall: many near titles
     /// of one occupation say more than one.
     pub votes: f32,
+    /// One of its titles is the posting's title word for word (then 1/√ of the occupations
+    /// that share it, else 0).
+    pub exact: f32,
 }
 
 /// One known title.
@@ -45,6 +48,8 @@ struct Entry {
     norm: f32,
     /// Stem of its head noun.
     head: String,
+    /// Its lower-cased words (see [`identity`]).
+    identity: String,
     /// 1/√(occupations listing the same title): a title several occupations share says less.
     specificity: f32,
 }
@@ -275,6 +280,7 @@ impl TitleIndex {
                 occ: *occ,
                 norm: norm.sqrt().max(f32::MIN_POSITIVE),
                 head: a.head.clone(),
+                identity: a.identity.clone(),
                 specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
             });
         }
@@ -430,6 +436,7 @@ impl TitleIndex {
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let voters_total: f32 = scored.iter().take(VOTERS).map(|s| s.1).sum::<f32>();
+        let asked = identity(title);
         let mut by_occ: HashMap<u32, TitleMatch> = HashMap::new();
         for (rank, (e, s)) in scored.iter().enumerate() {
             let occ = self.entries[*e as usize].occ;
@@ -437,7 +444,12 @@ impl TitleIndex {
                 occ,
                 best: *s,
                 votes: 0.0,
+                exact: 0.0,
             });
+            let entry = &self.entries[*e as usize];
+            if entry.identity == asked {
+                m.exact = m.exact.max(entry.specificity);
+            }
             if rank < VOTERS && voters_total > 0.0 {
                 m.votes += s / voters_total;
             }

@@ -9,7 +9,9 @@
 //!   label.
 //! - `{split}-titles.jsonl`: job titles alone. `title` lines are held-out O*NET alternate and
 //!   reported titles as O*NET writes them; `board-title` lines are other held-out titles dressed
-//!   as job boards dress them (seniority, location, shift, pay, contract type, requisition).
+//!   as job boards dress them (seniority, location, shift, pay, contract type, requisition);
+//!   `known-title` lines are titles the index knows word for word, as users often type them
+//!   (not blind by nature: they say how well a known title is read).
 //!
 //! A held-out title is one whose lower-cased words hash into one fifth of the titles; every line
 //! made from one names it in `unseen_title`, and `skillmap eval` maps the file with all of them
@@ -216,7 +218,8 @@ fn held_out_titles<'a>(src: &'a Sources, soc: &str) -> Vec<&'a str> {
 }
 
 /// The title lines of one split: per occupation, up to two held-out titles as O*NET writes them
-/// (`title`) and up to two others dressed as job boards dress them (`board-title`).
+/// (`title`), up to two others dressed as job boards dress them (`board-title`), and one title
+/// that the index knows (`known-title`: what users often type, a title in O*NET's lists).
 pub fn build_titles(src: &Sources, split: &str) -> Vec<LabelledPosting> {
     let test = split == "test";
     let mut out = Vec::new();
@@ -231,6 +234,26 @@ pub fn build_titles(src: &Sources, split: &str) -> Vec<LabelledPosting> {
         let mut order: Vec<usize> = (0..titles.len()).collect();
         order.sort_by_key(|&i| keys[i]);
         titles = order.into_iter().map(|i| titles[i]).collect();
+        let known: Vec<&str> = src
+            .titles
+            .get(soc)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|t| !held_out_title(t))
+            .collect();
+        if !known.is_empty() {
+            let t = known[rng.below(known.len())];
+            out.push(LabelledPosting {
+                id: format!("{split}-known-title-{soc}"),
+                kind: "known-title".into(),
+                text: String::new(),
+                title: Some(t.to_string()),
+                soc: soc.clone(),
+                level: None,
+                unseen_title: None,
+            });
+        }
         for (n, t) in titles.iter().take(4).enumerate() {
             let (kind, shown) = if n < 2 {
                 ("title", t.to_string())

@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology};
-use skillmap::seniority::task_seniority as seniority;
 
 /// The O*NET attribution that every copy of the data keeps.
 pub const ONET_ATTRIBUTION: &str = "This product includes information from the O*NET Database by the U.S. Department of Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. O*NET is a trademark of USDOL/ETA.";
@@ -216,6 +215,43 @@ pub fn held_back_seed(soc: &str) -> u64 {
     soc.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Seniority cues in task statements: how strongly a verb or noun marks a higher level.
+fn task_cue(word: &str) -> f64 {
+    match word {
+        "direct" | "directs" | "formulate" | "establish" | "policy" | "policies" | "strategy"
+        | "strategies" | "strategic" | "budget" | "budgets" | "negotiate" | "authorize"
+        | "approve" | "oversee" | "administer" | "manage" | "lead" | "plan" | "plans"
+        | "appoint" | "delegate" | "allocate" => 3.0,
+        "supervise" | "train" | "training" | "evaluate" | "analyze" | "design" | "investigate"
+        | "coordinate" | "advise" | "consult" | "diagnose" | "assess" | "recommend" | "develop"
+        | "review" | "interpret" | "determine" | "resolve" | "testify" | "instruct" | "teach"
+        | "mentor" | "staff" | "programs" | "hire" | "complex" => 2.0,
+        "inspect" | "operate" | "prepare" | "perform" | "conduct" | "examine" | "calculate"
+        | "test" | "install" | "repair" | "measure" | "monitor" | "adjust" | "compute"
+        | "schedule" | "process" | "maintain" | "estimate" | "treat" | "set" => 1.0,
+        "record" | "records" | "document" | "file" | "follow" | "assist" | "clean" | "collect"
+        | "answer" | "observe" | "verify" | "enter" | "log" | "report" | "check" | "greet"
+        | "sort" | "stock" | "transport" | "help" | "load" | "unload" | "count" | "copy"
+        | "type" | "deliver" | "instructions" | "procedures" | "routine" => -1.0,
+        _ => 0.0,
+    }
+}
+
+/// How senior a task reads: its first verb counts double, other cue words half. The generator
+/// ranks an occupation's tasks into levels by it; `map` does not use it (reading levels by the
+/// rule that made them would make the level evaluation circular).
+pub fn seniority(task: &str) -> f64 {
+    let words: Vec<String> = task
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let Some(first) = words.first() else {
+        return 0.0;
+    };
+    2.0 * task_cue(first) + 0.5 * words[1..].iter().map(|w| task_cue(w)).sum::<f64>()
 }
 
 /// Places an occupation's tasks: ranks them by seniority, splits the ranking into four levels of
