@@ -179,6 +179,9 @@ pub fn occupations_human<W: Write>(
             o.matched,
             spread.join(", ")
         )?;
+        if !o.named_by.is_empty() {
+            writeln!(w, "   named by: {}", o.named_by.join("; "))?;
+        }
         for h in &o.hits {
             writeln!(
                 w,

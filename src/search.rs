@@ -121,6 +121,9 @@ pub struct OccupationHit {
     pub levels: BTreeMap<String, u64>,
     /// The best statements (up to three).
     pub hits: Vec<SearchHit>,
+    /// The occupation's titles and tools that name the query (up to three), when they do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub named_by: Vec<String>,
 }
 
 /// A page of occupations.
@@ -398,6 +401,7 @@ type Scored = (f32, DocAddress);
 type RankedDoc<'a> = (f32, DocAddress, bool, &'a dyn Query);
 
 /// A ranked page across the two tiers.
+#[derive(Default)]
 struct Ranked<'a> {
     docs: Vec<RankedDoc<'a>>,
     total: Option<usize>,
@@ -781,13 +785,11 @@ pub fn search(engine: &Engine, req: &SearchRequest) -> Result<SearchResults> {
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
     check_page(req)?;
     let searcher = engine.searcher();
-    let Some(c) = compile(engine, &searcher, req)? else {
-        return Ok(OccupationResults {
-            occupations: Vec::new(),
-            total: 0,
-        });
+    let compiled = compile(engine, &searcher, req)?;
+    let ranked = match &compiled {
+        Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
+        None => Ranked::default(),
     };
-    let ranked = rank(&searcher, &c, 0, OCCUPATION_POOL, false)?;
     // Group by SOC through the fast columns, reading stored documents only for what is shown.
     let mut columns = Vec::new();
     for seg in searcher.segment_readers() {
@@ -855,6 +857,26 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             (score, soc, idx)
         })
         .collect();
+    // Occupations whose titles or tools name the query (no level can say where, so not with
+    // a level filter).
+    let named = if req.levels.is_empty() {
+        knowledge_matches(engine, &searcher, req)?
+    } else {
+        HashMap::new()
+    };
+    let reference = scored
+        .iter()
+        .map(|s| s.0)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    let reference = if scored.is_empty() { 1.0 } else { reference };
+    for (soc, (k, _)) in &named {
+        let bonus = W_NAMED * reference * k;
+        match scored.iter_mut().find(|s| s.1 == *soc) {
+            Some(entry) => entry.0 += bonus,
+            None => scored.push((bonus, soc.clone(), Vec::new())),
+        }
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let total = scored.len();
     let mut occupations = Vec::new();
@@ -865,8 +887,21 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         .take(req.limit)
     {
         let best: Vec<_> = idx.iter().take(3).map(|&i| ranked.docs[i]).collect();
-        let hits = hits(engine, &searcher, &c, &best, 1, req.explain)?;
-        let first = &hits[0];
+        let hits = match &compiled {
+            Some(c) if !best.is_empty() => hits(engine, &searcher, c, &best, 1, req.explain)?,
+            _ => Vec::new(),
+        };
+        // An occupation found only by its titles or tools is described by its first statement.
+        let first = match hits.first() {
+            Some(h) => h.clone(),
+            None => first_statement(engine, &searcher, &soc)?,
+        };
+        let empty_levels = || {
+            Level::ALL
+                .iter()
+                .map(|l| (l.as_str().to_string(), 0))
+                .collect()
+        };
         occupations.push(OccupationHit {
             rank: n + 1,
             title: first.title.clone(),
@@ -874,12 +909,147 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             job_zone: first.job_zone,
             score,
             matched: idx.len(),
-            levels: levels.remove(&soc).unwrap_or_default(),
+            levels: levels.remove(&soc).unwrap_or_else(empty_levels),
+            named_by: named.get(&soc).map(|n| n.1.clone()).unwrap_or_default(),
             soc,
             hits,
         });
     }
     Ok(OccupationResults { occupations, total })
+}
+
+/// An occupation whose titles or tools name the query gains this many times the best
+/// occupation's statement evidence (scaled by how well they name it, 0..=1): being called a
+/// forklift operator, or using Python, says the skill is the job.
+pub const W_NAMED: f32 = 1.0;
+
+/// Per occupation whose alternate titles or tools hold every word of the query: how strongly
+/// they name it, relative to the strongest (0..=1), and the titles and tools that do (up to
+/// three). Strength is ln(1 + titles that hold the words) + ln(1 + its tools of the kinds of the
+/// tools that do). Occupations outside the request's SOC and job-zone filters, or without
+/// statements in the index, are left out.
+#[allow(clippy::type_complexity)]
+fn knowledge_matches(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+) -> Result<HashMap<String, (f32, Vec<String>)>> {
+    let f = &engine.fields;
+    let mut words = text::query_terms(&req.query);
+    words.sort();
+    words.dedup();
+    if words.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let all_words = |field| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(
+            words
+                .iter()
+                .map(|w| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, w),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (Occur::Must, q)
+                })
+                .collect(),
+        ))
+    };
+    let q = BooleanQuery::new(vec![
+        (Occur::Should, all_words(f.alt_title)),
+        (Occur::Should, all_words(f.tool)),
+    ]);
+    let mut socs: Vec<String> = Vec::new();
+    for (_, addr) in searcher.search(&q, &TopDocs::with_limit(10_000).order_by_score())? {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        if let Some(soc) = doc.get_first(f.know_soc).and_then(|v| v.as_str()) {
+            socs.push(soc.to_string());
+        }
+    }
+    socs.sort();
+    socs.dedup();
+    let holds = |name: &str| {
+        let terms = text::query_terms(name);
+        words.iter().all(|w| terms.contains(w))
+    };
+    let mut found: Vec<(String, f32, Vec<String>)> = Vec::new();
+    for soc in socs {
+        let in_filter = req.soc.is_empty()
+            || req
+                .soc
+                .iter()
+                .any(|p| crate::schema::normalize_soc_filter(p).is_ok_and(|p| soc.starts_with(&p)));
+        if !in_filter {
+            continue;
+        }
+        // Only occupations with statements in the index (and in the job zones asked for) rank.
+        let Ok(first) = first_statement(engine, searcher, &soc) else {
+            continue;
+        };
+        if !req.job_zones.is_empty()
+            && !first
+                .job_zone
+                .is_some_and(|z| req.job_zones.contains(&(z as u8)))
+        {
+            continue;
+        }
+        let k = crate::knowledge::of(searcher, f, &soc)?;
+        let titles: Vec<&String> = k.titles.iter().filter(|t| holds(t)).collect();
+        let tools: Vec<&crate::model::Tool> = k
+            .tools
+            .iter()
+            .filter(|t| holds(&t.name) || holds(&t.category))
+            .collect();
+        // Tools of the same kinds as the named ones: Python among forty development tools is
+        // central to the work, Python beside a motor catalogue is not.
+        let kinds: std::collections::HashSet<&str> = tools
+            .iter()
+            .map(|t| t.category.as_str())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let kin = k
+            .tools
+            .iter()
+            .filter(|t| kinds.contains(t.category.as_str()))
+            .count()
+            .max(tools.len());
+        let strength = (1.0 + titles.len() as f32).ln() + (1.0 + kin as f32).ln();
+        if strength > 0.0 {
+            let names = titles
+                .iter()
+                .map(|t| t.to_string())
+                .chain(tools.iter().map(|t| t.name.clone()))
+                .take(3)
+                .collect();
+            found.push((soc, strength, names));
+        }
+    }
+    let top = found
+        .iter()
+        .map(|f| f.1)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    Ok(found
+        .into_iter()
+        .map(|(soc, strength, names)| (soc, (strength / top, names)))
+        .collect())
+}
+
+/// The first statement of an occupation (for its title, group and job zone); an error when the
+/// index has none.
+fn first_statement(engine: &Engine, searcher: &Searcher, soc: &str) -> Result<SearchHit> {
+    let q = TermQuery::new(engine.fields.soc_term(soc), IndexRecordOption::Basic);
+    let Some((_, addr)) = searcher
+        .search(&q, &TopDocs::with_limit(1).order_by_score())?
+        .into_iter()
+        .next()
+    else {
+        return Err(Error::Invalid(format!(
+            "no statements of {soc} are indexed"
+        )));
+    };
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    Ok(hit_from_doc(&engine.fields, &doc))
 }
 
 #[cfg(test)]

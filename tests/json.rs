@@ -42,6 +42,8 @@ struct Occupation {
     matched: usize,
     levels: BTreeMap<String, u64>,
     hits: Vec<Hit>,
+    #[serde(default)]
+    named_by: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

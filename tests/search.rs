@@ -375,3 +375,31 @@ fn help_lists_no_generator_commands() {
         "the generators are not product commands"
     );
 }
+
+/// regression_12: occupations whose titles or tools name the query rank first: Python users had
+/// no statement to match, and forklift drivers ranked below team assemblers.
+#[test]
+fn regression_12_titles_and_tools_rank_occupations() {
+    let env = crate::util::bundled();
+    for (query, first) in [("python", "15-1252.00"), ("forklift", "53-7051.00")] {
+        let (code, occupations) =
+            env.json_lines(&["search", query, "--by-occupation", "--limit", "5"]);
+        assert_eq!(code, 0, "{query}");
+        assert_eq!(occupations[0]["soc"], first, "{query}: {occupations:?}");
+        let named = occupations[0]["named_by"].as_array().unwrap();
+        assert!(
+            named
+                .iter()
+                .any(|n| n.as_str().unwrap().to_lowercase().contains(query)),
+            "{query}: {named:?}"
+        );
+    }
+    // A level filter asks where in the framework: titles and tools cannot say, so they do not
+    // rank occupations then.
+    let (_, occupations) =
+        env.json_lines(&["search", "python", "--by-occupation", "--level", "advanced"]);
+    assert!(
+        occupations.iter().all(|o| o.get("named_by").is_none()),
+        "{occupations:?}"
+    );
+}
