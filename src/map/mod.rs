@@ -722,10 +722,12 @@ impl<'e> Mapper<'e> {
         const B: f32 = 0.75;
         let f = &self.engine.fields;
         let n_occ = self.occupations.len() as u64;
-        let mut out: HashMap<usize, f32> = HashMap::new();
-        let mut counts: HashMap<usize, u32> = HashMap::new();
+        // Dense per-occupation tallies: a common term touches most occupations.
+        let mut scores = vec![0.0f32; self.occupations.len()];
+        let mut counts = vec![0u32; self.occupations.len()];
+        let mut touched: Vec<usize> = Vec::new();
         for (t, _) in weighted {
-            counts.clear();
+            touched.clear();
             let term = Term::from_field_text(f.statement, t);
             for (seg_ord, seg) in self.searcher.segment_readers().iter().enumerate() {
                 let inverted = seg.inverted_index(f.statement)?;
@@ -740,24 +742,33 @@ impl<'e> Mapper<'e> {
                 while doc != TERMINATED {
                     let o = docs[doc as usize];
                     if o != NO_OCC {
-                        *counts.entry(o as usize).or_insert(0) += 1;
+                        if counts[o as usize] == 0 {
+                            touched.push(o as usize);
+                        }
+                        counts[o as usize] += 1;
                     }
                     doc = postings.advance();
                 }
             }
-            let df = counts.len() as u64;
+            let df = touched.len() as u64;
             if df == 0 {
                 continue;
             }
             let w_idf = idf(df, n_occ);
             let qtf = 1.0 + (query_tf.get(t).copied().unwrap_or(1) as f32).ln();
-            for (&o, &n) in &counts {
+            for &o in &touched {
                 let len = self.occ_docs[o].len() as f32;
-                let tf = n as f32;
+                let tf = counts[o] as f32;
                 let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
-                *out.entry(o).or_insert(0.0) += qtf * w_idf * norm;
+                scores[o] += qtf * w_idf * norm;
+                counts[o] = 0;
             }
         }
+        let out: HashMap<usize, f32> = scores
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
         Ok(out)
     }
 
@@ -798,38 +809,28 @@ impl<'e> Mapper<'e> {
                 .max(f32::MIN_POSITIVE)
         };
         let (max_p, max_d, max_k) = (max(c.profile), max(c.description), max(c.tools));
-        let mut all: std::collections::BTreeSet<usize> = c.profile.keys().copied().collect();
-        for m in [
-            c.description,
-            c.titles,
-            c.body_titles,
-            c.similar,
-            c.title_model,
-            c.tools,
-        ] {
-            all.extend(m.keys());
+        // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
+        let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
+        let sources: [(&HashMap<usize, f32>, usize, f32); 9] = [
+            (c.profile, 0, max_p),
+            (c.description, 1, max_d),
+            (c.titles, 2, 1.0),
+            (c.body_titles, 3, 1.0),
+            (c.similar, 4, 1.0),
+            (c.votes, 5, 1.0),
+            (c.exact, 6, 1.0),
+            (c.title_model, 7, 1.0),
+            (c.tools, 8, max_k),
+        ];
+        for (map, feature, scale) in sources {
+            for (&o, &v) in map {
+                dense[o].get_or_insert([0.0; model::N_FEATURES])[feature] = v / scale;
+            }
         }
-        let get = |m: &HashMap<usize, f32>, o: usize| m.get(&o).copied().unwrap_or(0.0);
-        let mut rows: Vec<(usize, model::FeatureVector)> = all
+        let mut rows: Vec<(usize, model::FeatureVector)> = dense
             .into_iter()
-            .map(|o| {
-                (
-                    o,
-                    [
-                        get(c.profile, o) / max_p,
-                        get(c.description, o) / max_d,
-                        get(c.titles, o),
-                        get(c.body_titles, o),
-                        get(c.similar, o),
-                        get(c.votes, o),
-                        get(c.exact, o),
-                        get(c.title_model, o),
-                        get(c.tools, o) / max_k,
-                        0.0,
-                        0.0,
-                    ],
-                )
-            })
+            .enumerate()
+            .filter_map(|(o, f)| Some((o, f?)))
             .collect();
         // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
         // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
@@ -1031,16 +1032,18 @@ impl<'e> Mapper<'e> {
         let mut votes: HashMap<usize, f32> = HashMap::new();
         let mut title_model: HashMap<usize, f32> = HashMap::new();
         let mut exact: HashMap<usize, f32> = HashMap::new();
-        for reading in [raw_title.as_deref().unwrap_or(""), title_content.as_str()] {
-            let job_title = titles::clean_title(reading);
-            if job_title.trim().is_empty() {
-                continue;
-            }
-            for (o, p) in self.title_index.likelihood(&job_title) {
+        let mut readings: Vec<String> = [raw_title.as_deref().unwrap_or(""), &title_content]
+            .iter()
+            .map(|r| titles::clean_title(r))
+            .filter(|t| !t.trim().is_empty())
+            .collect();
+        readings.dedup();
+        for job_title in &readings {
+            for (o, p) in self.title_index.likelihood(job_title) {
                 let v = title_model.entry(o as usize).or_insert(0.0);
                 *v = v.max(p);
             }
-            for m in self.title_index.lookup(&job_title) {
+            for m in self.title_index.lookup(job_title) {
                 let s = similar.entry(m.occ as usize).or_insert(0.0);
                 *s = s.max(m.best);
                 let v = votes.entry(m.occ as usize).or_insert(0.0);

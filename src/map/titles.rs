@@ -23,6 +23,8 @@ pub const CHAR_WEIGHT: f32 = 0.3;
 pub const HEAD_MISS: f32 = 0.75;
 /// Occupations returned per title lookup.
 pub const TOP_OCCUPATIONS: usize = 50;
+/// Trigrams in more titles than this share are left out (see [`TitleIndex::build`]).
+pub const COMMON_TRIGRAM_SHARE: f32 = 0.01;
 /// Nearest titles that vote for their occupations.
 pub const VOTERS: usize = 10;
 
@@ -46,10 +48,10 @@ struct Entry {
     occ: u32,
     /// Euclidean norm of its feature vector.
     norm: f32,
-    /// Stem of its head noun.
-    head: String,
-    /// Its lower-cased words (see [`identity`]).
-    identity: String,
+    /// Its head noun's stem, interned in [`TitleIndex::heads`].
+    head: u32,
+    /// Its lower-cased words (see [`identity`]), hashed.
+    identity: u64,
     /// 1/√(occupations listing the same title): a title several occupations share says less.
     specificity: f32,
 }
@@ -73,6 +75,10 @@ pub struct TitleIndex {
     /// Dirichlet smoothing of the title language models, in words: an occupation with few
     /// titles leans on how common a word is among all titles (fitted with the weights).
     prior: f32,
+    /// Head-noun stems, interned.
+    heads: HashMap<String, u32>,
+    /// The common trigrams left out.
+    dropped: foldhash::HashSet<Feature>,
 }
 
 /// A feature: a stemmed word or a character trigram, hashed (64 bits; collisions among a few
@@ -263,24 +269,44 @@ impl TitleIndex {
             }
         }
         let n = kept.len().max(1) as f32;
+        // Trigrams in more than `COMMON_TRIGRAM_SHARE` of the titles ("er#", "#ma") are dropped,
+        // like stop words: they say little, and their long lists would be most of a look-up.
+        let common = (COMMON_TRIGRAM_SHARE * n).max(50.0) as usize;
+        let trigrams: HashSet<Feature> = kept
+            .iter()
+            .flat_map(|(_, _, a)| a.features.iter().filter(|f| f.1 < 1.0).map(|f| f.0))
+            .collect();
         let idf: foldhash::HashMap<Feature, f32> = df
             .iter()
+            .filter(|(f, d)| **d <= common || !trigrams.contains(*f))
             .map(|(f, &d)| (*f, (1.0 + n / d as f32).ln()))
+            .collect();
+        let dropped: foldhash::HashSet<Feature> = df
+            .keys()
+            .filter(|f| !idf.contains_key(*f))
+            .copied()
             .collect();
         let mut postings: foldhash::HashMap<Feature, Vec<(u32, f32)>> = Default::default();
         let mut entries = Vec::with_capacity(kept.len());
+        let mut heads: HashMap<String, u32> = HashMap::new();
         for (i, (occ, _, a)) in kept.iter().enumerate() {
             let mut norm = 0.0f32;
             for (f, w) in &a.features {
-                let v = w * idf[f];
+                let Some(idf) = idf.get(f) else {
+                    continue;
+                };
+                let v = w * idf;
                 norm += v * v;
                 postings.entry(*f).or_default().push((i as u32, v));
             }
             entries.push(Entry {
                 occ: *occ,
                 norm: norm.sqrt().max(f32::MIN_POSITIVE),
-                head: a.head.clone(),
-                identity: a.identity.clone(),
+                head: {
+                    let next = heads.len() as u32;
+                    *heads.entry(a.head.clone()).or_insert(next)
+                },
+                identity: identity_hash(&a.identity),
                 specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
             });
         }
@@ -324,6 +350,8 @@ impl TitleIndex {
             word_share,
             occ_words,
             prior,
+            heads,
+            dropped,
         }
     }
 
@@ -399,59 +427,70 @@ impl TitleIndex {
     pub fn lookup(&self, title: &str) -> Vec<TitleMatch> {
         let expanded = self.expand(title);
         let qf = features(&expanded, &text::query_terms(&expanded));
-        let head = head_of(title);
+        // A head no known title has misses every title alike.
+        let head = head_of(title).map(|h| self.heads.get(&h).copied().unwrap_or(u32::MAX));
         let mut q_norm = 0.0f32;
-        let mut dots: HashMap<u32, f32> = HashMap::new();
+        // Dot products in a dense array (a title query touches thousands of titles through its
+        // common trigrams; a hash map per touch costs more than the arithmetic).
+        let mut dots = vec![0.0f32; self.entries.len()];
+        let mut touched: Vec<u32> = Vec::new();
+        // Features no title has still count in the query's norm, at the rarest weight: a word
+        // nobody's title holds makes every title a weaker match.
+        let unseen_idf = (1.0 + self.entries.len().max(1) as f32).ln();
         for (f, w) in &qf {
             let Some(idf) = self.idf.get(f) else {
+                if !self.dropped.contains(f) {
+                    q_norm += (w * unseen_idf).powi(2);
+                }
                 continue;
             };
             let qv = w * idf;
             q_norm += qv * qv;
             for &(e, ev) in &self.postings[f] {
-                *dots.entry(e).or_insert(0.0) += qv * ev;
-            }
-        }
-        // Features no title has still count in the query's norm, at the rarest weight: a word
-        // nobody's title holds makes every title a weaker match.
-        let unseen_idf = (1.0 + self.entries.len().max(1) as f32).ln();
-        for (f, w) in &qf {
-            if !self.idf.contains_key(f) {
-                q_norm += (w * unseen_idf).powi(2);
+                let d = &mut dots[e as usize];
+                if *d == 0.0 {
+                    touched.push(e);
+                }
+                *d += qv * ev;
             }
         }
         let q_norm = q_norm.sqrt().max(f32::MIN_POSITIVE);
-        let mut scored: Vec<(u32, f32)> = dots
-            .into_iter()
-            .map(|(e, dot)| {
-                let entry = &self.entries[e as usize];
-                // At most 1 (float rounding of an identical title can give 1.0000001).
-                let cos = (dot / (q_norm * entry.norm)).min(1.0);
-                let head_factor = match &head {
-                    Some(h) if *h != entry.head => HEAD_MISS,
-                    _ => 1.0,
-                };
-                (e, cos * head_factor * entry.specificity)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let voters_total: f32 = scored.iter().take(VOTERS).map(|s| s.1).sum::<f32>();
-        let asked = identity(title);
+        let asked = identity_hash(&identity(title));
+        let mut scored: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
         let mut by_occ: HashMap<u32, TitleMatch> = HashMap::new();
-        for (rank, (e, s)) in scored.iter().enumerate() {
-            let occ = self.entries[*e as usize].occ;
-            let m = by_occ.entry(occ).or_insert(TitleMatch {
-                occ,
-                best: *s,
+        for e in touched {
+            let entry = &self.entries[e as usize];
+            // At most 1 (float rounding of an identical title can give 1.0000001).
+            let cos = (dots[e as usize] / (q_norm * entry.norm)).min(1.0);
+            let head_factor = match head {
+                Some(h) if h != entry.head => HEAD_MISS,
+                _ => 1.0,
+            };
+            let s = cos * head_factor * entry.specificity;
+            scored.push((s, e));
+            let m = by_occ.entry(entry.occ).or_insert(TitleMatch {
+                occ: entry.occ,
+                best: 0.0,
                 votes: 0.0,
                 exact: 0.0,
             });
-            let entry = &self.entries[*e as usize];
-            if entry.identity == asked {
+            m.best = m.best.max(s);
+            if cos > 0.99 && entry.identity == asked {
                 m.exact = m.exact.max(entry.specificity);
             }
-            if rank < VOTERS && voters_total > 0.0 {
-                m.votes += s / voters_total;
+        }
+        // The nearest titles vote: best first, ties by entry.
+        let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+        if scored.len() > VOTERS {
+            scored.select_nth_unstable_by(VOTERS, order);
+            scored.truncate(VOTERS);
+        }
+        let voters_total: f32 = scored.iter().map(|s| s.0).sum();
+        if voters_total > 0.0 {
+            for (s, e) in &scored {
+                if let Some(m) = by_occ.get_mut(&self.entries[*e as usize].occ) {
+                    m.votes += s / voters_total;
+                }
             }
         }
         let mut ranked: Vec<TitleMatch> = by_occ.into_values().collect();
@@ -459,6 +498,11 @@ impl TitleIndex {
         ranked.truncate(TOP_OCCUPATIONS);
         ranked
     }
+}
+
+/// A title identity as a number, for comparing without strings.
+fn identity_hash(identity: &str) -> u64 {
+    feature_hash(b'i', &[identity])
 }
 
 /// What job boards add to a title and that says nothing about the job: work arrangement,
