@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::sample::{Placed, Rng, Setting, Sources, Task, statement_for};
 use anyhow::{Context, Result};
-use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation};
+use skillmap::model::{Level, RawExport, RawFramework, RawLevel};
 
 /// What the corpus generator writes.
 #[derive(Debug, Clone)]
@@ -57,7 +57,6 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
     for i in 0..opts.exports {
         let base = detailed[i % detailed.len()];
         let soc = format!("{}.{:02}", &base[..7], i / detailed.len());
-        let title = src.occupations.get(base).map_or("", |t| t.0.as_str());
         let pool = &by_major[&base[..2]];
         let job_zone = 1 + (rng.below(5) as u8);
         let setting = Setting::of(&soc, Some(job_zone));
@@ -90,16 +89,7 @@ pub fn generate(src: &Sources, opts: &CorpusOptions) -> Result<usize> {
         let export = RawExport {
             schema_version: "1.0".into(),
             exported_at: Some("2026-11-27T00:00:00.000Z".into()),
-            occupation: RawOccupation {
-                soc: soc.clone(),
-                title: title.to_string(),
-                group: src.majors.get(&base[..2]).cloned(),
-                sector: None,
-                job_zone: Some(job_zone),
-                job_zone_inferred: Some(true),
-                alternate_titles: src.titles.get(base).cloned().unwrap_or_default(),
-                technology: src.technology.get(base).cloned().unwrap_or_default(),
-            },
+            occupation: src.occupation(&soc, base, Some(job_zone), true),
             framework: RawFramework {
                 version: Some("corpus-1.0".into()),
                 description: None,

@@ -68,6 +68,31 @@ fn unquote(field: &str) -> String {
 }
 
 impl Sources {
+    /// The `occupation` block of an export with code `soc`, whose title, group, titles and
+    /// tools are those of the O*NET occupation `base`.
+    pub fn occupation(
+        &self,
+        soc: &str,
+        base: &str,
+        job_zone: Option<u8>,
+        inferred: bool,
+    ) -> RawOccupation {
+        RawOccupation {
+            soc: soc.to_string(),
+            title: self
+                .occupations
+                .get(base)
+                .map_or("", |t| t.0.as_str())
+                .to_string(),
+            group: self.majors.get(&base[..2]).cloned(),
+            sector: None,
+            job_zone,
+            job_zone_inferred: job_zone.map(|_| inferred),
+            alternate_titles: self.titles.get(base).cloned().unwrap_or_default(),
+            technology: self.technology.get(base).cloned().unwrap_or_default(),
+        }
+    }
+
     /// Reads `onet/{occupations,tasks,job_zones,alternate_titles,reported_titles,
     /// technology_skills}.tsv` and `soc/soc2018.tsv` below `dir`.
     pub fn load(dir: &Path) -> Result<Sources> {
@@ -669,7 +694,7 @@ pub fn statement_for(p: &Placed, setting: Setting) -> String {
 /// Builds the sample export of one occupation, or `None` when it has no tasks.
 pub fn export_for(src: &Sources, soc: &str) -> Option<RawExport> {
     let tasks = src.tasks.get(soc)?;
-    let (title, description) = src.occupations.get(soc)?;
+    let (_, description) = src.occupations.get(soc)?;
     let placed = place(tasks);
     let job_zone = src.job_zones.get(soc).copied();
     let setting = Setting::of(soc, job_zone);
@@ -694,16 +719,7 @@ pub fn export_for(src: &Sources, soc: &str) -> Option<RawExport> {
     Some(RawExport {
         schema_version: "1.0".into(),
         exported_at: Some("2026-11-27T00:00:00.000Z".into()),
-        occupation: RawOccupation {
-            soc: soc.to_string(),
-            title: title.clone(),
-            group: src.majors.get(&soc[..2]).cloned(),
-            sector: None,
-            job_zone,
-            job_zone_inferred: job_zone.map(|_| false),
-            alternate_titles: src.titles.get(soc).cloned().unwrap_or_default(),
-            technology: src.technology.get(soc).cloned().unwrap_or_default(),
-        },
+        occupation: src.occupation(soc, soc, job_zone, false),
         framework: RawFramework {
             version: Some("sample-2.0".into()),
             description: Some(
