@@ -1,27 +1,27 @@
-//! Posting → occupations and levels: term selection, occupation scoring, level inference,
-//! confidence. Posting text never goes through a query-syntax parser.
+//! Posting → occupations and levels: reading the posting, the candidates and their features,
+//! ranking by the fitted model, level inference, evidence and gap. Posting text never goes
+//! through a query-syntax parser.
 //!
-//! The posting's words are stemmed; English stop words, job-ad boilerplate ("responsibilities",
-//! "we are hiring") and seniority phrases (read separately for the level) are left out; the
-//! remaining terms that the collection knows are weighted by rarity (BM25 IDF over statements)
-//! times 1 + ln(count) and the best `MAX_TERMS` kept. An occupation then scores
-//! `W_PROFILE · P + W_DESCRIPTION · D + W_TITLE · T + W_BODY_TITLE · B + W_GROUP · G`, where
-//! - P ("profile"): BM25 with each occupation as one document: a term's frequency is how many of
-//!   the occupation's statements hold it, its IDF is over occupations, and the length is the
-//!   number of statements, so occupations with long or many statements gain nothing by it;
-//! - D ("description"): BM25 of the terms against the framework's `contextCovered` text;
-//! - T ("title"): how much of the posting's job title (given, or its first line when that reads
-//!   like a title) the occupation's title covers, by IDF over titles, damped for occupation
-//!   titles with many other words;
-//! - B ("body title"): the share of the occupation's title (by IDF over titles) whose words occur
-//!   in the posting's text, so "check spa equipment" points to Spa Managers even without a title;
-//! - G ("group"): backing off the SOC hierarchy, the summed scores of the best `GROUP_TOP`
-//!   occupations of the same major group, relative to the best group, so that a lone look-alike
-//!   from another group does not beat a well-supported family.
+//! `Mapper::prepare` reads a posting: boilerplate sections go, the title (given, or the first
+//! line when it reads like one) is cleaned of job-board additions, seniority phrases are read
+//! for the level and left out of the content, and the remaining stemmed terms that the
+//! collection knows are weighted by rarity (BM25 IDF over statements) times 1 + ln(count), the
+//! best `MAX_TERMS` kept. Every occupation that any evidence finds becomes a candidate with the
+//! features of [`model::FEATURES`], each in 0..=1:
+//! - profile: BM25 with each occupation as one document (a term's frequency is how many of its
+//!   statements hold it, the length its number of statements), divided by the best;
+//! - description: BM25 against the framework's `contextCovered` text, divided by the best;
+//! - title words: how much of the posting's title the occupation's own title covers (IDF over
+//!   titles), damped for titles with many other words and by `HEAD_MISS` for another head noun;
+//! - body title: the share of the occupation's own title words found in the posting's text;
+//! - title similarity, votes, exact and model: the nearest known titles ([`titles`]);
+//! - tools: the software the posting names (see `tool_tables`), divided by the best;
+//! - group profile and group title: the major group's best `GROUP_TOP` members, relative to the
+//!   best group, so that a lone look-alike from another group does not beat a family.
 //!
-//! P and D are divided by their best value for the posting, so each component is in 0..=1.
-//! The weights were chosen on the tuning split of the dev set (`data/eval/dev.jsonl`) and checked
-//! on the held-out split (`data/eval/test.jsonl`).
+//! `Mapper::answer` scores each candidate with the weights of [`model::weights`] (fitted by
+//! `cargo xtask fit-map` on the tuning split), turns the scores into softmax probabilities (the
+//! confidences), and reads the level, evidence and gap of the best matches.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
