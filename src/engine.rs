@@ -124,30 +124,24 @@ pub fn statement_count(searcher: &Searcher, fields: &crate::schema::Fields) -> R
     Ok(searcher.num_docs().saturating_sub(k))
 }
 
-/// BM25 statistics of the statements alone. Knowledge documents have no statement fields; were
-/// they counted in N, every statement's length normalisation (average field length = tokens / N)
-/// and IDF would shift with the number of occupations that carry titles or tools. Counted as
-/// tantivy counts (deleted documents included), less the knowledge documents, so scores are
-/// what an index of statements alone gives.
+/// The BM25 statistics that every scoring search uses: the searcher's own, knowledge documents
+/// included in N. (Leaving them out would keep statement scores exactly what an index of
+/// statements alone gives, but tantivy's block-max pruning bounds scores with the searcher's own
+/// statistics: with a smaller N, real scores exceed those bounds and pruning drops documents
+/// that belong in the top — the property test `pruned_ranking_equals_the_merged_one` caught it.
+/// So the statistics are the searcher's, and this type only keeps scoring in one place.)
 pub struct StatementStats<'a> {
     searcher: &'a Searcher,
     docs: u64,
 }
 
 impl<'a> StatementStats<'a> {
-    /// The statistics of a searcher's statements.
+    /// The statistics of a searcher.
     pub fn of(searcher: &'a Searcher) -> tantivy::Result<StatementStats<'a>> {
         use tantivy::query::Bm25StatisticsProvider;
-        let all = searcher.total_num_docs()?;
-        let knowledge = match searcher.schema().get_field("kind") {
-            Ok(kind) => {
-                searcher.doc_freq(&tantivy::Term::from_field_text(kind, schema::KNOWLEDGE))?
-            }
-            Err(_) => 0,
-        };
         Ok(StatementStats {
             searcher,
-            docs: all.saturating_sub(knowledge).max(1),
+            docs: searcher.total_num_docs()?.max(1),
         })
     }
 
