@@ -435,6 +435,29 @@ fn titles_and_tools_from_tables_or_exports_map_the_same() {
         let (_, a, _) = map_json(&inside, &args);
         let (_, b, _) = map_json(&beside, &args);
         assert!(!a["matches"].as_array().unwrap().is_empty(), "{args:?}");
-        assert_eq!(a, b, "{args:?}");
+        // The same occupations in the same order, with the same levels and tools. Scores may
+        // differ in the last digits: BM25 counts every document in N, and the two indexes hold
+        // different numbers of knowledge documents (one per export, or one per table and
+        // occupation).
+        let view = |v: &serde_json::Value| -> Vec<(String, String, String)> {
+            v["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (
+                        m["soc"].to_string(),
+                        m["level"].to_string(),
+                        m["tools"].to_string(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(view(&a), view(&b), "{args:?}");
+        let (ca, cb) = (
+            a["matches"][0]["confidence"].as_f64().unwrap(),
+            b["matches"][0]["confidence"].as_f64().unwrap(),
+        );
+        assert!((ca - cb).abs() < 0.02, "{args:?}: {ca} vs {cb}");
     }
 }
