@@ -17,7 +17,9 @@
 //! - title similarity, votes, exact and model: the nearest known titles ([`titles`]);
 //! - tools: the software the posting names (see `tool_tables`), divided by the best;
 //! - group profile and group title: the major group's best `GROUP_TOP` members, relative to the
-//!   best group, so that a lone look-alike from another group does not beat a family.
+//!   best group, so that a lone look-alike from another group does not beat a family;
+//! - title vocabulary: BM25 of the posting's words with the occupation's titles as one
+//!   document, divided by the best (`titles::TitleIndex::vocabulary`).
 //!
 //! `Mapper::answer` scores each candidate with the weights of [`model::weights`] (fitted by
 //! `cargo xtask fit-map` on the tuning split), turns the scores into softmax probabilities (the
@@ -426,7 +428,7 @@ struct Prepared {
     /// The posting's selected terms with their weights.
     weighted: Vec<(String, f32)>,
     /// Every term of the posting but boilerplate (for tools).
-    posting_terms: std::collections::HashSet<String>,
+    posting_terms: std::collections::BTreeSet<String>,
     title_only: bool,
     candidates: Vec<(usize, model::FeatureVector)>,
 }
@@ -452,6 +454,7 @@ struct CandidateInputs<'a> {
     title_model: &'a HashMap<usize, f32>,
     exact: &'a HashMap<usize, f32>,
     tools: &'a HashMap<usize, f32>,
+    vocabulary: &'a HashMap<usize, f32>,
 }
 
 const NO_OCC: u32 = u32::MAX;
@@ -701,7 +704,7 @@ impl<'e> Mapper<'e> {
     /// B for every occupation with a title word in the posting's text: the share of its
     /// title's IDF (over titles) that the text holds.
     fn body_title_scores(&self, body_terms: &[String]) -> HashMap<usize, f32> {
-        let unique: std::collections::HashSet<&str> =
+        let unique: std::collections::BTreeSet<&str> =
             body_terms.iter().map(String::as_str).collect();
         let mut out = self.shared_title_idf(unique.into_iter());
         out.retain(|_, shared| *shared > 0.0);
@@ -774,7 +777,7 @@ impl<'e> Mapper<'e> {
 
     /// K for every occupation with a tool that the posting names: the summed IDF of the distinct
     /// naming words.
-    fn tool_scores(&self, posting_terms: &std::collections::HashSet<&str>) -> HashMap<usize, f32> {
+    fn tool_scores(&self, posting_terms: &std::collections::BTreeSet<&str>) -> HashMap<usize, f32> {
         let mut out: HashMap<usize, f32> = HashMap::new();
         for t in posting_terms {
             if let Some((occs, idf)) = self.tool_postings.get(*t) {
@@ -790,7 +793,7 @@ impl<'e> Mapper<'e> {
     fn tools_named(
         &self,
         occ: usize,
-        posting_terms: &std::collections::HashSet<String>,
+        posting_terms: &std::collections::BTreeSet<String>,
     ) -> Vec<String> {
         self.tool_names[occ]
             .iter()
@@ -809,9 +812,10 @@ impl<'e> Mapper<'e> {
                 .max(f32::MIN_POSITIVE)
         };
         let (max_p, max_d, max_k) = (max(c.profile), max(c.description), max(c.tools));
+        let max_v = max(c.vocabulary);
         // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
         let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
-        let sources: [(&HashMap<usize, f32>, usize, f32); 9] = [
+        let sources: [(&HashMap<usize, f32>, usize, f32); 10] = [
             (c.profile, 0, max_p),
             (c.description, 1, max_d),
             (c.titles, 2, 1.0),
@@ -821,6 +825,7 @@ impl<'e> Mapper<'e> {
             (c.exact, 6, 1.0),
             (c.title_model, 7, 1.0),
             (c.tools, 8, max_k),
+            (c.vocabulary, 11, max_v),
         ];
         for (map, feature, scale) in sources {
             for (&o, &v) in map {
@@ -1055,12 +1060,22 @@ impl<'e> Mapper<'e> {
             }
         }
         // K: tools the posting names.
-        let posting_terms: std::collections::HashSet<&str> = tf
+        let posting_terms: std::collections::BTreeSet<&str> = tf
             .keys()
             .map(String::as_str)
             .filter(|t| !boilerplate().contains(*t))
             .collect();
         let tools = self.tool_scores(&posting_terms);
+        // V: the posting's words in the occupation's titles, read as content.
+        let vocabulary: HashMap<usize, f32> = self
+            .title_index
+            .vocabulary(posting_terms.iter().map(|t| {
+                let n = tf.get(*t).copied().unwrap_or(1) as f32;
+                (*t, 1.0 + n.ln())
+            }))
+            .into_iter()
+            .map(|(o, s)| (o as usize, s))
+            .collect();
 
         let title_only = body_terms.is_empty();
         let candidates = self.candidate_features(&CandidateInputs {
@@ -1073,6 +1088,7 @@ impl<'e> Mapper<'e> {
             title_model: &title_model,
             exact: &exact,
             tools: &tools,
+            vocabulary: &vocabulary,
         });
         let posting_terms = posting_terms.into_iter().map(str::to_string).collect();
         Ok(Prepared {

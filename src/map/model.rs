@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// The features of a candidate occupation, each in 0..=1.
-pub const FEATURES: [&str; 11] = [
+pub const FEATURES: [&str; 12] = [
     // BM25 of the posting's terms with the occupation's statements as one document (÷ best).
     "profile",
     // BM25 of the terms against the framework's contextCovered description (÷ best).
@@ -30,6 +30,8 @@ pub const FEATURES: [&str; 11] = [
     "group_profile",
     // The major group's evidence from title similarity (÷ best group).
     "group_title",
+    // BM25 of the posting's words with each occupation's titles as one document (÷ best).
+    "title_vocabulary",
 ];
 
 /// Number of features.

@@ -422,6 +422,35 @@ impl TitleIndex {
         ranked
     }
 
+    /// How strongly each occupation's titles use a posting's words, read as content: BM25 with
+    /// each occupation's titles as one document (a word's frequency is how many of its titles
+    /// use it, the length its number of title words). A duty about campaigns and advertising
+    /// copy points to the occupation whose titles say "Advertising" and "Campaign" even when its
+    /// statements do not. `terms` are stemmed words with their query weights.
+    pub fn vocabulary<'t>(&self, terms: impl Iterator<Item = (&'t str, f32)>) -> Vec<(u32, f32)> {
+        const K1: f32 = 1.2;
+        const B: f32 = 0.75;
+        let n_occ = self.occ_words.iter().filter(|n| **n > 0).count().max(1) as f32;
+        let avg = self.occ_words.iter().sum::<u32>() as f32 / n_occ;
+        let mut scores: HashMap<u32, f32> = HashMap::new();
+        for (w, q) in terms {
+            let Some(occs) = self.word_counts.get(w) else {
+                continue;
+            };
+            let df = occs.len() as f32;
+            let idf = (1.0 + (n_occ - df + 0.5) / (df + 0.5)).ln();
+            for &(occ, c) in occs {
+                let len = self.occ_words[occ as usize] as f32;
+                let tf = c as f32;
+                let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / avg.max(1.0)));
+                *scores.entry(occ).or_insert(0.0) += q * idf * norm;
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    }
+
     /// The occupations whose titles are nearest to a (cleaned) posting title, best first, with
     /// their similarity in 0..=1.
     pub fn lookup(&self, title: &str) -> Vec<TitleMatch> {
@@ -690,5 +719,31 @@ mod tests {
         let idx = TitleIndex::build([(2u32, "Welder Fabricator")], &exclude, 5.0);
         assert!(idx.is_empty());
         assert!(idx.lookup("welder fabricator").is_empty());
+    }
+
+    #[test]
+    fn duty_words_find_the_occupation_whose_titles_use_them() {
+        let idx = index(&[
+            (0, "Advertising Manager"),
+            (0, "Campaign Director"),
+            (0, "Advertising Director"),
+            (1, "Sales Manager"),
+            (1, "Account Manager"),
+            (2, "Copy Editor"),
+        ]);
+        let words = text::query_terms("edit advertising copy and track campaign response");
+        let ranked = idx.vocabulary(words.iter().map(|w| (w.as_str(), 1.0)));
+        assert_eq!(ranked[0].0, 0, "{ranked:?}");
+        assert!(
+            ranked.iter().any(|(o, _)| *o == 2),
+            "copy and edit: {ranked:?}"
+        );
+        assert!(
+            ranked.iter().all(|(o, _)| *o != 1),
+            "no shared word: {ranked:?}"
+        );
+        // A word that no title uses, and none at all, find nothing.
+        assert!(idx.vocabulary([("zzz", 1.0)].into_iter()).is_empty());
+        assert!(idx.vocabulary(std::iter::empty()).is_empty());
     }
 }

@@ -53,16 +53,15 @@ fn loss_and_gradient(examples: &[Example], w: &[f64; N_FEATURES]) -> (f64, [f64;
             }
             (loss, grad)
         })
-        .reduce(
-            || (0.0, [0.0; N_FEATURES]),
-            |a, b| {
-                let mut g = a.1;
-                for (x, y) in g.iter_mut().zip(b.1) {
-                    *x += y;
-                }
-                (a.0 + b.0, g)
-            },
-        );
+        // Summed in input order, so that a re-run gives the same weights to the last bit.
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold((0.0, [0.0; N_FEATURES]), |(l, mut g), (x, y)| {
+            for (a, b) in g.iter_mut().zip(y) {
+                *a += b;
+            }
+            (l + x, g)
+        });
     let n = examples.len().max(1) as f64;
     let mut grad = grad.map(|g| g / n);
     for (g, x) in grad.iter_mut().zip(w) {
@@ -116,12 +115,14 @@ fn read_lines(files: &[&Path]) -> Result<Vec<Labelled>> {
 }
 
 /// Builds an index of `data` in a temporary folder, fits on `files`, and writes `out`.
-pub fn run(data: &Path, files: &[&Path], out: &Path) -> Result<()> {
+pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<()> {
     let tmp = tempfile::tempdir()?;
     let opts = skillmap::ingest::IngestOptions {
         index_dir: tmp.path().join("index"),
         paths: vec![data.to_path_buf()],
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        // One writer thread: the same segments every run, so the same candidates in the same
+        // order and the same weights to the last bit.
+        threads: 1,
         memory_bytes: 200_000_000,
         strict: true,
         rebuild: true,
@@ -140,12 +141,11 @@ pub fn run(data: &Path, files: &[&Path], out: &Path) -> Result<()> {
         .filter_map(|l| l.unseen_title.as_deref())
         .map(skillmap::map::titles::identity)
         .collect();
-    let current = skillmap::map::model::weights();
     // The title models' prior is chosen on a grid, the weights fitted for each; the pair with
     // the lowest log-loss over all dev lines wins.
     let mut best: Option<(f64, Weights)> = None;
-    for prior in PRIORS {
-        let (loss, weights) = fit_with_prior(&engine, &lines, &exclude, prior, current, files)?;
+    for &prior in priors {
+        let (loss, weights) = fit_with_prior(&engine, &lines, &exclude, prior, priors, files)?;
         eprintln!("title model prior {prior}: mean log-loss {loss:.4}");
         if best.as_ref().is_none_or(|(l, _)| loss < *l) {
             best = Some((loss, weights));
@@ -163,8 +163,8 @@ pub fn run(data: &Path, files: &[&Path], out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Title-model priors tried.
-const PRIORS: [f32; 5] = [2.0, 5.0, 10.0, 20.0, 40.0];
+/// Title-model priors tried by default.
+pub const PRIORS: [f32; 5] = [2.0, 5.0, 10.0, 20.0, 40.0];
 
 /// Fits the weights for one title-model prior; returns the mean log-loss over all lines and the
 /// weights.
@@ -173,7 +173,7 @@ fn fit_with_prior(
     lines: &[Labelled],
     exclude: &std::collections::HashSet<String>,
     prior: f32,
-    current: &Weights,
+    priors: &[f32],
     files: &[&Path],
 ) -> Result<(f64, Weights)> {
     let mapper = Mapper::with_options(
@@ -225,7 +225,9 @@ fn fit_with_prior(
             .iter()
             .filter(|(t, e)| *t == title_only && e.is_none())
             .count();
-        let (w, loss) = fit(&examples, current.for_request(title_only));
+        // A fixed start (every weight 1), so that a re-run does not depend on the weights the
+        // binary was built with.
+        let (w, loss) = fit(&examples, &[1.0; N_FEATURES]);
         let w: Vec<f32> = w
             .iter()
             .map(|x| (*x * 1000.0).round() as f32 / 1000.0)
@@ -250,7 +252,7 @@ fn fit_with_prior(
         }
     }
     fitted.provenance = format!(
-        "fitted by `cargo xtask fit-map` (softmax regression over each line's candidates, L2 {L2}, {STEPS} Adam steps; title model prior {prior} chosen from {PRIORS:?} by log-loss) on {} with their unseen titles hidden; {}",
+        "fitted by `cargo xtask fit-map` (softmax regression over each line's candidates, L2 {L2}, {STEPS} Adam steps; title model prior {prior} chosen from {priors:?} by log-loss) on {} with their unseen titles hidden; {}",
         files
             .iter()
             .map(|f| f

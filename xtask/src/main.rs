@@ -33,7 +33,14 @@ enum Command {
     GenCorpus(GenCorpusArgs),
     /// Fit map's feature weights on the tuning split (data/eval/dev*.jsonl) and write
     /// src/map/weights.json.
-    FitMap,
+    FitMap(FitArgs),
+}
+
+#[derive(Debug, Args)]
+struct FitArgs {
+    /// Title-model priors to try (comma-separated); the one with the lowest log-loss is kept.
+    #[arg(long, value_delimiter = ',', default_values_t = fit::PRIORS)]
+    priors: Vec<f32>,
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +109,7 @@ fn main() -> anyhow::Result<()> {
                 args.out.display()
             );
         }
-        Command::FitMap => {
+        Command::FitMap(args) => {
             let data = PathBuf::from(DATA);
             let dev = data.join("eval/dev.jsonl");
             let dev_titles = data.join("eval/dev-titles.jsonl");
@@ -110,7 +117,7 @@ fn main() -> anyhow::Result<()> {
                 env!("CARGO_MANIFEST_DIR"),
                 "/../src/map/weights.json"
             ));
-            fit::run(&data, &[&dev, &dev_titles], &out)?;
+            fit::run(&data, &[&dev, &dev_titles], &out, &args.priors)?;
         }
     }
     Ok(())
