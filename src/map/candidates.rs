@@ -1,0 +1,567 @@
+//! The candidate stages of `map`: the posting's terms weighted by rarity, every occupation that
+//! any evidence finds, and its features ([`model::FEATURES`], each in 0..=1) — profile and
+//! description BM25 over the statements, the title features (own title words, nearest titles,
+//! votes, exact, title model, title vocabulary), tools, and the SOC-group back-off.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::BooleanQuery;
+use tantivy::schema::IndexRecordOption;
+use tantivy::{DocSet, TERMINATED, Term};
+
+use crate::error::Result;
+use crate::text;
+
+use super::evidence::weighted_union;
+use super::read::Reading;
+use super::{Mapper, model};
+
+/// T is multiplied by this when the posting title's last word (its head noun, when titles
+/// know it) is none of the occupation title's head nouns: a forklift driver is not a pile
+/// driver operator.
+pub const HEAD_MISS: f32 = 0.7;
+/// Occupations of a major group whose scores make its evidence.
+pub const GROUP_TOP: usize = 3;
+/// Most query terms taken from a posting (the rarest, weighted by how often they occur).
+pub const MAX_TERMS: usize = 64;
+
+/// An occupation as the mapper knows it.
+#[derive(Debug, Clone)]
+pub(super) struct Occupation {
+    pub(super) soc: String,
+    pub(super) title: String,
+    pub(super) group: String,
+    pub(super) title_terms: Vec<String>,
+    /// The title's head nouns, stemmed (see [`title_heads`]).
+    pub(super) heads: Vec<String>,
+}
+
+/// The head nouns of an O*NET title, the words that say what kind of worker it is: in the part
+/// before the first comma, before "--" and before " of ", the last word of each piece joined by
+/// "and" or "/". "Cooks, Restaurant" → cook; "Helpers--Electricians" → helper; "First-Line
+/// Supervisors of Retail Sales Workers" → supervisor; "Accountants and Auditors" → accountant,
+/// auditor.
+pub(super) fn title_heads(title: &str) -> Vec<String> {
+    let mut part = title.split(',').next().unwrap_or(title);
+    part = part.split("--").next().unwrap_or(part);
+    part = part.split(" of ").next().unwrap_or(part);
+    let mut heads: Vec<String> = part
+        .split(" and ")
+        .flat_map(|p| p.split('/'))
+        .filter_map(|p| text::query_terms(p).pop())
+        .collect();
+    heads.sort();
+    heads.dedup();
+    heads
+}
+
+/// A tool is known by the rarest word of its name ("Apache Airflow" by "airflow", "Microsoft
+/// Excel" by "excel"): a posting names the tool when it has that word. Per such word, the
+/// occupations with a tool it names and its IDF over the occupations' tool words; per
+/// occupation, its tools as (name, naming word).
+#[allow(clippy::type_complexity)]
+pub(super) fn tool_tables(
+    occupations: &[Occupation],
+    knowledge: &BTreeMap<String, crate::model::Knowledge>,
+) -> (HashMap<String, (Vec<u32>, f32)>, Vec<Vec<(String, String)>>) {
+    let stemmed: Vec<Vec<(String, Vec<String>)>> = occupations
+        .iter()
+        .map(|o| {
+            let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
+            tools
+                .iter()
+                .map(|t| (t.name.clone(), text::query_terms(&t.name)))
+                .collect()
+        })
+        .collect();
+    // How many occupations' tools use each word.
+    let mut df: HashMap<&str, usize> = HashMap::new();
+    for tools in &stemmed {
+        let mut words: Vec<&str> = tools
+            .iter()
+            .flat_map(|(_, s)| s.iter().map(String::as_str))
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        for w in words {
+            *df.entry(w).or_insert(0) += 1;
+        }
+    }
+    let n = occupations.len().max(1) as f32;
+    let mut postings: HashMap<String, (Vec<u32>, f32)> = HashMap::new();
+    let mut names = Vec::with_capacity(occupations.len());
+    for (i, tools) in stemmed.iter().enumerate() {
+        let mut mine = Vec::with_capacity(tools.len());
+        for (name, stems) in tools {
+            let Some(rarest) = stems
+                .iter()
+                .min_by_key(|s| (df[String::as_str(s)], String::as_str(s)))
+            else {
+                continue;
+            };
+            let entry = postings
+                .entry(rarest.clone())
+                .or_insert_with(|| (Vec::new(), (1.0 + n / df[rarest.as_str()] as f32).ln()));
+            if entry.0.last() != Some(&(i as u32)) {
+                entry.0.push(i as u32);
+            }
+            mine.push((name.clone(), rarest.clone()));
+        }
+        names.push(mine);
+    }
+    (postings, names)
+}
+
+/// The per-feature scores a posting gives occupations, before they are combined.
+struct CandidateInputs<'a> {
+    profile: &'a HashMap<usize, f32>,
+    description: &'a HashMap<usize, f32>,
+    titles: &'a HashMap<usize, f32>,
+    body_titles: &'a HashMap<usize, f32>,
+    similar: &'a HashMap<usize, f32>,
+    votes: &'a HashMap<usize, f32>,
+    title_model: &'a HashMap<usize, f32>,
+    exact: &'a HashMap<usize, f32>,
+    tools: &'a HashMap<usize, f32>,
+    vocabulary: &'a HashMap<usize, f32>,
+}
+
+pub(super) const NO_OCC: u32 = u32::MAX;
+
+pub(super) fn idf(df: u64, n: u64) -> f32 {
+    ((1.0 + (n as f64 - df as f64 + 0.5) / (df as f64 + 0.5)).ln()) as f32
+}
+
+/// Words of job-ad boilerplate, which say nothing about the occupation.
+const BOILERPLATE: &str = "job jobs role position positions responsibilities responsibility \
+    requirements required requires preferred qualifications qualified candidate candidates \
+    applicant applicants apply hiring hire join team opportunity opportunities company \
+    employer salary benefits experience years year yrs skills ability able looking seeking \
+    successful ideal must plus immediately available new colleague colleagues duties \
+    description summary offer full part time etc including work environment excellent strong \
+    equal will can any our your you we us";
+
+/// The boilerplate words as stemmed terms.
+fn boilerplate() -> &'static std::collections::HashSet<String> {
+    static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| text::index_terms(BOILERPLATE).into_iter().collect())
+}
+
+/// A posting's candidates, and what the later stages need of its words.
+pub(super) struct Candidates {
+    /// The posting's selected terms with their weights, heaviest first.
+    pub weighted: Vec<(String, f32)>,
+    /// Every term of the posting but boilerplate (for the tools it names).
+    pub posting_terms: BTreeSet<String>,
+    /// The request is a job title alone.
+    pub title_only: bool,
+    /// Every occupation any feature finds, with its features.
+    pub rows: Vec<(usize, model::FeatureVector)>,
+}
+
+impl Mapper<'_> {
+    /// The posting's weighted terms, and every candidate with its features.
+    pub(super) fn candidates_of(&self, r: &Reading) -> Result<Candidates> {
+        let searcher = &self.searcher;
+        let stats = crate::engine::StatementStats::of(searcher)?;
+        let n_docs = crate::engine::statement_count(searcher, &self.engine.fields)?.max(1);
+        let f = &self.engine.fields;
+
+        // Known terms with their weights (IDF × sublinear TF).
+        let mut tf: HashMap<String, u32> = HashMap::new();
+        let body_terms = text::query_terms(&r.body);
+        for t in body_terms
+            .iter()
+            .cloned()
+            .chain(text::query_terms(&r.title_content))
+        {
+            *tf.entry(t).or_insert(0) += 1;
+        }
+        let mut weighted: Vec<(String, f32)> = Vec::new();
+        for (t, n) in &tf {
+            if boilerplate().contains(t) {
+                continue;
+            }
+            let df = searcher.doc_freq(&Term::from_field_text(f.statement, t))?;
+            let i = if df == 0 { 0.0 } else { idf(df, n_docs) };
+            if i > 0.0 {
+                weighted.push((t.clone(), i * (1.0 + (*n as f32).ln())));
+            }
+        }
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        weighted.truncate(MAX_TERMS);
+
+        // P: occupations as documents.
+        let profile = self.profile_scores(&weighted, &tf)?;
+
+        // D: the frameworks' descriptions (one document per occupation carries it).
+        let mut description: HashMap<usize, f32> = HashMap::new();
+        if !weighted.is_empty() {
+            let q = BooleanQuery::new(weighted_union(f.context, &weighted));
+            for (s, addr) in stats.search(&q, &TopDocs::with_limit(200).order_by_score())? {
+                if let Some(o) = self.occ_of(addr) {
+                    description.insert(o, s);
+                }
+            }
+        }
+
+        // T: the title's words in the occupation's own title; B: its title words in the text.
+        let mut title_terms = text::query_terms(&r.title_content);
+        title_terms.sort();
+        title_terms.dedup();
+        let titles = self.title_scores(&title_terms, r.head.as_deref());
+        let body_titles = self.body_title_scores(&body_terms);
+        // S, votes, exact and the title model: the nearest known titles to each reading of the
+        // title; each occupation keeps its better reading.
+        let mut similar: HashMap<usize, f32> = HashMap::new();
+        let mut votes: HashMap<usize, f32> = HashMap::new();
+        let mut title_model: HashMap<usize, f32> = HashMap::new();
+        let mut exact: HashMap<usize, f32> = HashMap::new();
+        let keep_max = |m: &mut HashMap<usize, f32>, o: u32, v: f32| {
+            let x = m.entry(o as usize).or_insert(0.0);
+            *x = x.max(v);
+        };
+        for job_title in &r.title_readings {
+            for (o, p) in self.title_index.likelihood(job_title) {
+                keep_max(&mut title_model, o, p);
+            }
+            for m in self.title_index.lookup(job_title) {
+                keep_max(&mut similar, m.occ, m.best);
+                keep_max(&mut votes, m.occ, m.votes);
+                if m.exact > 0.0 {
+                    keep_max(&mut exact, m.occ, m.exact);
+                }
+            }
+        }
+        // K: tools the posting names.
+        let posting_terms: BTreeSet<&str> = tf
+            .keys()
+            .map(String::as_str)
+            .filter(|t| !boilerplate().contains(*t))
+            .collect();
+        let tools = self.tool_scores(&posting_terms);
+        // V: the posting's words in the occupation's titles, read as content.
+        let vocabulary: HashMap<usize, f32> = self
+            .title_index
+            .vocabulary(posting_terms.iter().map(|t| {
+                let n = tf.get(*t).copied().unwrap_or(1) as f32;
+                (*t, 1.0 + n.ln())
+            }))
+            .into_iter()
+            .map(|(o, s)| (o as usize, s))
+            .collect();
+
+        let rows = self.candidate_features(&CandidateInputs {
+            profile: &profile,
+            description: &description,
+            titles: &titles,
+            body_titles: &body_titles,
+            similar: &similar,
+            votes: &votes,
+            title_model: &title_model,
+            exact: &exact,
+            tools: &tools,
+            vocabulary: &vocabulary,
+        });
+        Ok(Candidates {
+            title_only: body_terms.is_empty(),
+            posting_terms: posting_terms.into_iter().map(str::to_string).collect(),
+            weighted,
+            rows,
+        })
+    }
+
+    fn title_idf(&self, t: &str) -> f32 {
+        let n = self.occupations.len() as u64;
+        idf(self.title_df.get(t).copied().unwrap_or(0) as u64, n)
+    }
+
+    /// Per occupation with a title term among `terms`: the summed IDF of those shared terms.
+    fn shared_title_idf<'a>(&self, terms: impl Iterator<Item = &'a str>) -> HashMap<usize, f32> {
+        let mut out: HashMap<usize, f32> = HashMap::new();
+        for t in terms {
+            if let Some(occs) = self.title_postings.get(t) {
+                let w = self.title_idf(t);
+                for &o in occs {
+                    *out.entry(o).or_insert(0.0) += w;
+                }
+            }
+        }
+        out
+    }
+
+    /// T for every occupation whose title shares a term with the posting's title (sorted,
+    /// deduplicated terms; `head` is the title's last word). Words that no occupation title
+    /// holds say nothing about titles and are left out of the coverage.
+    fn title_scores(&self, title_terms: &[String], head: Option<&str>) -> HashMap<usize, f32> {
+        let known = |t: &&String| self.title_postings.contains_key(String::as_str(t));
+        let wanted: f32 = title_terms
+            .iter()
+            .filter(known)
+            .map(|t| self.title_idf(t))
+            .sum();
+        if wanted <= 0.0 {
+            return HashMap::new();
+        }
+        let mut out = self.shared_title_idf(title_terms.iter().map(String::as_str));
+        out.retain(|_, shared| *shared > 0.0);
+        let head_known = head.filter(|h| self.title_postings.contains_key(*h));
+        for (o, v) in out.iter_mut() {
+            let shared = *v;
+            let coverage = shared / wanted;
+            let precision = (shared / self.title_own[*o].max(shared)).sqrt();
+            let head_factor = match head_known {
+                Some(h) if !self.occupations[*o].heads.iter().any(|x| x == h) => HEAD_MISS,
+                _ => 1.0,
+            };
+            *v = coverage * (0.5 + 0.5 * precision) * head_factor;
+        }
+        out
+    }
+
+    /// B for every occupation with a title word in the posting's text: the share of its
+    /// title's IDF (over titles) that the text holds.
+    fn body_title_scores(&self, body_terms: &[String]) -> HashMap<usize, f32> {
+        let unique: BTreeSet<&str> = body_terms.iter().map(String::as_str).collect();
+        let mut out = self.shared_title_idf(unique.into_iter());
+        out.retain(|_, shared| *shared > 0.0);
+        for (o, v) in out.iter_mut() {
+            *v /= self.title_own[*o];
+        }
+        out
+    }
+
+    /// P: BM25 with occupations as documents (term frequency = how many of the occupation's
+    /// statements hold the term; length = its number of statements), over the posting's terms.
+    fn profile_scores(
+        &self,
+        weighted: &[(String, f32)],
+        query_tf: &HashMap<String, u32>,
+    ) -> Result<HashMap<usize, f32>> {
+        const K1: f32 = 2.0;
+        const B: f32 = 0.75;
+        let f = &self.engine.fields;
+        let n_occ = self.occupations.len() as u64;
+        // Dense per-occupation tallies: a common term touches most occupations.
+        let mut scores = vec![0.0f32; self.occupations.len()];
+        let mut counts = vec![0u32; self.occupations.len()];
+        let mut touched: Vec<usize> = Vec::new();
+        for (t, _) in weighted {
+            touched.clear();
+            let term = Term::from_field_text(f.statement, t);
+            for (seg_ord, seg) in self.searcher.segment_readers().iter().enumerate() {
+                let inverted = seg.inverted_index(f.statement)?;
+                let Some(mut postings) = inverted
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                let docs = &self.doc_occ[seg_ord];
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    let o = docs[doc as usize];
+                    if o != NO_OCC {
+                        if counts[o as usize] == 0 {
+                            touched.push(o as usize);
+                        }
+                        counts[o as usize] += 1;
+                    }
+                    doc = postings.advance();
+                }
+            }
+            let df = touched.len() as u64;
+            if df == 0 {
+                continue;
+            }
+            let w_idf = idf(df, n_occ);
+            let qtf = 1.0 + (query_tf.get(t).copied().unwrap_or(1) as f32).ln();
+            for &o in &touched {
+                let len = self.occ_docs[o].len() as f32;
+                let tf = counts[o] as f32;
+                let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
+                scores[o] += qtf * w_idf * norm;
+                counts[o] = 0;
+            }
+        }
+        let out: HashMap<usize, f32> = scores
+            .into_iter()
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
+        Ok(out)
+    }
+
+    /// K for every occupation with a tool that the posting names: the summed IDF of the distinct
+    /// naming words.
+    fn tool_scores(&self, posting_terms: &BTreeSet<&str>) -> HashMap<usize, f32> {
+        let mut out: HashMap<usize, f32> = HashMap::new();
+        for t in posting_terms {
+            if let Some((occs, idf)) = self.tool_postings.get(*t) {
+                for &o in occs {
+                    *out.entry(o as usize).or_insert(0.0) += idf;
+                }
+            }
+        }
+        out
+    }
+
+    /// The occupation's tools that the posting names.
+    pub(super) fn tools_named(&self, occ: usize, posting_terms: &BTreeSet<String>) -> Vec<String> {
+        self.tool_names[occ]
+            .iter()
+            .filter(|(_, word)| posting_terms.contains(word))
+            .map(|(name, _)| name.clone())
+            .take(10)
+            .collect()
+    }
+
+    /// Every occupation that any feature finds, with its feature vector (each feature in 0..=1).
+    fn candidate_features(&self, c: &CandidateInputs) -> Vec<(usize, model::FeatureVector)> {
+        let max = |m: &HashMap<usize, f32>| {
+            m.values()
+                .copied()
+                .fold(0.0, f32::max)
+                .max(f32::MIN_POSITIVE)
+        };
+        let (max_p, max_d, max_k) = (max(c.profile), max(c.description), max(c.tools));
+        let max_v = max(c.vocabulary);
+        // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
+        let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
+        let sources: [(&HashMap<usize, f32>, usize, f32); 10] = [
+            (c.profile, 0, max_p),
+            (c.description, 1, max_d),
+            (c.titles, 2, 1.0),
+            (c.body_titles, 3, 1.0),
+            (c.similar, 4, 1.0),
+            (c.votes, 5, 1.0),
+            (c.exact, 6, 1.0),
+            (c.title_model, 7, 1.0),
+            (c.tools, 8, max_k),
+            (c.vocabulary, 11, max_v),
+        ];
+        for (map, feature, scale) in sources {
+            for (&o, &v) in map {
+                dense[o].get_or_insert([0.0; model::N_FEATURES])[feature] = v / scale;
+            }
+        }
+        let mut rows: Vec<(usize, model::FeatureVector)> = dense
+            .into_iter()
+            .enumerate()
+            .filter_map(|(o, f)| Some((o, f?)))
+            .collect();
+        // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
+        // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
+        for (feature, source) in [(9, 0), (10, 4)] {
+            let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
+            for (o, f) in &rows {
+                groups
+                    .entry(&self.occupations[*o].soc[..2])
+                    .or_default()
+                    .push(f[source]);
+            }
+            let evidence: HashMap<&str, f32> = groups
+                .into_iter()
+                .map(|(k, mut v)| {
+                    v.sort_by(|a, b| b.total_cmp(a));
+                    (k, v.iter().take(GROUP_TOP).sum::<f32>())
+                })
+                .collect();
+            let best = evidence
+                .values()
+                .copied()
+                .fold(0.0, f32::max)
+                .max(f32::MIN_POSITIVE);
+            for (o, f) in rows.iter_mut() {
+                f[feature] = evidence[&self.occupations[*o].soc[..2]] / best;
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::fixture_engine;
+    use crate::map::read::read;
+
+    #[test]
+    fn tools_are_known_by_their_rarest_word() {
+        let occ = |soc: &str| Occupation {
+            soc: soc.into(),
+            title: String::new(),
+            group: String::new(),
+            title_terms: Vec::new(),
+            heads: Vec::new(),
+        };
+        let tool = |name: &str| crate::model::Tool {
+            name: name.into(),
+            category: String::new(),
+        };
+        let mut knowledge = BTreeMap::new();
+        for (soc, tools) in [
+            ("a", vec!["Apache Airflow", "Microsoft Excel"]),
+            ("b", vec!["Apache Kafka", "Microsoft Excel"]),
+        ] {
+            let k: &mut crate::model::Knowledge = knowledge.entry(soc.to_string()).or_default();
+            k.tools = tools.into_iter().map(tool).collect();
+        }
+        let (postings, names) = tool_tables(&[occ("a"), occ("b")], &knowledge);
+        assert_eq!(postings["airflow"].0, [0]);
+        assert_eq!(postings["excel"].0, [0, 1], "both use Excel");
+        assert!(
+            !postings.contains_key("apach"),
+            "the shared word names nothing"
+        );
+        assert!(
+            postings["airflow"].1 > postings["excel"].1,
+            "rarer is more specific"
+        );
+        assert_eq!(
+            names[1][0],
+            ("Apache Kafka".to_string(), "kafka".to_string())
+        );
+    }
+
+    #[test]
+    fn every_candidate_has_features_in_range_and_the_right_one_leads_its_features() {
+        let (_tmp, engine) = fixture_engine();
+        let mapper = Mapper::new(&engine).unwrap();
+        let r = read(
+            "Registered Nurse\nAssess patient health problems and administer nursing care.",
+            None,
+        )
+        .unwrap();
+        let c = mapper.candidates_of(&r).unwrap();
+        assert!(!c.title_only);
+        assert!(c.weighted.len() <= MAX_TERMS);
+        assert!(
+            c.weighted.windows(2).all(|w| w[0].1 >= w[1].1),
+            "heaviest first"
+        );
+        assert!(
+            c.rows
+                .iter()
+                .all(|(_, f)| f.iter().all(|x| (0.0..=1.0).contains(x)))
+        );
+        let nurse = mapper
+            .occupations
+            .iter()
+            .position(|o| o.soc == "29-1141.00")
+            .unwrap();
+        let f = c.rows.iter().find(|(o, _)| *o == nurse).unwrap().1;
+        let at = |name: &str| model::FEATURES.iter().position(|x| *x == name).unwrap();
+        for name in ["profile", "title_words", "group_profile"] {
+            assert_eq!(f[at(name)], 1.0, "{name}: {f:?}");
+        }
+        assert!(f[at("title_similarity")] > 0.9, "{f:?}");
+        // A title alone is a title-only request.
+        let t = mapper
+            .candidates_of(&read("", Some("Transportation Inspector")).unwrap())
+            .unwrap();
+        assert!(t.title_only);
+    }
+}
