@@ -2,7 +2,7 @@
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 use skillmap::map::{MapRequest, Mapper};
 
@@ -45,6 +45,25 @@ fn map(c: &mut Criterion) {
             })
         });
     }
+    // The same postings, each time with a new mapper (built outside the timing): its term cache
+    // starts empty, as in the first postings of a batch.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    g.bench_function("dev_postings_cold_cache/2_threads", |b| {
+        b.iter_batched(
+            || Mapper::new(&engine).unwrap(),
+            |fresh| {
+                pool.install(|| {
+                    reqs.par_iter()
+                        .map(|r| black_box(fresh.map(r).unwrap()).matches.len())
+                        .sum::<usize>()
+                })
+            },
+            BatchSize::PerIteration,
+        )
+    });
     g.bench_function("mapper_new", |b| {
         b.iter(|| Mapper::new(&engine).unwrap().occupations())
     });

@@ -4,7 +4,8 @@
 //! votes, exact, title model, title vocabulary), tools, and the SOC-group back-off.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use tantivy::collector::TopDocs;
 use tantivy::query::BooleanQuery;
@@ -24,6 +25,53 @@ use super::{Mapper, model};
 pub const HEAD_MISS: f32 = 0.7;
 /// Occupations of a major group whose scores make its evidence.
 pub const GROUP_TOP: usize = 3;
+/// Per occupation, a feature's raw score (a fast hash: these maps are made per posting).
+type Scores = foldhash::HashMap<usize, f32>;
+
+/// Most entries the term cache holds (a document frequency counts one, an occupation list one
+/// per occupation): about 32 MB at most.
+pub const TERM_CACHE_LIMIT: usize = 4_000_000;
+
+/// (occupation, how many of its statements hold a term), for every occupation that has one.
+type OccupationCounts = Arc<[(u32, u32)]>;
+
+/// What the mapper reads from the index per term, kept across postings: the same words recur
+/// in posting after posting, and the mapper sees one unchanging view of the index. Bounded by
+/// [`TERM_CACHE_LIMIT`]; beyond it, terms are read afresh each time.
+#[derive(Default)]
+pub(super) struct TermCache {
+    /// Statements that hold the term.
+    statement_df: RwLock<foldhash::HashMap<String, u64>>,
+    /// Occupations whose statements hold the term, with how many of their statements do.
+    occupations: RwLock<foldhash::HashMap<String, OccupationCounts>>,
+    /// Entries held.
+    held: AtomicUsize,
+}
+
+impl TermCache {
+    /// The cached value of `term` in `map`, or `compute`'s (which gives its size and value),
+    /// kept when there is room.
+    fn get_or<T: Clone>(
+        &self,
+        map: &RwLock<foldhash::HashMap<String, T>>,
+        term: &str,
+        compute: impl FnOnce(&str) -> Result<(usize, T)>,
+    ) -> Result<T> {
+        if let Some(v) = map.read().unwrap_or_else(|e| e.into_inner()).get(term) {
+            return Ok(v.clone());
+        }
+        let (size, v) = compute(term)?;
+        if self.held.fetch_add(size, Ordering::Relaxed) + size <= TERM_CACHE_LIMIT {
+            map.write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(term.to_string(), v.clone());
+        } else {
+            self.held.fetch_sub(size, Ordering::Relaxed);
+        }
+        Ok(v)
+    }
+}
+
 /// Most query terms taken from a posting (the rarest, weighted by how often they occur).
 pub const MAX_TERMS: usize = 64;
 
@@ -116,16 +164,16 @@ pub(super) fn tool_tables(
 
 /// The per-feature scores a posting gives occupations, before they are combined.
 struct CandidateInputs<'a> {
-    profile: &'a HashMap<usize, f32>,
-    description: &'a HashMap<usize, f32>,
-    titles: &'a HashMap<usize, f32>,
-    body_titles: &'a HashMap<usize, f32>,
-    similar: &'a HashMap<usize, f32>,
-    votes: &'a HashMap<usize, f32>,
-    title_model: &'a HashMap<usize, f32>,
-    exact: &'a HashMap<usize, f32>,
-    tools: &'a HashMap<usize, f32>,
-    vocabulary: &'a HashMap<usize, f32>,
+    profile: &'a Scores,
+    description: &'a Scores,
+    titles: &'a Scores,
+    body_titles: &'a Scores,
+    similar: &'a Scores,
+    votes: &'a Scores,
+    title_model: &'a Scores,
+    exact: &'a Scores,
+    tools: &'a Scores,
+    vocabulary: &'a Scores,
 }
 
 pub(super) const NO_OCC: u32 = u32::MAX;
@@ -166,11 +214,11 @@ impl Mapper<'_> {
     pub(super) fn candidates_of(&self, r: &Reading) -> Result<Candidates> {
         let searcher = &self.searcher;
         let stats = crate::engine::StatementStats::of(searcher)?;
-        let n_docs = crate::engine::statement_count(searcher, &self.engine.fields)?.max(1);
+        let n_docs = self.n_statements;
         let f = &self.engine.fields;
 
         // Known terms with their weights (IDF × sublinear TF).
-        let mut tf: HashMap<String, u32> = HashMap::new();
+        let mut tf: foldhash::HashMap<String, u32> = Default::default();
         let body_terms = text::query_terms(&r.body);
         for t in body_terms
             .iter()
@@ -184,7 +232,14 @@ impl Mapper<'_> {
             if boilerplate().contains(t) {
                 continue;
             }
-            let df = searcher.doc_freq(&Term::from_field_text(f.statement, t))?;
+            let df = self
+                .term_cache
+                .get_or(&self.term_cache.statement_df, t, |t| {
+                    Ok((
+                        1,
+                        searcher.doc_freq(&Term::from_field_text(f.statement, t))?,
+                    ))
+                })?;
             let i = if df == 0 { 0.0 } else { idf(df, n_docs) };
             if i > 0.0 {
                 weighted.push((t.clone(), i * (1.0 + (*n as f32).ln())));
@@ -197,7 +252,7 @@ impl Mapper<'_> {
         let profile = self.profile_scores(&weighted, &tf)?;
 
         // D: the frameworks' descriptions (one document per occupation carries it).
-        let mut description: HashMap<usize, f32> = HashMap::new();
+        let mut description: Scores = Scores::default();
         if !weighted.is_empty() {
             let q = BooleanQuery::new(weighted_union(f.context, &weighted));
             for (s, addr) in stats.search(&q, &TopDocs::with_limit(200).order_by_score())? {
@@ -215,11 +270,11 @@ impl Mapper<'_> {
         let body_titles = self.body_title_scores(&body_terms);
         // S, votes, exact and the title model: the nearest known titles to each reading of the
         // title; each occupation keeps its better reading.
-        let mut similar: HashMap<usize, f32> = HashMap::new();
-        let mut votes: HashMap<usize, f32> = HashMap::new();
-        let mut title_model: HashMap<usize, f32> = HashMap::new();
-        let mut exact: HashMap<usize, f32> = HashMap::new();
-        let keep_max = |m: &mut HashMap<usize, f32>, o: u32, v: f32| {
+        let mut similar: Scores = Scores::default();
+        let mut votes: Scores = Scores::default();
+        let mut title_model: Scores = Scores::default();
+        let mut exact: Scores = Scores::default();
+        let keep_max = |m: &mut Scores, o: u32, v: f32| {
             let x = m.entry(o as usize).or_insert(0.0);
             *x = x.max(v);
         };
@@ -243,7 +298,7 @@ impl Mapper<'_> {
             .collect();
         let tools = self.tool_scores(&posting_terms);
         // V: the posting's words in the occupation's titles, read as content.
-        let vocabulary: HashMap<usize, f32> = self
+        let vocabulary: Scores = self
             .title_index
             .vocabulary(posting_terms.iter().map(|t| {
                 let n = tf.get(*t).copied().unwrap_or(1) as f32;
@@ -279,8 +334,8 @@ impl Mapper<'_> {
     }
 
     /// Per occupation with a title term among `terms`: the summed IDF of those shared terms.
-    fn shared_title_idf<'a>(&self, terms: impl Iterator<Item = &'a str>) -> HashMap<usize, f32> {
-        let mut out: HashMap<usize, f32> = HashMap::new();
+    fn shared_title_idf<'a>(&self, terms: impl Iterator<Item = &'a str>) -> Scores {
+        let mut out: Scores = Scores::default();
         for t in terms {
             if let Some(occs) = self.title_postings.get(t) {
                 let w = self.title_idf(t);
@@ -295,7 +350,7 @@ impl Mapper<'_> {
     /// T for every occupation whose title shares a term with the posting's title (sorted,
     /// deduplicated terms; `head` is the title's last word). Words that no occupation title
     /// holds say nothing about titles and are left out of the coverage.
-    fn title_scores(&self, title_terms: &[String], head: Option<&str>) -> HashMap<usize, f32> {
+    fn title_scores(&self, title_terms: &[String], head: Option<&str>) -> Scores {
         let known = |t: &&String| self.title_postings.contains_key(String::as_str(t));
         let wanted: f32 = title_terms
             .iter()
@@ -303,7 +358,7 @@ impl Mapper<'_> {
             .map(|t| self.title_idf(t))
             .sum();
         if wanted <= 0.0 {
-            return HashMap::new();
+            return Scores::default();
         }
         let mut out = self.shared_title_idf(title_terms.iter().map(String::as_str));
         out.retain(|_, shared| *shared > 0.0);
@@ -323,7 +378,7 @@ impl Mapper<'_> {
 
     /// B for every occupation with a title word in the posting's text: the share of its
     /// title's IDF (over titles) that the text holds.
-    fn body_title_scores(&self, body_terms: &[String]) -> HashMap<usize, f32> {
+    fn body_title_scores(&self, body_terms: &[String]) -> Scores {
         let unique: BTreeSet<&str> = body_terms.iter().map(String::as_str).collect();
         let mut out = self.shared_title_idf(unique.into_iter());
         out.retain(|_, shared| *shared > 0.0);
@@ -338,8 +393,8 @@ impl Mapper<'_> {
     fn profile_scores(
         &self,
         weighted: &[(String, f32)],
-        query_tf: &HashMap<String, u32>,
-    ) -> Result<HashMap<usize, f32>> {
+        query_tf: &foldhash::HashMap<String, u32>,
+    ) -> Result<Scores> {
         const K1: f32 = 2.0;
         const B: f32 = 0.75;
         let f = &self.engine.fields;
@@ -347,46 +402,53 @@ impl Mapper<'_> {
         // Dense per-occupation tallies: a common term touches most occupations.
         let mut scores = vec![0.0f32; self.occupations.len()];
         let mut counts = vec![0u32; self.occupations.len()];
-        let mut touched: Vec<usize> = Vec::new();
         for (t, _) in weighted {
-            touched.clear();
-            let term = Term::from_field_text(f.statement, t);
-            for (seg_ord, seg) in self.searcher.segment_readers().iter().enumerate() {
-                let inverted = seg.inverted_index(f.statement)?;
-                let Some(mut postings) = inverted
-                    .read_postings(&term, IndexRecordOption::Basic)
-                    .map_err(tantivy::TantivyError::from)?
-                else {
-                    continue;
-                };
-                let docs = &self.doc_occ[seg_ord];
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    let o = docs[doc as usize];
-                    if o != NO_OCC {
-                        if counts[o as usize] == 0 {
-                            touched.push(o as usize);
+            let occs = self
+                .term_cache
+                .get_or(&self.term_cache.occupations, t, |t| {
+                    let mut touched: Vec<usize> = Vec::new();
+                    let term = Term::from_field_text(f.statement, t);
+                    for (seg_ord, seg) in self.searcher.segment_readers().iter().enumerate() {
+                        let inverted = seg.inverted_index(f.statement)?;
+                        let Some(mut postings) = inverted
+                            .read_postings(&term, IndexRecordOption::Basic)
+                            .map_err(tantivy::TantivyError::from)?
+                        else {
+                            continue;
+                        };
+                        let docs = &self.doc_occ[seg_ord];
+                        let mut doc = postings.doc();
+                        while doc != TERMINATED {
+                            let o = docs[doc as usize];
+                            if o != NO_OCC {
+                                if counts[o as usize] == 0 {
+                                    touched.push(o as usize);
+                                }
+                                counts[o as usize] += 1;
+                            }
+                            doc = postings.advance();
                         }
-                        counts[o as usize] += 1;
                     }
-                    doc = postings.advance();
-                }
-            }
-            let df = touched.len() as u64;
+                    let pairs: OccupationCounts = touched
+                        .iter()
+                        .map(|&o| (o as u32, std::mem::take(&mut counts[o])))
+                        .collect();
+                    Ok((pairs.len(), pairs))
+                })?;
+            let df = occs.len() as u64;
             if df == 0 {
                 continue;
             }
             let w_idf = idf(df, n_occ);
             let qtf = 1.0 + (query_tf.get(t).copied().unwrap_or(1) as f32).ln();
-            for &o in &touched {
-                let len = self.occ_docs[o].len() as f32;
-                let tf = counts[o] as f32;
+            for &(o, tf) in occs.iter() {
+                let len = self.occ_docs[o as usize].len() as f32;
+                let tf = tf as f32;
                 let norm = tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * len / self.avg_len));
-                scores[o] += qtf * w_idf * norm;
-                counts[o] = 0;
+                scores[o as usize] += qtf * w_idf * norm;
             }
         }
-        let out: HashMap<usize, f32> = scores
+        let out: Scores = scores
             .into_iter()
             .enumerate()
             .filter(|(_, s)| *s > 0.0)
@@ -396,8 +458,8 @@ impl Mapper<'_> {
 
     /// K for every occupation with a tool that the posting names: the summed IDF of the distinct
     /// naming words.
-    fn tool_scores(&self, posting_terms: &BTreeSet<&str>) -> HashMap<usize, f32> {
-        let mut out: HashMap<usize, f32> = HashMap::new();
+    fn tool_scores(&self, posting_terms: &BTreeSet<&str>) -> Scores {
+        let mut out: Scores = Scores::default();
         for t in posting_terms {
             if let Some((occs, idf)) = self.tool_postings.get(*t) {
                 for &o in occs {
@@ -420,7 +482,7 @@ impl Mapper<'_> {
 
     /// Every occupation that any feature finds, with its feature vector (each feature in 0..=1).
     fn candidate_features(&self, c: &CandidateInputs) -> Vec<(usize, model::FeatureVector)> {
-        let max = |m: &HashMap<usize, f32>| {
+        let max = |m: &Scores| {
             m.values()
                 .copied()
                 .fold(0.0, f32::max)
@@ -430,7 +492,7 @@ impl Mapper<'_> {
         let max_v = max(c.vocabulary);
         // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
         let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
-        let sources: [(&HashMap<usize, f32>, usize, f32); 10] = [
+        let sources: [(&Scores, usize, f32); 10] = [
             (c.profile, 0, max_p),
             (c.description, 1, max_d),
             (c.titles, 2, 1.0),

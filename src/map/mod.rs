@@ -166,6 +166,10 @@ pub struct Mapper<'e> {
     occ_docs: Vec<Vec<(Level, u64, DocAddress)>>,
     /// Mean number of statements per occupation.
     avg_len: f32,
+    /// Statements in the index (knowledge documents left out), for the terms' rarity.
+    n_statements: u64,
+    /// Per-term facts read from the index, kept across postings.
+    term_cache: candidates::TermCache,
     /// Every title of every occupation (its own and its alternates), for nearest-title lookup.
     title_index: titles::TitleIndex,
     /// Per word that names a tool (its rarest): the occupations that use such a tool, and the
@@ -326,6 +330,7 @@ impl<'e> Mapper<'e> {
                 .unwrap_or(model::weights().title_model_prior),
         );
         let (tool_postings, tool_names) = tool_tables(&occupations, &knowledge);
+        let n_statements = crate::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
             engine,
             searcher,
@@ -336,6 +341,8 @@ impl<'e> Mapper<'e> {
             doc_occ,
             occ_docs,
             avg_len,
+            n_statements,
+            term_cache: Default::default(),
             title_index,
             tool_postings,
             tool_names,
