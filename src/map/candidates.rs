@@ -551,6 +551,28 @@ mod tests {
     use crate::map::read::read;
 
     #[test]
+    fn the_term_cache_computes_once_and_keeps_within_its_limit() {
+        let cache = TermCache::default();
+        let calls = std::cell::Cell::new(0);
+        let get = |term: &str, size: usize| {
+            cache
+                .get_or(&cache.statement_df, term, |_| {
+                    calls.set(calls.get() + 1);
+                    Ok((size, 7u64))
+                })
+                .unwrap()
+        };
+        assert_eq!(get("nurs", 1), 7);
+        assert_eq!(get("nurs", 1), 7);
+        assert_eq!(calls.get(), 1, "read once");
+        // A value larger than the room left is returned but not kept.
+        assert_eq!(get("weld", TERM_CACHE_LIMIT), 7);
+        assert_eq!(get("weld", TERM_CACHE_LIMIT), 7);
+        assert_eq!(calls.get(), 3);
+        assert_eq!(cache.held.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
     fn tools_are_known_by_their_rarest_word() {
         let occ = |soc: &str| Occupation {
             soc: soc.into(),
