@@ -103,28 +103,31 @@ class SparkJob(unittest.TestCase):
         with self.assertRaises(SystemExit):
             self.job("--input", src, "--output", self.path("x"), "--id-col", "nope")
 
-    def test_a_failing_binary_fails_the_job_with_its_stderr(self):
-        fake = self.path("failing-skillmap")
+    def failure_of(self, name: str, script: str) -> str:
+        """Runs the job over the dev postings with a fake skillmap binary (a shell script) and
+        returns the error it fails with."""
+        fake = self.path(name)
         with open(fake, "w") as f:
-            f.write("#!/bin/sh\ncat > /dev/null\necho 'index is corrupt: boom' >&2\nexit 3\n")
+            f.write("#!/bin/sh\n" + script)
         os.chmod(fake, 0o755)
+        out = self.path(name + "-out")
         args = map_postings.parse_args(["--index", self.index, "--skillmap", fake,
-                                        "--input", DEV, "--output", self.path("fail-out")])
+                                        "--input", DEV, "--output", out])
         with self.assertRaises(Exception) as caught:
             map_postings.run(self.spark, args)
-        self.assertIn("index is corrupt: boom", str(caught.exception))
-        self.assertFalse(os.path.exists(os.path.join(self.path("fail-out"), "_SUCCESS")))
+        self.assertFalse(os.path.exists(os.path.join(out, "_SUCCESS")), "nothing written")
+        return str(caught.exception)
+
+    def test_a_failing_binary_fails_the_job_with_its_stderr(self):
+        error = self.failure_of(
+            "failing", "cat > /dev/null\necho 'index is corrupt: boom' >&2\nexit 3\n")
+        self.assertIn("index is corrupt: boom", error)
+        self.assertIn("exit status 3", error)
 
     def test_short_answers_fail_the_job(self):
-        fake = self.path("short-skillmap")
-        with open(fake, "w") as f:
-            f.write("#!/bin/sh\nhead -n 1 > /dev/null\necho '{\"id\":\"x\",\"matches\":[]}'\n")
-        os.chmod(fake, 0o755)
-        args = map_postings.parse_args(["--index", self.index, "--skillmap", fake,
-                                        "--input", DEV, "--output", self.path("short-out")])
-        with self.assertRaises(Exception) as caught:
-            map_postings.run(self.spark, args)
-        self.assertIn("answers", str(caught.exception))
+        error = self.failure_of(
+            "short", "head -n 1 > /dev/null\necho '{\"id\":\"x\",\"matches\":[]}'\n")
+        self.assertIn("1 answers", error)
 
 
 if __name__ == "__main__":
