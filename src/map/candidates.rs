@@ -61,12 +61,11 @@ impl TermCache {
             return Ok(v.clone());
         }
         let (size, v) = compute(term)?;
-        if self.held.fetch_add(size, Ordering::Relaxed) + size <= TERM_CACHE_LIMIT {
-            map.write()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(term.to_string(), v.clone());
-        } else {
-            self.held.fetch_sub(size, Ordering::Relaxed);
+        // Two threads may read the same term at once: the first to insert it pays for it.
+        let mut map = map.write().unwrap_or_else(|e| e.into_inner());
+        if !map.contains_key(term) && self.held.load(Ordering::Relaxed) + size <= TERM_CACHE_LIMIT {
+            self.held.fetch_add(size, Ordering::Relaxed);
+            map.insert(term.to_string(), v.clone());
         }
         Ok(v)
     }
@@ -631,11 +630,7 @@ mod tests {
                 .iter()
                 .all(|(_, f)| f.iter().all(|x| (0.0..=1.0).contains(x)))
         );
-        let nurse = mapper
-            .occupations
-            .iter()
-            .position(|o| o.soc == "29-1141.00")
-            .unwrap();
+        let nurse = crate::map::occupation_index(&mapper, "29-1141.00");
         let f = c.rows.iter().find(|(o, _)| *o == nurse).unwrap().1;
         let at = |name: &str| model::FEATURES.iter().position(|x| *x == name).unwrap();
         for name in ["profile", "title_words", "group_profile"] {

@@ -176,11 +176,7 @@ mod tests {
     fn scores_stay_within_the_occupations_asked_and_every_statement_is_evidence_or_gap() {
         let (_tmp, engine) = fixture_engine();
         let mapper = Mapper::new(&engine).unwrap();
-        let nurse = mapper
-            .occupations
-            .iter()
-            .position(|o| o.soc == "29-1141.00")
-            .unwrap();
+        let nurse = crate::map::occupation_index(&mapper, "29-1141.00");
         let weighted = vec![("patient".to_string(), 2.0), ("inspect".to_string(), 1.0)];
         let scored = mapper.statement_scores(&[nurse], &weighted).unwrap();
         assert!(!scored.is_empty());

@@ -369,9 +369,7 @@ impl<'e> Mapper<'e> {
 
     /// Maps one posting.
     pub fn map(&self, req: &MapRequest) -> Result<MapResult> {
-        check_top(req.top)?;
-        let reading = read::read(&req.text, req.title.as_deref())?;
-        let c = self.candidates_of(&reading)?;
+        let (reading, c) = self.prepare(req)?;
         let ranking = confidence::rank(
             &self.keyed(&c.rows),
             model::weights().for_request(c.title_only),
@@ -434,9 +432,7 @@ impl<'e> Mapper<'e> {
         &self,
         req: &MapRequest,
     ) -> Result<(bool, Vec<(String, model::FeatureVector)>)> {
-        check_top(req.top)?;
-        let reading = read::read(&req.text, req.title.as_deref())?;
-        let c = self.candidates_of(&reading)?;
+        let (_, c) = self.prepare(req)?;
         let mut rows: Vec<(String, model::FeatureVector)> = c
             .rows
             .iter()
@@ -444,6 +440,15 @@ impl<'e> Mapper<'e> {
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         Ok((c.title_only, rows))
+    }
+
+    /// The first stages, shared by [`Mapper::map`] and [`Mapper::candidates`]: the request
+    /// checked, the posting read, the candidates found.
+    fn prepare(&self, req: &MapRequest) -> Result<(read::Reading, candidates::Candidates)> {
+        check_top(req.top)?;
+        let reading = read::read(&req.text, req.title.as_deref())?;
+        let c = self.candidates_of(&reading)?;
+        Ok((reading, c))
     }
 
     /// Candidates keyed by (code, occupation), so that ties rank by code whatever the order the
@@ -486,6 +491,16 @@ pub(crate) fn fixture_engine() -> (tempfile::TempDir, Engine) {
     assert!(report.committed);
     let engine = Engine::open(&opts.index_dir).expect("opens");
     (tmp, engine)
+}
+
+/// The mapper's index of the occupation with code `soc` (for the stages' tests).
+#[cfg(test)]
+pub(crate) fn occupation_index(mapper: &Mapper, soc: &str) -> usize {
+    mapper
+        .occupations
+        .iter()
+        .position(|o| o.soc == soc)
+        .expect("the occupation is indexed")
 }
 
 #[cfg(test)]
