@@ -33,7 +33,8 @@ pub struct FlatStatement {
     pub source: String,
 }
 
-/// Writes every live statement as one JSON line; returns how many.
+/// Writes every live statement as one JSON line (knowledge documents are not statements and are
+/// left out); returns how many.
 pub fn write_ndjson<W: Write>(
     engine: &Engine,
     out: &mut W,
@@ -55,6 +56,10 @@ pub fn write_ndjson<W: Write>(
             .map_err(tantivy::TantivyError::from)?;
         for doc in seg.doc_ids_alive() {
             let stored: TantivyDocument = store.get(doc)?;
+            if stored.get_first(f.know_soc).is_some() {
+                // A knowledge document (titles and tools), not a statement.
+                continue;
+            }
             let hit = hit_from_doc(f, &stored);
             let flat = FlatStatement {
                 soc_prefix: soc_prefixes(&hit.soc),

@@ -45,6 +45,14 @@ fn exports_and_tables_add_titles_and_tools_without_changing_statements() {
         stats[0]["statements"], statements,
         "knowledge documents are not statements"
     );
+    // Nor does `export` write them as (empty) statements.
+    let out = env.run(&["export", "--index", env.index().to_str().unwrap()]);
+    let flat: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(flat.len(), statements);
+    assert!(flat.iter().all(|s| !s["id"].as_str().unwrap().is_empty()));
     let nurse = show(&env, "29-1141.00");
     // The export's titles, then the table's, without the repeated RN.
     assert_eq!(
