@@ -25,6 +25,8 @@ pub enum Command {
     Map(MapArgs),
     /// Measure `map` on labelled postings (JSON Lines with id, text, soc, level).
     Eval(EvalArgs),
+    /// Measure search ranking on judged queries: nDCG@10, P@10 and recall@100.
+    EvalSearch(EvalSearchArgs),
     /// Show one occupation's framework as indexed.
     Show(ShowArgs),
     /// Counts of the index: occupations, statements, levels, groups, size.
@@ -164,6 +166,43 @@ pub struct EvalArgs {
     /// Threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<NonZeroUsize>,
+    #[command(flatten)]
+    pub dir: IndexDir,
+}
+
+/// Which judged queries `eval-search` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SplitArg {
+    /// Every query.
+    #[default]
+    All,
+    /// The tuning half (ranking weights were chosen on it).
+    Tune,
+    /// The held-out half (nothing was chosen on it).
+    HeldOut,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalSearchArgs {
+    /// Queries: `query_id<TAB>query text` lines.
+    #[arg(value_name = "QUERIES")]
+    pub queries: PathBuf,
+    /// Judgments in TREC qrels form: `query_id 0 statement_id grade` (grade 0, 1 or 2).
+    #[arg(value_name = "QRELS")]
+    pub qrels: PathBuf,
+    /// Measure this TREC run (`query_id Q0 statement_id rank score tag`) instead of skillmap's
+    /// own ranking, e.g. a baseline's.
+    #[arg(long, value_name = "FILE")]
+    pub run: Option<PathBuf>,
+    /// Write skillmap's ranking as a TREC run to this file (100 deep), for pooling.
+    #[arg(long, value_name = "FILE", conflicts_with = "run")]
+    pub write_run: Option<PathBuf>,
+    /// Which queries: every one, the tuning half or the held-out half (split by a hash of the
+    /// query id).
+    #[arg(long, value_enum, default_value_t)]
+    pub split: SplitArg,
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
     #[command(flatten)]
     pub dir: IndexDir,
 }

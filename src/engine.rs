@@ -64,6 +64,14 @@ pub fn open_existing(path: &Path) -> Result<Index> {
             path: path.to_path_buf(),
         });
     }
+    // Same schema, documents of another format: refused too, unless nothing was ever committed
+    // (a new index has no payload yet).
+    let metas = index.load_metas()?;
+    if !metas.segments.is_empty() && metas.payload.as_deref() != Some(schema::INDEX_FORMAT) {
+        return Err(Error::SchemaMismatch {
+            path: path.to_path_buf(),
+        });
+    }
     crate::text::register(&index);
     Ok(index)
 }

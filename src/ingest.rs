@@ -196,14 +196,14 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
 
     let committed = !opts.strict || rejected.is_empty();
     if committed {
-        writer.commit()?;
+        commit(&mut writer)?;
         if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
             // The merge is atomic: until it is saved, the committed segments stay the index.
             let segments = index.searchable_segment_ids()?;
             if segments.len() > 1 {
                 writer.merge(&segments).wait()?;
-                writer.commit()?;
+                commit(&mut writer)?;
             }
         }
         writer.wait_merging_threads()?;
@@ -386,6 +386,13 @@ impl Run<'_> {
             },
         );
     }
+}
+
+/// Commits, marking the index with the format its documents are in.
+fn commit(writer: &mut IndexWriter<TantivyDocument>) -> tantivy::Result<u64> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(crate::schema::INDEX_FORMAT);
+    prepared.commit()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -12,6 +12,7 @@ pub mod map;
 pub mod model;
 pub mod output;
 pub mod posting;
+pub mod relevance;
 pub mod schema;
 pub mod search;
 pub mod seniority;
@@ -277,6 +278,57 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             } else {
                 Outcome::Failed
             }
+        }
+        Command::EvalSearch(args) => {
+            let read = |p: &Path| -> anyhow::Result<(String, String)> {
+                Ok((p.display().to_string(), read_text(p)?))
+            };
+            let (qpath, qtext) = read(&args.queries)?;
+            let (rpath, rtext) = read(&args.qrels)?;
+            let queries = relevance::parse_queries(&qpath, &qtext)?;
+            let qrels = relevance::parse_qrels(&rpath, &rtext)?;
+            let split = match args.split {
+                cli::SplitArg::All => relevance::Split::All,
+                cli::SplitArg::Tune => relevance::Split::Tune,
+                cli::SplitArg::HeldOut => relevance::Split::HeldOut,
+            };
+            let (name, run) = match &args.run {
+                Some(p) => {
+                    let (path, text) = read(p)?;
+                    let run = relevance::parse_run(&path, &text)?;
+                    (path, run)
+                }
+                None => {
+                    let engine = open_engine(&args.dir.index)?;
+                    let missing = relevance::missing_statements(&engine, &qrels)?;
+                    if !missing.is_empty() {
+                        anyhow::bail!(
+                            "{} judged statements are not in the index at {} (first: {}): \
+                             the judgments were made on another collection",
+                            missing.len(),
+                            args.dir.index.display(),
+                            missing[0]
+                        );
+                    }
+                    let run = relevance::run_search(&engine, &queries)?;
+                    if let Some(p) = &args.write_run {
+                        let mut f = std::io::BufWriter::new(
+                            std::fs::File::create(p)
+                                .with_context(|| format!("cannot write {}", p.display()))?,
+                        );
+                        output::trec_run(&mut f, &queries, &run, "skillmap")
+                            .and_then(|_| f.flush())
+                            .with_context(|| format!("cannot write {}", p.display()))?;
+                    }
+                    ("skillmap".to_string(), run)
+                }
+            };
+            let report = relevance::evaluate(&name, &queries, &qrels, &run, split);
+            match args.format {
+                Format::Human => output::search_eval_human(&mut out, &report)?,
+                Format::Json => output::json_line(&mut out, &report)?,
+            }
+            Outcome::Found
         }
         Command::Show(args) => {
             let engine = open_engine(&args.dir.index)?;

@@ -9,6 +9,7 @@ use crate::eval::EvalReport;
 use crate::ingest::IngestReport;
 use crate::map::MapResult;
 use crate::model::Level;
+use crate::relevance::{Query, Run, SearchEvalReport, Split};
 use crate::search::{OccupationResults, SearchHit, SearchResults};
 use crate::show::OccupationView;
 use crate::stats::Stats;
@@ -428,6 +429,63 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
     }
     for e in &r.errors {
         writeln!(w, "error: {e}")?;
+    }
+    Ok(())
+}
+
+/// `eval-search`: one row per query, then the means.
+pub fn search_eval_human<W: Write>(w: &mut W, r: &SearchEvalReport) -> io::Result<()> {
+    writeln!(w, "ranking: {}   queries: {:?}", r.ranking, r.split)?;
+    writeln!(
+        w,
+        "{:<6} {:<9} {:>8} {:>6} {:>10} {:>9}  query",
+        "id", "split", "nDCG@10", "P@10", "recall@100", "unjudged"
+    )?;
+    for q in &r.per_query {
+        let split = match q.split {
+            Split::Tune => "tune",
+            Split::HeldOut => "held-out",
+            Split::All => "all",
+        };
+        writeln!(
+            w,
+            "{:<6} {:<9} {:>8.3} {:>6.2} {:>10.3} {:>9}  {}",
+            q.id, split, q.ndcg10, q.p10, q.recall100, q.unjudged10, q.query
+        )?;
+    }
+    let m = &r.mean;
+    writeln!(
+        w,
+        "mean over {} queries: nDCG@10 {:.3}  P@10 {:.3}  recall@100 {:.3}  unjudged in top 10: {}",
+        m.queries, m.ndcg10, m.p10, m.recall100, m.unjudged10
+    )?;
+    if !r.no_relevant.is_empty() {
+        writeln!(
+            w,
+            "left out, no statement judged relevant: {}",
+            r.no_relevant.join(" ")
+        )?;
+    }
+    if !r.unjudged.is_empty() {
+        writeln!(w, "left out, not judged: {}", r.unjudged.join(" "))?;
+    }
+    Ok(())
+}
+
+/// A ranking as a TREC run: `query_id Q0 statement_id rank score tag` (the score is minus the
+/// rank, since runs only carry order).
+pub fn trec_run<W: Write>(w: &mut W, queries: &[Query], run: &Run, tag: &str) -> io::Result<()> {
+    for q in queries {
+        for (i, id) in run.get(&q.id).into_iter().flatten().enumerate() {
+            writeln!(
+                w,
+                "{} Q0 {} {} {} {tag}",
+                q.id,
+                id,
+                i + 1,
+                -((i + 1) as i64)
+            )?;
+        }
     }
     Ok(())
 }

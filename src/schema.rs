@@ -39,8 +39,7 @@ pub struct Fields {
     pub exported_at: Field,
     /// Where the statement came from: `path` or `path:line` for JSON Lines (exact, stored).
     pub source: Field,
-    /// Statement text, then its topic again as a second value (stemmed with positions, stored;
-    /// the first value is the statement).
+    /// Statement text, topic included (stemmed with positions, stored).
     pub statement: Field,
     /// The statement's topic, the part before ` — ` (stemmed with positions, stored).
     pub topic: Field,
@@ -63,6 +62,11 @@ pub struct Fields {
     /// The tools as a JSON array of `{name, category}` (stored only).
     pub tools_json: Field,
 }
+
+/// What an index's documents hold, written as the payload of every commit. Bump it when that
+/// changes while the schema stays the same (as when the topic stopped being indexed twice):
+/// an index of another format is refused with the message to rebuild it.
+pub const INDEX_FORMAT: &str = "skillmap-index-2";
 
 /// The `kind` value of knowledge documents.
 pub const KNOWLEDGE: &str = "knowledge";
@@ -234,14 +238,11 @@ impl Fields {
                 d.add_text(self.version, &fw.version);
                 d.add_text(self.exported_at, &fw.exported_at);
                 d.add_text(self.source, source);
+                // The text once, topic included: the judged queries in data/relevance/ rank
+                // better when the topic label counts no more than the action (the topic indexed
+                // a second time lifted "Food preparation areas — mop the floor" for "food
+                // preparation").
                 d.add_text(self.statement, &s.text);
-                // The topic is indexed a second time as a second value of the statement field
-                // (tantivy leaves a position gap, so phrases never span the two): its words then
-                // weigh more through term frequency, and a search stays one field of pure term
-                // queries, which tantivy can prune with block-max WAND.
-                if !s.topic.is_empty() {
-                    d.add_text(self.statement, &s.topic);
-                }
                 d.add_text(self.topic, &s.topic);
                 d
             })

@@ -27,15 +27,48 @@ use crate::model::Level;
 use crate::schema::{Fields, normalize_soc_filter};
 use crate::text::{self, Highlighter};
 
-/// Weight of the occupation title.
+/// Weight of the occupation title when ranking occupations (statement search uses
+/// [`Ranking::STATEMENTS`]).
 pub const W_TITLE: f32 = 0.7;
 /// Constant score of a typo-tolerant match.
 pub const W_FUZZY: f32 = 0.5;
 /// Most results one request may ask for (limit), and deepest page (offset + limit).
 pub const MAX_LIMIT: usize = 1_000;
 pub const MAX_DEPTH: usize = 100_000;
-/// Most query words in titles for which the first tier runs one pruned pass per subset of them.
-const MAX_TITLE_SUBSET_TERMS: usize = 3;
+/// Most bonus clauses (title terms, the phrase) for which the first tier runs one
+/// pruned pass per subset of them; with more, it merges two pruned searches instead.
+const MAX_BONUS_SUBSET_TERMS: usize = 3;
+
+/// How a ranking weighs what a statement matches beyond its own text. Every weight scales a BM25
+/// score that is *added* to the statement text's BM25, and only for statements that match on
+/// their own text: these clauses never make a statement match.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ranking {
+    /// The occupation title, for the query words it holds.
+    pub title: f32,
+    /// The query's words in their order within `slop` positions of each other in the statement
+    /// (queries of two words or more).
+    pub phrase: f32,
+    /// Positions the phrase's words may move (0: adjacent and in order).
+    pub slop: u32,
+}
+
+impl Ranking {
+    /// Statement search: chosen by `cargo xtask tune-search` on the tuning half of the judged
+    /// queries in `data/relevance/` (see its README for the figures).
+    pub const STATEMENTS: Ranking = Ranking {
+        title: 0.2,
+        phrase: 0.0,
+        slop: 0,
+    };
+    /// Occupation ranking: a title that names the query says much about which occupation is
+    /// meant.
+    pub const OCCUPATIONS: Ranking = Ranking {
+        title: W_TITLE,
+        phrase: 0.0,
+        slop: 0,
+    };
+}
 /// Statements aggregated when ranking occupations.
 pub const OCCUPATION_POOL: usize = 2_000;
 /// Scores of an occupation's best statements are summed with weights 1, 1/2, 1/4, … over this many.
@@ -185,8 +218,8 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
 struct PassTerms {
     /// Each unit's statement term.
     units: Vec<Box<dyn Query>>,
-    /// Each query word found in titles, as a weighted title term.
-    titles: Vec<Box<dyn Query>>,
+    /// The weighted bonus clauses: title terms, the phrase.
+    bonus: Vec<Box<dyn Query>>,
 }
 
 /// The queries of one request, built once.
@@ -195,14 +228,14 @@ struct Compiled {
     /// no filters this is a bare term query or a pure term intersection, which tantivy answers
     /// with block-max WAND pruning.
     all_plain: Box<dyn Query>,
-    /// First tier restricted to statements whose occupation title holds a query word, scored
-    /// with the title's weight added; `None` when no query word is in any title.
+    /// First tier restricted to statements that match at least one bonus clause, scored with
+    /// every bonus they match added; `None` without bonus clauses.
     all_titled: Option<Box<dyn Query>>,
-    /// When every unit is a plain word, there are no filters and 1 to `MAX_TITLE_SUBSET_TERMS`
-    /// query words occur in titles: the statement term queries and the (weighted) title term
-    /// queries, for the pruned passes of `first_tier`.
+    /// When every unit is a plain word, there are no filters and there are 1 to
+    /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the statement term queries and the (weighted)
+    /// bonus queries, for the pruned passes of `first_tier`.
     pruned_passes: Option<PassTerms>,
-    /// Second tier: some but not every unit, title weight included; `None` for one-unit queries.
+    /// Second tier: some but not every unit, bonuses included; `None` for one-unit queries.
     rest: Option<Box<dyn Query>>,
     /// Statements with any unit, for counting (unscored use only).
     any: Option<Box<dyn Query>>,
@@ -264,7 +297,12 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>
         .collect())
 }
 
-fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<Option<Compiled>> {
+fn compile(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    ranking: &Ranking,
+) -> Result<Option<Compiled>> {
     let f = &engine.fields;
     let filters = filter_clauses(f, req)?;
     let units = parse_units(&req.query);
@@ -274,7 +312,11 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
     let mut highlighter = Highlighter::default();
     let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
     let mut title_queries: Vec<Box<dyn Query>> = Vec::new();
+    let mut exact_words: Vec<&str> = Vec::new();
     let mut plain_words = filters.is_empty();
+    let in_field = |field: Field, w: &str| -> Result<bool> {
+        Ok(searcher.doc_freq(&Term::from_field_text(field, w))? > 0)
+    };
     for unit in &units {
         match unit {
             Unit::Word(w) => {
@@ -290,9 +332,10 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
                 } else {
                     unit_queries.push(term_query(f.statement, w));
                     highlighter.exact.insert(w.clone());
+                    exact_words.push(w);
                 }
-                if searcher.doc_freq(&Term::from_field_text(f.title, w))? > 0 {
-                    title_queries.push(boost(term_query(f.title, w), W_TITLE));
+                if ranking.title > 0.0 && in_field(f.title, w)? {
+                    title_queries.push(boost(term_query(f.title, w), ranking.title));
                 }
             }
             Unit::Phrase(words) => {
@@ -307,6 +350,20 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
             }
         }
     }
+    let mut bonus = title_queries;
+    if ranking.phrase > 0.0 && exact_words.len() >= 2 {
+        // The query's plain words near each other and in order: "quality control" as a
+        // phrase, not "control" here and "quality" there.
+        let mut phrase = PhraseQuery::new(
+            exact_words
+                .iter()
+                .map(|w| Term::from_field_text(f.statement, w))
+                .collect(),
+        );
+        phrase.set_slop(ranking.slop);
+        bonus.push(boost(Box::new(phrase), ranking.phrase));
+    }
+    let title_queries = bonus;
     let musts = |qs: &[Box<dyn Query>]| -> Vec<(Occur, Box<dyn Query>)> {
         qs.iter().map(|q| (Occur::Must, q.box_clone())).collect()
     };
@@ -320,10 +377,10 @@ fn compile(engine: &Engine, searcher: &Searcher, req: &SearchRequest) -> Result<
     };
     let all_plain = with_filters(musts(&unit_queries));
     let pruned_passes = (plain_words
-        && (1..=MAX_TITLE_SUBSET_TERMS).contains(&title_queries.len()))
+        && (1..=MAX_BONUS_SUBSET_TERMS).contains(&title_queries.len()))
     .then(|| PassTerms {
         units: unit_queries.iter().map(|q| q.box_clone()).collect(),
-        titles: title_queries.iter().map(|q| q.box_clone()).collect(),
+        bonus: title_queries.iter().map(|q| q.box_clone()).collect(),
     });
     let title_union = (!title_queries.is_empty()).then(|| should(title_queries));
     let all_titled = title_union.as_ref().map(|t| {
@@ -536,7 +593,10 @@ fn first_tier<'a>(
     c: &'a Compiled,
     depth: usize,
 ) -> Result<Vec<RankedDoc<'a>>> {
-    if let Some(PassTerms { units, titles }) = &c.pruned_passes
+    if let Some(PassTerms {
+        units,
+        bonus: titles,
+    }) = &c.pruned_passes
         && depth > 0
     {
         let stats = StatementStats::of(searcher)?;
@@ -753,9 +813,18 @@ fn hits(
 
 /// Searches statements. Plain text never fails; only bad filters or paging are errors.
 pub fn search(engine: &Engine, req: &SearchRequest) -> Result<SearchResults> {
+    search_ranked(engine, req, &Ranking::STATEMENTS)
+}
+
+/// Searches statements with the given ranking weights (for tuning them).
+pub fn search_ranked(
+    engine: &Engine,
+    req: &SearchRequest,
+    ranking: &Ranking,
+) -> Result<SearchResults> {
     check_page(req)?;
     let searcher = engine.searcher();
-    let Some(c) = compile(engine, &searcher, req)? else {
+    let Some(c) = compile(engine, &searcher, req, ranking)? else {
         let zero = req.count.then_some(0);
         return Ok(SearchResults {
             hits: Vec::new(),
@@ -785,7 +854,7 @@ pub fn search(engine: &Engine, req: &SearchRequest) -> Result<SearchResults> {
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
     check_page(req)?;
     let searcher = engine.searcher();
-    let compiled = compile(engine, &searcher, req)?;
+    let compiled = compile(engine, &searcher, req, &Ranking::OCCUPATIONS)?;
     let ranked = match &compiled {
         Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
         None => Ranked::default(),

@@ -192,6 +192,34 @@ fn another_schema_is_refused_until_rebuild() {
     assert_eq!(stats(&env)["occupations"], 3);
 }
 
+/// An index of our schema whose documents are of an older format (the topic indexed twice,
+/// before `skillmap-index-2`) is refused like another schema, and `--rebuild` rebuilds it.
+#[test]
+fn an_older_index_format_is_refused_until_rebuild() {
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    let (code, _) = env.index_json(&["in"]);
+    assert_eq!(code, 0);
+    let meta_path = env.index().join("meta.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    assert_eq!(meta["payload"], "skillmap-index-2");
+    meta["payload"] = serde_json::Value::Null;
+    std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let out = env.run(&["search", "cargo", "--index", env.index().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another schema") && err.contains("--rebuild"),
+        "{err}"
+    );
+    let (code, report) = env.index_json(&["in", "--rebuild"]);
+    assert_eq!(code, 0, "{report}");
+    let (code, hits) = env.json_lines(&["search", "cargo"]);
+    assert_eq!(code, 0);
+    assert!(!hits.is_empty());
+}
+
 #[test]
 fn a_second_writer_gets_a_lock_error() {
     let env = TestEnv::new();

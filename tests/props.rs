@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use skillmap::engine::Engine;
-use skillmap::search::{SearchRequest, search};
+use skillmap::search::{Ranking, SearchRequest, search, search_ranked};
 use skillmap::seniority::{combine, cues};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
@@ -128,13 +128,19 @@ proptest! {
         words in prop::collection::vec(prop::sample::select(RANKING_WORDS), 1..5),
         offset in 0usize..40,
         limit in 1usize..30,
+        ranking in prop::sample::select(vec![
+            Ranking::STATEMENTS,
+            Ranking::OCCUPATIONS,
+            Ranking { title: 0.4, phrase: 0.5, slop: 1 },
+            Ranking { title: 0.0, phrase: 1.0, slop: 0 },
+        ]),
     ) {
         let mut req = SearchRequest::new(words.join(" "));
         req.offset = offset;
         req.limit = limit;
-        let pruned = search(bundled_engine(), &req).unwrap().hits;
+        let pruned = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
         req.levels = skillmap::model::Level::ALL.to_vec();
-        let merged = search(bundled_engine(), &req).unwrap().hits;
+        let merged = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
         prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
         for (i, (p, m)) in pruned.iter().zip(&merged).enumerate() {

@@ -9,6 +9,7 @@ mod json;
 mod knowledge;
 mod map;
 mod props;
+mod relevance;
 mod search;
 mod serve;
 mod show;

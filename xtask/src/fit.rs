@@ -115,13 +115,12 @@ fn read_lines(files: &[&Path]) -> Result<Vec<Labelled>> {
 }
 
 /// Builds an index of `data` in a temporary folder, fits on `files`, and writes `out`.
-pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<()> {
-    let tmp = tempfile::tempdir()?;
+/// Indexes the bundled collection into `dir` with one writer thread (the same segments every
+/// run, so the same candidates in the same order and the same results to the last bit).
+pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::engine::Engine> {
     let opts = skillmap::ingest::IngestOptions {
-        index_dir: tmp.path().join("index"),
+        index_dir: dir.to_path_buf(),
         paths: vec![data.to_path_buf()],
-        // One writer thread: the same segments every run, so the same candidates in the same
-        // order and the same weights to the last bit.
         threads: 1,
         memory_bytes: 200_000_000,
         strict: true,
@@ -134,7 +133,12 @@ pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<(
         report.committed,
         "the bundled collection did not index cleanly"
     );
-    let engine = skillmap::engine::Engine::open(&opts.index_dir)?;
+    Ok(skillmap::engine::Engine::open(dir)?)
+}
+
+pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let engine = index_bundled(data, &tmp.path().join("index"))?;
     let lines = read_lines(files)?;
     let exclude = lines
         .iter()

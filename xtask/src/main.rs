@@ -6,6 +6,7 @@ mod corpus;
 mod evalset;
 mod fit;
 mod sample;
+mod tune;
 
 use std::path::PathBuf;
 
@@ -34,6 +35,20 @@ enum Command {
     /// Fit map's feature weights on the tuning split (data/eval/dev*.jsonl) and write
     /// src/map/weights.json.
     FitMap(FitArgs),
+    /// Choose statement search's ranking weights on the tuning half of data/relevance/ (grid
+    /// search for the best nDCG@10); prints the grid's best points and the choice.
+    TuneSearch(TuneArgs),
+}
+
+#[derive(Debug, Args)]
+struct TuneArgs {
+    /// Also write the best grid points' rankings of every query as TREC runs into this folder
+    /// (for pooling new judgments).
+    #[arg(long, value_name = "DIR")]
+    pool_runs: Option<PathBuf>,
+    /// How many of the best grid points to write with --pool-runs.
+    #[arg(long, default_value_t = 5)]
+    pool_k: usize,
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +133,29 @@ fn main() -> anyhow::Result<()> {
                 "/../src/map/weights.json"
             ));
             fit::run(&data, &[&dev, &dev_titles], &out, &args.priors)?;
+        }
+        Command::TuneSearch(args) => {
+            let mut points =
+                tune::run(&PathBuf::from(DATA), args.pool_runs.as_deref(), args.pool_k)?;
+            let best = tune::best(&points).cloned();
+            points.sort_by(|a, b| b.ndcg10.total_cmp(&a.ndcg10));
+            println!("title  phrase  slop  nDCG@10  P@10   (tuning half)");
+            let baseline = points
+                .iter()
+                .find(|p| p.ranking.title == 0.0 && p.ranking.phrase == 0.0);
+            for p in points.iter().take(15).chain(baseline) {
+                let r = &p.ranking;
+                println!(
+                    "{:5.2}  {:6.2}  {:4}  {:7.4}  {:5.3}",
+                    r.title, r.phrase, r.slop, p.ndcg10, p.p10
+                );
+            }
+            if let Some(b) = best {
+                println!(
+                    "chosen: {:?} (nDCG@10 {:.4} on the tuning half)",
+                    b.ranking, b.ndcg10
+                );
+            }
         }
     }
     Ok(())
