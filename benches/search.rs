@@ -37,6 +37,7 @@ fn bench_engine(c: &mut Criterion, name: &str, engine: &Engine) {
 /// beside today's in the same run so that their cost compares as a ratio.
 const BEFORE_TUNING: Ranking = Ranking {
     title: 0.7,
+    alt_titles: 0.0,
     phrase: 0.0,
     slop: 0,
 };

@@ -35,7 +35,7 @@ pub const W_FUZZY: f32 = 0.5;
 /// Most results one request may ask for (limit), and deepest page (offset + limit).
 pub const MAX_LIMIT: usize = 1_000;
 pub const MAX_DEPTH: usize = 100_000;
-/// Most bonus clauses (title terms, the phrase) for which the first tier runs one
+/// Most bonus clauses (title terms, alternate titles, the phrase) for which the first tier runs one
 /// pruned pass per subset of them; with more, it merges two pruned searches instead.
 const MAX_BONUS_SUBSET_TERMS: usize = 3;
 
@@ -46,6 +46,10 @@ const MAX_BONUS_SUBSET_TERMS: usize = 3;
 pub struct Ranking {
     /// The occupation title, for the query words it holds.
     pub title: f32,
+    /// The occupation's alternate titles (from exports and title tables), for the query words
+    /// they hold: the BM25 of the words over the occupation's titles, as one constant per
+    /// occupation.
+    pub alt_titles: f32,
     /// The query's words in their order within `slop` positions of each other in the statement
     /// (queries of two words or more).
     pub phrase: f32,
@@ -58,6 +62,7 @@ impl Ranking {
     /// queries in `data/relevance/` (see its README for the figures).
     pub const STATEMENTS: Ranking = Ranking {
         title: 0.2,
+        alt_titles: 0.0,
         phrase: 0.0,
         slop: 0,
     };
@@ -65,6 +70,7 @@ impl Ranking {
     /// meant.
     pub const OCCUPATIONS: Ranking = Ranking {
         title: W_TITLE,
+        alt_titles: 0.0,
         phrase: 0.0,
         slop: 0,
     };
@@ -218,7 +224,7 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
 struct PassTerms {
     /// Each unit's statement term.
     units: Vec<Box<dyn Query>>,
-    /// The weighted bonus clauses: title terms, the phrase.
+    /// The weighted bonus clauses: title terms, alternate titles, the phrase.
     bonus: Vec<Box<dyn Query>>,
 }
 
@@ -351,6 +357,11 @@ fn compile(
         }
     }
     let mut bonus = title_queries;
+    if ranking.alt_titles > 0.0 && !exact_words.is_empty() {
+        if let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)? {
+            bonus.push(q);
+        }
+    }
     if ranking.phrase > 0.0 && exact_words.len() >= 2 {
         // The query's plain words near each other and in order: "quality control" as a
         // phrase, not "control" here and "quality" there.
@@ -411,6 +422,45 @@ fn compile(
         any,
         highlighter,
     }))
+}
+
+/// Occupations whose alternate titles hold query words score `weight` × the BM25 of those words
+/// over their titles (the best of their knowledge documents), as one clause: a union of
+/// constant-scored SOC terms, at most `ALT_TITLE_OCCUPATIONS` of them.
+fn alt_title_bonus(
+    f: &Fields,
+    searcher: &Searcher,
+    words: &[&str],
+    weight: f32,
+) -> Result<Option<Box<dyn Query>>> {
+    const ALT_TITLE_OCCUPATIONS: usize = 64;
+    let q = should(words.iter().map(|w| term_query(f.alt_title, w)).collect());
+    let mut best: HashMap<String, f32> = HashMap::new();
+    for (score, addr) in searcher.search(
+        &*q,
+        &TopDocs::with_limit(ALT_TITLE_OCCUPATIONS).order_by_score(),
+    )? {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        if let Some(soc) = doc.get_first(f.know_soc).and_then(|v| v.as_str()) {
+            let e = best.entry(soc.to_string()).or_insert(0.0);
+            *e = e.max(score);
+        }
+    }
+    if best.is_empty() {
+        return Ok(None);
+    }
+    let mut socs: Vec<(String, f32)> = best.into_iter().collect();
+    socs.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Some(should(
+        socs.into_iter()
+            .map(|(soc, score)| {
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(f.soc_term(&soc), IndexRecordOption::Basic)),
+                    weight * score,
+                )) as Box<dyn Query>
+            })
+            .collect(),
+    )))
 }
 
 fn check_page(req: &SearchRequest) -> Result<()> {

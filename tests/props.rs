@@ -131,8 +131,9 @@ proptest! {
         ranking in prop::sample::select(vec![
             Ranking::STATEMENTS,
             Ranking::OCCUPATIONS,
-            Ranking { title: 0.4, phrase: 0.5, slop: 1 },
-            Ranking { title: 0.0, phrase: 1.0, slop: 0 },
+            Ranking { title: 0.4, alt_titles: 0.0, phrase: 0.5, slop: 1 },
+            Ranking { title: 0.0, alt_titles: 0.2, phrase: 1.0, slop: 0 },
+            Ranking { title: 0.2, alt_titles: 0.1, phrase: 0.0, slop: 0 },
         ]),
     ) {
         let mut req = SearchRequest::new(words.join(" "));

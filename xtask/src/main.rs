@@ -49,6 +49,9 @@ struct TuneArgs {
     /// How many of the best grid points to write with --pool-runs.
     #[arg(long, default_value_t = 5)]
     pool_k: usize,
+    /// How many of the best grid points to print.
+    #[arg(long, default_value_t = 15)]
+    show: usize,
 }
 
 #[derive(Debug, Args)]
@@ -139,15 +142,15 @@ fn main() -> anyhow::Result<()> {
                 tune::run(&PathBuf::from(DATA), args.pool_runs.as_deref(), args.pool_k)?;
             let best = tune::best(&points).cloned();
             points.sort_by(|a, b| b.ndcg10.total_cmp(&a.ndcg10));
-            println!("title  phrase  slop  nDCG@10  P@10   (tuning half)");
-            let baseline = points
-                .iter()
-                .find(|p| p.ranking.title == 0.0 && p.ranking.phrase == 0.0);
-            for p in points.iter().take(15).chain(baseline) {
+            println!("title  alt-titles  phrase  slop  nDCG@10  P@10   (tuning half)");
+            let baseline = points.iter().find(|p| {
+                p.ranking.title == 0.0 && p.ranking.alt_titles == 0.0 && p.ranking.phrase == 0.0
+            });
+            for p in points.iter().take(args.show).chain(baseline) {
                 let r = &p.ranking;
                 println!(
-                    "{:5.2}  {:6.2}  {:4}  {:7.4}  {:5.3}",
-                    r.title, r.phrase, r.slop, p.ndcg10, p.p10
+                    "{:5.2}  {:10.2}  {:6.2}  {:4}  {:7.4}  {:5.3}",
+                    r.title, r.alt_titles, r.phrase, r.slop, p.ndcg10, p.p10
                 );
             }
             if let Some(b) = best {

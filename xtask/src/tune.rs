@@ -11,8 +11,10 @@ use anyhow::Result;
 use skillmap::relevance::{self, Split};
 use skillmap::search::Ranking;
 
-/// Weights tried for the occupation title and the phrase bonus, and the phrase's slops.
+/// Weights tried for the occupation title, its alternate titles and the phrase bonus, and the
+/// phrase's slops.
 pub const TITLE: [f32; 4] = [0.0, 0.2, 0.4, 0.7];
+pub const ALT_TITLES: [f32; 4] = [0.0, 0.05, 0.1, 0.2];
 pub const PHRASE: [f32; 5] = [0.0, 0.25, 0.5, 1.0, 2.0];
 pub const SLOP: [u32; 3] = [0, 1, 3];
 
@@ -47,22 +49,25 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
     let qrels = relevance::parse_qrels(&rp, &rt)?;
     let mut points = Vec::new();
     for &title in &TITLE {
-        for &phrase in &PHRASE {
-            // The slop only matters with a phrase bonus.
-            let slops: &[u32] = if phrase > 0.0 { &SLOP } else { &SLOP[..1] };
-            for &slop in slops {
-                let ranking = Ranking {
-                    title,
-                    phrase,
-                    slop,
-                };
-                let run = relevance::run_ranked(&engine, &queries, &ranking)?;
-                let r = relevance::evaluate("grid", &queries, &qrels, &run, Split::Tune);
-                points.push(Point {
-                    ranking,
-                    ndcg10: r.mean.ndcg10,
-                    p10: r.mean.p10,
-                });
+        for &alt_titles in &ALT_TITLES {
+            for &phrase in &PHRASE {
+                // The slop only matters with a phrase bonus.
+                let slops: &[u32] = if phrase > 0.0 { &SLOP } else { &SLOP[..1] };
+                for &slop in slops {
+                    let ranking = Ranking {
+                        title,
+                        alt_titles,
+                        phrase,
+                        slop,
+                    };
+                    let run = relevance::run_ranked(&engine, &queries, &ranking)?;
+                    let r = relevance::evaluate("grid", &queries, &qrels, &run, Split::Tune);
+                    points.push(Point {
+                        ranking,
+                        ndcg10: r.mean.ndcg10,
+                        p10: r.mean.p10,
+                    });
+                }
             }
         }
     }
