@@ -357,10 +357,11 @@ fn compile(
         }
     }
     let mut bonus = title_queries;
-    if ranking.alt_titles > 0.0 && !exact_words.is_empty() {
-        if let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)? {
-            bonus.push(q);
-        }
+    if ranking.alt_titles > 0.0
+        && !exact_words.is_empty()
+        && let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)?
+    {
+        bonus.push(q);
     }
     if ranking.phrase > 0.0 && exact_words.len() >= 2 {
         // The query's plain words near each other and in order: "quality control" as a
