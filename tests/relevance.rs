@@ -13,13 +13,26 @@ fn judged(name: &str) -> String {
         .to_string()
 }
 
-/// nDCG@10 floors, a little under the figures recorded in data/relevance/README.md (0.888 on
-/// every query, 0.890 on the held-out half): a change that loses more fails here.
-const FLOOR_ALL: f64 = 0.88;
-const FLOOR_HELD_OUT: f64 = 0.87;
+/// nDCG@10 floors, a little under the figures recorded in data/relevance/README.md (0.892 on
+/// every query, 0.901 on the held-out half): a change that loses more fails here.
+const FLOOR_ALL: f64 = 0.885;
+const FLOOR_HELD_OUT: f64 = 0.89;
+
+/// The bundled collection indexed with one thread: the same layout every run, so tied
+/// statements come in the same order as when the figures were recorded.
+fn one_thread_index() -> &'static TestEnv {
+    static ENV: std::sync::OnceLock<TestEnv> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| {
+        let env = TestEnv::new();
+        let data = bundled_data();
+        let (code, report) = env.index_json(&[data.to_str().unwrap(), "--threads", "1"]);
+        assert_eq!(code, 0, "{report}");
+        env
+    })
+}
 
 fn eval(split: &str) -> serde_json::Value {
-    let (code, lines) = bundled().json_lines(&[
+    let (code, lines) = one_thread_index().json_lines(&[
         "eval-search",
         &judged("queries.tsv"),
         &judged("qrels.txt"),
@@ -32,7 +45,7 @@ fn eval(split: &str) -> serde_json::Value {
 
 #[test]
 fn ranking_quality_stays_above_its_floor() {
-    for (split, floor, min_queries) in [("all", FLOOR_ALL, 60), ("held-out", FLOOR_HELD_OUT, 30)] {
+    for (split, floor, min_queries) in [("all", FLOOR_ALL, 90), ("held-out", FLOOR_HELD_OUT, 45)] {
         let r = eval(split);
         let mean = &r["mean"];
         let n = mean["queries"].as_u64().unwrap();
@@ -46,7 +59,7 @@ fn ranking_quality_stays_above_its_floor() {
         // statements nobody judged needs them judged (benches/relevance_pool.py) before its
         // figure means anything.
         assert!(
-            mean["unjudged10"].as_u64().unwrap() <= 5,
+            mean["unjudged10"].as_u64().unwrap() <= 2,
             "{split}: {} unjudged statements in the top 10s",
             mean["unjudged10"]
         );

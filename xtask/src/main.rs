@@ -36,7 +36,8 @@ enum Command {
     /// src/map/weights.json.
     FitMap(FitArgs),
     /// Choose statement search's ranking weights on the tuning half of data/relevance/ (grid
-    /// search for the best nDCG@10); prints the grid's best points and the choice.
+    /// search over nDCG@10, the simplest point within one standard error of the best); prints
+    /// the grid's best points and the choice.
     TuneSearch(TuneArgs),
 }
 
@@ -141,6 +142,7 @@ fn main() -> anyhow::Result<()> {
             let mut points =
                 tune::run(&PathBuf::from(DATA), args.pool_runs.as_deref(), args.pool_k)?;
             let best = tune::best(&points).cloned();
+            let chosen = tune::choose(&points).cloned();
             points.sort_by(|a, b| b.ndcg10.total_cmp(&a.ndcg10));
             println!("title  alt-titles  phrase  slop  nDCG@10  P@10   (tuning half)");
             let baseline = points.iter().find(|p| {
@@ -153,10 +155,16 @@ fn main() -> anyhow::Result<()> {
                     r.title, r.alt_titles, r.phrase, r.slop, p.ndcg10, p.p10
                 );
             }
-            if let Some(b) = best {
+            if let (Some(b), Some(c)) = (best, chosen) {
                 println!(
-                    "chosen: {:?} (nDCG@10 {:.4} on the tuning half)",
-                    b.ranking, b.ndcg10
+                    "best: {:?} (nDCG@10 {:.4}); standard error of its difference to the choice: {:.4}",
+                    b.ranking,
+                    b.ndcg10,
+                    tune::standard_error(&b, &c)
+                );
+                println!(
+                    "chosen (the simplest within one standard error of the best): {:?} (nDCG@10 {:.4} on the tuning half)",
+                    c.ranking, c.ndcg10
                 );
             }
         }

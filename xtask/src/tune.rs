@@ -1,9 +1,13 @@
 //! `cargo xtask tune-search`: chooses statement search's ranking weights on the tuning half of
-//! the judged queries in `data/relevance/`, by a grid search for the best mean nDCG@10.
+//! the judged queries in `data/relevance/`, by a grid search over mean nDCG@10 and the
+//! one-standard-error rule: of the points whose mean is within one standard error of the best
+//! one's (the error of the per-query differences between them), the simplest wins — the fewest
+//! weights in use, then the smallest. Differences smaller than that are the luck of which
+//! queries were judged, and a weight chosen on them would not carry over to unseen queries.
 //!
 //! The held-out half is never read here: it is measured afterwards with `skillmap eval-search
 //! --split held-out`. The grid is small and fixed, so anyone can re-run the choice and get the
-//! same answer; ties go to the smaller weights (the simpler ranking).
+//! same answer.
 
 use std::path::Path;
 
@@ -24,6 +28,21 @@ pub struct Point {
     pub ranking: Ranking,
     pub ndcg10: f64,
     pub p10: f64,
+    /// nDCG@10 per tuning query, in one fixed query order.
+    pub per_query: Vec<f64>,
+}
+
+impl Point {
+    /// Simpler is smaller: the number of weights in use, then their sum, then the slop.
+    fn complexity(&self) -> (usize, f32, u32) {
+        let r = &self.ranking;
+        let used = [r.title, r.alt_titles, r.phrase]
+            .iter()
+            .filter(|w| **w > 0.0)
+            .count();
+        let slop = if r.phrase > 0.0 { r.slop } else { 0 };
+        (used, r.title + r.alt_titles + r.phrase, slop)
+    }
 }
 
 /// Indexes `data` in a temporary folder and measures every grid point on the tuning half. With
@@ -66,6 +85,7 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
                         ranking,
                         ndcg10: r.mean.ndcg10,
                         p10: r.mean.p10,
+                        per_query: r.per_query.iter().map(|q| q.ndcg10).collect(),
                     });
                 }
             }
@@ -87,12 +107,80 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
     Ok(points)
 }
 
-/// The best point: highest nDCG@10, ties (within 1e-9) to the earlier, smaller weights.
+/// The highest mean nDCG@10 (the earlier point on a tie).
 pub fn best(points: &[Point]) -> Option<&Point> {
     points
         .iter()
         .fold(None, |best: Option<&Point>, p| match best {
-            Some(b) if p.ndcg10 <= b.ndcg10 + 1e-9 => Some(b),
+            Some(b) if p.ndcg10 <= b.ndcg10 => Some(b),
             _ => Some(p),
         })
+}
+
+/// The standard error of the mean of the per-query differences between two points.
+pub fn standard_error(a: &Point, b: &Point) -> f64 {
+    let d: Vec<f64> = a
+        .per_query
+        .iter()
+        .zip(&b.per_query)
+        .map(|(x, y)| x - y)
+        .collect();
+    let n = d.len() as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (var / n).sqrt()
+}
+
+/// The one-standard-error choice: the simplest point whose mean is within one standard error
+/// of the best point's.
+pub fn choose(points: &[Point]) -> Option<&Point> {
+    let best = best(points)?;
+    points
+        .iter()
+        .filter(|p| best.ndcg10 - p.ndcg10 <= standard_error(best, p))
+        .min_by(|a, b| {
+            let (ua, sa, la) = a.complexity();
+            let (ub, sb, lb) = b.complexity();
+            ua.cmp(&ub)
+                .then(sa.total_cmp(&sb))
+                .then(la.cmp(&lb))
+                .then(b.ndcg10.total_cmp(&a.ndcg10))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(title: f32, phrase: f32, per_query: Vec<f64>) -> Point {
+        let n = per_query.len() as f64;
+        Point {
+            ranking: Ranking {
+                title,
+                alt_titles: 0.0,
+                phrase,
+                slop: 0,
+            },
+            ndcg10: per_query.iter().sum::<f64>() / n,
+            p10: 0.0,
+            per_query,
+        }
+    }
+
+    #[test]
+    fn the_simplest_point_within_one_standard_error_wins() {
+        // b is best by a hair that the per-query noise swamps: a, simpler, is chosen.
+        let a = point(0.0, 0.0, vec![0.9, 0.5, 0.8, 0.6]);
+        let b = point(0.2, 0.0, vec![0.8, 0.7, 0.7, 0.7]);
+        let points = [b.clone(), a.clone()];
+        assert_eq!(best(&points).unwrap().ranking, b.ranking);
+        assert_eq!(choose(&points).unwrap().ranking, a.ranking);
+        // A gain on every query is no luck: the better point is chosen.
+        let c = point(0.2, 0.0, vec![0.95, 0.55, 0.85, 0.65]);
+        let points = [a.clone(), c.clone()];
+        assert_eq!(choose(&points).unwrap().ranking, c.ranking);
+    }
 }
