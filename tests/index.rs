@@ -180,7 +180,19 @@ fn another_schema_is_refused_until_rebuild() {
     std::fs::create_dir_all(env.index()).unwrap();
     tantivy::Index::create_in_dir(env.index(), b.build()).unwrap();
     env.copy("frameworks", "in");
-    let out = env.run(&["index", "in", "--index", env.index().to_str().unwrap()]);
+    refused_until_rebuild(&env, "index");
+    assert_eq!(stats(&env)["occupations"], 3);
+}
+
+/// `command` on the index at `env` (over `in/`) fails with the message to rebuild it, and
+/// `index in --rebuild` then rebuilds it.
+fn refused_until_rebuild(env: &TestEnv, command: &str) {
+    let idx = env.index();
+    let args: Vec<&str> = match command {
+        "index" => vec!["index", "in", "--index", idx.to_str().unwrap()],
+        other => vec![other, "cargo", "--index", idx.to_str().unwrap()],
+    };
+    let out = env.run(&args);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -189,7 +201,6 @@ fn another_schema_is_refused_until_rebuild() {
     );
     let (code, report) = env.index_json(&["in", "--rebuild"]);
     assert_eq!(code, 0, "{report}");
-    assert_eq!(stats(&env)["occupations"], 3);
 }
 
 /// An index of our schema whose documents are of an older format (the topic indexed twice,
@@ -206,15 +217,7 @@ fn an_older_index_format_is_refused_until_rebuild() {
     assert_eq!(meta["payload"], "skillmap-index-2");
     meta["payload"] = serde_json::Value::Null;
     std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
-    let out = env.run(&["search", "cargo", "--index", env.index().to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("another schema") && err.contains("--rebuild"),
-        "{err}"
-    );
-    let (code, report) = env.index_json(&["in", "--rebuild"]);
-    assert_eq!(code, 0, "{report}");
+    refused_until_rebuild(&env, "search");
     let (code, hits) = env.json_lines(&["search", "cargo"]);
     assert_eq!(code, 0);
     assert!(!hits.is_empty());

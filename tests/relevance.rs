@@ -122,34 +122,28 @@ fn bad_judgments_and_a_wrong_index_are_clear_errors() {
     let env = bundled();
     let bad = TestEnv::new();
     bad.write("q.tsv", "a\tinspect cargo\n");
-    bad.write(
-        "qrels.txt",
-        "a 0 33-3051.04:emerging:1 2\na 0 33-3051.04:emerging:2 5\n",
-    );
-    let out = env.run(&[
-        "eval-search",
-        bad.path("q.tsv").to_str().unwrap(),
-        bad.path("qrels.txt").to_str().unwrap(),
-        "--index",
-        env.index().to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    // Runs eval-search on these judgments against the bundled index: (exit code, stderr).
+    let eval_with = |qrels: &str| {
+        bad.write("qrels.txt", qrels);
+        let out = env.run(&[
+            "eval-search",
+            bad.path("q.tsv").to_str().unwrap(),
+            bad.path("qrels.txt").to_str().unwrap(),
+            "--index",
+            env.index().to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), err)
+    };
+    let (code, err) = eval_with("a 0 33-3051.04:emerging:1 2\na 0 33-3051.04:emerging:2 5\n");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("qrels.txt: line 2: grade `5` is not 0, 1 or 2"),
         "{err}"
     );
     // Judgments of statements the index does not hold: another collection, not a bad ranking.
-    bad.write("qrels.txt", "a 0 99-9999.99:emerging:1 2\n");
-    let out = env.run(&[
-        "eval-search",
-        bad.path("q.tsv").to_str().unwrap(),
-        bad.path("qrels.txt").to_str().unwrap(),
-        "--index",
-        env.index().to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, err) = eval_with("a 0 99-9999.99:emerging:1 2\n");
+    assert_eq!(code, Some(2));
     assert!(
         err.contains("1 judged statements are not in the index") && err.contains("99-9999.99"),
         "{err}"
