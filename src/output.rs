@@ -9,7 +9,7 @@ use crate::eval::EvalReport;
 use crate::ingest::IngestReport;
 use crate::map::MapResult;
 use crate::model::Level;
-use crate::relevance::{Query, Run, SearchEvalReport, Split};
+use crate::relevance::{Query, Run, SearchEvalReport};
 use crate::search::{OccupationResults, SearchHit, SearchResults};
 use crate::show::OccupationView;
 use crate::stats::Stats;
@@ -435,22 +435,23 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
 
 /// `eval-search`: one row per query, then the means.
 pub fn search_eval_human<W: Write>(w: &mut W, r: &SearchEvalReport) -> io::Result<()> {
-    writeln!(w, "ranking: {}   queries: {:?}", r.ranking, r.split)?;
+    writeln!(w, "ranking: {}   queries: {}", r.ranking, r.split.as_str())?;
     writeln!(
         w,
         "{:<6} {:<9} {:>8} {:>6} {:>10} {:>9}  query",
         "id", "split", "nDCG@10", "P@10", "recall@100", "unjudged"
     )?;
     for q in &r.per_query {
-        let split = match q.split {
-            Split::Tune => "tune",
-            Split::HeldOut => "held-out",
-            Split::All => "all",
-        };
         writeln!(
             w,
             "{:<6} {:<9} {:>8.3} {:>6.2} {:>10.3} {:>9}  {}",
-            q.id, split, q.ndcg10, q.p10, q.recall100, q.unjudged10, q.query
+            q.id,
+            q.split.as_str(),
+            q.ndcg10,
+            q.p10,
+            q.recall100,
+            q.unjudged10,
+            q.query
         )?;
     }
     let m = &r.mean;

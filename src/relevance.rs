@@ -17,7 +17,7 @@
 //! it. Queries with no statement graded 1 or 2 have no ideal ranking and are left out of the
 //! means (they are listed).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +62,15 @@ impl Split {
             Split::Tune
         } else {
             Split::HeldOut
+        }
+    }
+
+    /// The split's name, as `--split` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::All => "all",
+            Split::Tune => "tune",
+            Split::HeldOut => "held-out",
         }
     }
 
@@ -335,14 +344,12 @@ pub fn evaluate(
 /// collection): reported so that a wrong index is never read as a bad ranking.
 pub fn missing_statements(engine: &Engine, qrels: &Qrels) -> Result<Vec<String>> {
     let searcher = engine.searcher();
-    let mut ids: BTreeMap<&str, ()> = BTreeMap::new();
-    for judged in qrels.values() {
-        for id in judged.keys() {
-            ids.insert(id, ());
-        }
-    }
+    let ids: BTreeSet<&str> = qrels
+        .values()
+        .flat_map(|judged| judged.keys().map(String::as_str))
+        .collect();
     let mut missing = Vec::new();
-    for id in ids.keys() {
+    for id in ids {
         let term = tantivy::Term::from_field_text(engine.fields.id, id);
         if searcher.doc_freq(&term)? == 0 {
             missing.push(id.to_string());

@@ -237,7 +237,7 @@ struct Compiled {
     all_plain: Box<dyn Query>,
     /// First tier restricted to statements that match at least one bonus clause, scored with
     /// every bonus they match added; `None` without bonus clauses.
-    all_titled: Option<Box<dyn Query>>,
+    all_bonus: Option<Box<dyn Query>>,
     /// When every unit is a plain word, there are no filters and there are 1 to
     /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the statement term queries and the (weighted)
     /// bonus queries, for the pruned passes of `first_tier`.
@@ -318,12 +318,10 @@ fn compile(
     }
     let mut highlighter = Highlighter::default();
     let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
-    let mut title_queries: Vec<Box<dyn Query>> = Vec::new();
+    // Clauses that only add to statements matching on their own text (see `Ranking`).
+    let mut bonus: Vec<Box<dyn Query>> = Vec::new();
     let mut exact_words: Vec<&str> = Vec::new();
     let mut plain_words = filters.is_empty();
-    let in_field = |field: Field, w: &str| -> Result<bool> {
-        Ok(searcher.doc_freq(&Term::from_field_text(field, w))? > 0)
-    };
     for unit in &units {
         match unit {
             Unit::Word(w) => {
@@ -341,8 +339,9 @@ fn compile(
                     highlighter.exact.insert(w.clone());
                     exact_words.push(w);
                 }
-                if ranking.title > 0.0 && in_field(f.title, w)? {
-                    title_queries.push(boost(term_query(f.title, w), ranking.title));
+                if ranking.title > 0.0 && searcher.doc_freq(&Term::from_field_text(f.title, w))? > 0
+                {
+                    bonus.push(boost(term_query(f.title, w), ranking.title));
                 }
             }
             Unit::Phrase(words) => {
@@ -357,7 +356,6 @@ fn compile(
             }
         }
     }
-    let mut bonus = title_queries;
     if ranking.alt_titles > 0.0
         && !exact_words.is_empty()
         && let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)?
@@ -376,7 +374,6 @@ fn compile(
         phrase.set_slop(ranking.slop);
         bonus.push(boost(Box::new(phrase), ranking.phrase));
     }
-    let title_queries = bonus;
     let musts = |qs: &[Box<dyn Query>]| -> Vec<(Occur, Box<dyn Query>)> {
         qs.iter().map(|q| (Occur::Must, q.box_clone())).collect()
     };
@@ -389,14 +386,13 @@ fn compile(
         Box::new(BooleanQuery::new(clauses))
     };
     let all_plain = with_filters(musts(&unit_queries));
-    let pruned_passes = (plain_words
-        && (1..=MAX_BONUS_SUBSET_TERMS).contains(&title_queries.len()))
-    .then(|| PassTerms {
-        units: unit_queries.iter().map(|q| q.box_clone()).collect(),
-        bonus: title_queries.iter().map(|q| q.box_clone()).collect(),
-    });
-    let title_union = (!title_queries.is_empty()).then(|| should(title_queries));
-    let all_titled = title_union.as_ref().map(|t| {
+    let pruned_passes =
+        (plain_words && (1..=MAX_BONUS_SUBSET_TERMS).contains(&bonus.len())).then(|| PassTerms {
+            units: unit_queries.iter().map(|q| q.box_clone()).collect(),
+            bonus: bonus.iter().map(|q| q.box_clone()).collect(),
+        });
+    let bonus_union = (!bonus.is_empty()).then(|| should(bonus));
+    let all_bonus = bonus_union.as_ref().map(|t| {
         let mut clauses = musts(&unit_queries);
         clauses.push((Occur::Must, t.box_clone()));
         with_filters(clauses)
@@ -405,7 +401,7 @@ fn compile(
         let any = should(unit_queries.iter().map(|q| q.box_clone()).collect());
         let all_only = Box::new(BooleanQuery::new(musts(&unit_queries))) as Box<dyn Query>;
         let mut clauses = vec![(Occur::Must, any), (Occur::MustNot, all_only)];
-        if let Some(t) = &title_union {
+        if let Some(t) = &bonus_union {
             clauses.push((Occur::Should, t.box_clone()));
         }
         with_filters(clauses)
@@ -418,7 +414,7 @@ fn compile(
     });
     Ok(Some(Compiled {
         all_plain,
-        all_titled,
+        all_bonus,
         pruned_passes,
         rest,
         any,
@@ -624,31 +620,28 @@ impl<'a> TopK<'a> {
     }
 }
 
-/// The best `depth` statements with every unit, title weight included.
+/// The best `depth` statements with every unit, bonus clauses included.
 ///
 /// With `pruned_passes` (plain words, no filters): one top-k shared by pruned passes, first the
-/// title-term subsets, largest first (rare and high-scoring, they raise the threshold early),
-/// then the plain query. Every pass is a pure term
-/// intersection, which tantivy prunes by block-max WAND against the shared threshold, and each
+/// subsets of the bonus clauses, largest first (rare and high-scoring, they raise the threshold
+/// early), then the plain query. Every pass is an intersection (of terms alone for title
+/// terms, which tantivy prunes by block-max WAND) against the shared threshold, and each
 /// statement is kept at the best score a pass gave it. Exact: a subset pass scores a statement
-/// with that subset's title terms and reaches it only when its title holds them all, so no
-/// pass overrates a statement, and the pass with all of its title's query words gives its true
-/// score. Kept scores are then lower bounds, so the threshold never exceeds the final
-/// `depth`-th score, and that pass reaches every statement that belongs in the final top.
+/// with that subset's bonuses and reaches it only when it matches them all, so no pass
+/// overrates a statement, and the pass with all of the bonuses it matches gives its true score.
+/// Kept scores are then lower bounds, so the threshold never exceeds the final `depth`-th
+/// score, and that pass reaches every statement that belongs in the final top.
 ///
-/// Otherwise: the plain query's top and the title-restricted query's top, merged. Exact too:
-/// a statement whose title matches scores the same in both queries but higher in the titled
-/// one, and any statement of the final top `depth` without a title match is among the plain
-/// query's top `depth`.
+/// Otherwise: the plain query's top and the top of the query restricted to statements with a
+/// bonus, merged. Exact too: a statement with a bonus scores higher in the restricted query
+/// than in the plain one, and any statement of the final top `depth` without a bonus is among
+/// the plain query's top `depth`.
 fn first_tier<'a>(
     searcher: &Searcher,
     c: &'a Compiled,
     depth: usize,
 ) -> Result<Vec<RankedDoc<'a>>> {
-    if let Some(PassTerms {
-        units,
-        bonus: titles,
-    }) = &c.pruned_passes
+    if let Some(PassTerms { units, bonus }) = &c.pruned_passes
         && depth > 0
     {
         let stats = StatementStats::of(searcher)?;
@@ -660,12 +653,12 @@ fn first_tier<'a>(
                 .map(|q| q.weight(scoring).map(std::sync::Arc::from))
                 .collect::<tantivy::Result<_>>()?)
         };
-        let (unit_w, title_w) = (shared(units)?, shared(titles)?);
+        let (unit_w, bonus_w) = (shared(units)?, shared(bonus)?);
         let pass = |mask: u32| -> Box<dyn Weight> {
             let mut ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
                 .iter()
                 .chain(
-                    title_w
+                    bonus_w
                         .iter()
                         .enumerate()
                         .filter(|(i, _)| mask & (1 << i) != 0)
@@ -689,14 +682,14 @@ fn first_tier<'a>(
                 Box::new(SumCombiner::default),
             ))
         };
-        // Subsets of the title terms, largest first, then none (the plain query).
-        let mut masks: Vec<u32> = (0..1u32 << title_w.len()).collect();
+        // Subsets of the bonus clauses, largest first, then none (the plain query).
+        let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
         masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
-        let titled_q: &dyn Query = c.all_titled.as_deref().unwrap_or(&*c.all_plain);
+        let bonus_q: &dyn Query = c.all_bonus.as_deref().unwrap_or(&*c.all_plain);
         let mut best = TopK::new(depth);
         for mask in masks {
             let weight = pass(mask);
-            let explains = if mask == 0 { &*c.all_plain } else { titled_q };
+            let explains = if mask == 0 { &*c.all_plain } else { bonus_q };
             for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
                 let alive = reader.alive_bitset();
                 let start = best.threshold();
@@ -721,19 +714,19 @@ fn first_tier<'a>(
             .collect());
     }
     let (plain, _) = top(searcher, &*c.all_plain, depth, false)?;
-    let Some(titled_q) = &c.all_titled else {
+    let Some(bonus_q) = &c.all_bonus else {
         return Ok(plain
             .into_iter()
             .map(|(s, d)| (s, d, true, &*c.all_plain))
             .collect());
     };
-    let (titled, _) = top(searcher, &**titled_q, depth, false)?;
+    let (with_bonus, _) = top(searcher, &**bonus_q, depth, false)?;
     let mut merged: HashMap<DocAddress, (f32, &dyn Query)> = plain
         .into_iter()
         .map(|(s, d)| (d, (s, &*c.all_plain)))
         .collect();
-    for (s, d) in titled {
-        merged.insert(d, (s, &**titled_q));
+    for (s, d) in with_bonus {
+        merged.insert(d, (s, &**bonus_q));
     }
     let mut docs: Vec<_> = merged
         .into_iter()
