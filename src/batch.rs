@@ -78,27 +78,79 @@ pub struct BatchSummary {
     pub errors: usize,
 }
 
+/// What stops a batch early: a flag set from outside (an HTTP request whose deadline passed),
+/// checked before each line is mapped.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Option<std::sync::Arc<std::sync::atomic::AtomicBool>>);
+
+impl Cancel {
+    /// A batch nothing stops.
+    pub fn never() -> Cancel {
+        Cancel(None)
+    }
+
+    /// A batch stopped once `flag` is set.
+    pub fn on(flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Cancel {
+        Cancel(Some(flag))
+    }
+
+    fn is_set(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|f| f.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// Reads one line as bytes (without its line break); `None` at the end of the input.
+fn next_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>) -> Result<Option<()>> {
+    buf.clear();
+    let n = input
+        .read_until(b'\n', buf)
+        .map_err(|e| Error::io("<batch input>", e))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    }
+    Ok(Some(()))
+}
+
 /// Reads JSON Lines from `input`, maps them in parallel chunks, writes one output line per
-/// non-blank input line, in input order.
+/// non-blank input line, in input order. A line that is not UTF-8 or not JSON gets an error line
+/// of its own; the others go on. Stops with [`Error::Cancelled`] when `cancel` is set.
 pub fn run<R: BufRead, W: Write>(
     mapper: &Mapper,
-    input: R,
+    mut input: R,
     out: &mut W,
     top: usize,
     pool: &rayon::ThreadPool,
     progress: &ProgressBar,
+    cancel: &Cancel,
 ) -> Result<BatchSummary> {
     let mut summary = BatchSummary::default();
-    let mut chunk: Vec<(usize, String)> = Vec::with_capacity(CHUNK);
-    let mut lines = input.lines().enumerate();
+    // A line is its text, or why it has none.
+    let mut chunk: Vec<(usize, std::result::Result<String, String>)> = Vec::with_capacity(CHUNK);
+    let mut buf = Vec::new();
+    let mut line_no = 0;
     loop {
         chunk.clear();
-        for (i, line) in lines.by_ref() {
-            let line = line.map_err(|e| Error::io("<batch input>", e))?;
-            if line.trim().is_empty() {
+        while next_line(&mut input, &mut buf)?.is_some() {
+            line_no += 1;
+            if buf.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            chunk.push((i + 1, line));
+            let line = match std::str::from_utf8(&buf) {
+                Ok(t) => Ok(t.to_string()),
+                Err(e) => Err(format!(
+                    "invalid UTF-8 at byte {} of the line; expected UTF-8 JSON",
+                    e.valid_up_to() + 1
+                )),
+            };
+            chunk.push((line_no, line));
             if chunk.len() == CHUNK {
                 break;
             }
@@ -106,17 +158,30 @@ pub fn run<R: BufRead, W: Write>(
         if chunk.is_empty() {
             break;
         }
-        let outputs: Vec<BatchOutput> = pool.install(|| {
+        let outputs: Vec<Option<BatchOutput>> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|(n, l)| {
-                    let o = map_line(mapper, *n, l, top);
+                    if cancel.is_set() {
+                        return None;
+                    }
+                    let o = match l {
+                        Ok(text) => map_line(mapper, *n, text, top),
+                        Err(why) => BatchOutput::Err {
+                            id: None,
+                            line: *n,
+                            error: why.clone(),
+                        },
+                    };
                     progress.inc(1);
-                    o
+                    Some(o)
                 })
                 .collect()
         });
-        for o in &outputs {
+        if cancel.is_set() {
+            return Err(Error::Cancelled);
+        }
+        for o in outputs.iter().flatten() {
             summary.lines += 1;
             summary.errors += usize::from(matches!(o, BatchOutput::Err { .. }));
             serde_json::to_writer(&mut *out, o)?;
@@ -125,4 +190,12 @@ pub fn run<R: BufRead, W: Write>(
     }
     progress.finish_and_clear();
     Ok(summary)
+}
+
+/// Non-blank lines of a batch body, counted before any work so that an oversized batch is
+/// refused at once.
+pub fn count_lines(body: &[u8]) -> usize {
+    body.split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count()
 }

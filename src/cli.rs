@@ -3,6 +3,7 @@
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::model::Level;
@@ -37,6 +38,24 @@ pub enum Command {
     Export(ExportArgs),
 }
 
+impl Command {
+    /// The index folder the command reads or writes.
+    pub fn index_dir(&self) -> Option<&std::path::Path> {
+        let dir = match self {
+            Command::Index(a) => &a.dir,
+            Command::Search(a) => &a.dir,
+            Command::Map(a) => &a.dir,
+            Command::Eval(a) => &a.dir,
+            Command::EvalSearch(a) => &a.dir,
+            Command::Show(a) => &a.dir,
+            Command::Stats(a) => &a.dir,
+            Command::Serve(a) => &a.dir,
+            Command::Export(a) => &a.dir,
+        };
+        Some(&dir.index)
+    }
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -60,6 +79,23 @@ pub struct IndexDir {
     pub index: PathBuf,
 }
 
+/// Most worker threads a command starts: far above any core count this runs on, far below what
+/// makes thread creation fail (each thread reserves its stack).
+pub const MAX_THREADS: usize = 256;
+/// Largest index-writer budget, in MB: tantivy caps one thread's arena just under 4 GiB.
+pub const MAX_MEMORY_MB: usize = 32_000;
+/// Largest `--max-file-size`, in MiB (1 TiB): a file is read whole into memory, so any larger
+/// limit means none, and the byte count must not overflow.
+pub const MAX_FILE_MIB: u64 = 1 << 20;
+
+/// `--threads`: a whole number from 1 to [`MAX_THREADS`].
+fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
+    match s.parse::<usize>() {
+        Ok(n @ 1..=MAX_THREADS) => Ok(NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)),
+        _ => Err(format!("expected a whole number from 1 to {MAX_THREADS}")),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct IndexArgs {
     /// Files or folders to index (folders are walked recursively).
@@ -68,10 +104,11 @@ pub struct IndexArgs {
     #[command(flatten)]
     pub dir: IndexDir,
     /// Threads for parsing and for indexing [default: the number of cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
     /// Memory budget of the index writer, in MB (split between its threads; at least 15 per thread).
-    #[arg(long, value_name = "MB", default_value_t = 128)]
+    #[arg(long, value_name = "MB", default_value_t = 128,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_MB as u64).map(|n| n as usize))]
     pub memory: usize,
     /// Commit nothing if any file is rejected.
     #[arg(long)]
@@ -84,7 +121,8 @@ pub struct IndexArgs {
     #[arg(long)]
     pub optimize: bool,
     /// Largest file accepted, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    #[arg(long, value_name = "MIB", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_FILE_MIB))]
     pub max_file_size: u64,
     /// Summary format: human (on stderr) or json (on stdout).
     #[arg(long, value_enum, default_value_t)]
@@ -147,7 +185,7 @@ pub struct MapArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Threads for --batch [default: the number of cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
     /// No progress bar.
     #[arg(long, short)]
@@ -164,7 +202,7 @@ pub struct EvalArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     /// Threads [default: the number of cores].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
     #[command(flatten)]
     pub dir: IndexDir,
@@ -257,23 +295,38 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:7700")]
     pub addr: std::net::SocketAddr,
     /// Largest request body, in bytes.
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES",
+          value_parser = clap::value_parser!(u64).range(1..=1 << 30).map(|n| n as usize))]
     pub max_body: usize,
     /// Longest search query, in characters.
-    #[arg(long, default_value_t = 1_000, value_name = "N")]
+    #[arg(long, default_value_t = 1_000, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=100_000).map(|n| n as usize))]
     pub max_query_chars: usize,
     /// Largest `limit` of a search.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = 100, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=10_000).map(|n| n as usize))]
     pub max_limit: usize,
     /// Requests doing CPU work at once; more are answered 503.
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    #[arg(long, default_value_t = 64, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=4_096).map(|n| n as usize))]
     pub max_inflight: usize,
     /// Seconds a request may take before it is answered 408.
-    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    #[arg(long, default_value_t = 30, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub timeout: u64,
-    /// Seconds a client has to send its request headers before it is disconnected.
-    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    /// Seconds a connection may stay without a request in progress (before its first request
+    /// head, between requests) before it is closed.
+    #[arg(long, default_value_t = 10, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_timeout: u64,
+    /// Connections open at once; more are answered 503 and closed.
+    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=100_000).map(|n| n as usize))]
+    pub max_connections: usize,
+    /// Most lines in one /api/map/batch request; larger batches are refused with 413.
+    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_BATCH_LINES, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000).map(|n| n as usize))]
+    pub max_batch_lines: usize,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -2,6 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use tantivy::directory::error::{DeleteError, LockError, OpenReadError, OpenWriteError};
+use tantivy::directory::{
+    Directory, DirectoryLock, Lock, META_LOCK, MmapDirectory, WatchCallback, WatchHandle, WritePtr,
+};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyError};
 
 use crate::error::{Error, Result};
@@ -17,8 +21,9 @@ pub struct Engine {
 
 impl Engine {
     /// Opens an existing index read-only. It reloads by itself after another process commits.
+    /// An index on a read-only file system, or in a folder this user cannot write, opens too.
     pub fn open(path: &Path) -> Result<Engine> {
-        let index = open_existing(path)?;
+        let index = open_existing_with(path, Access::Read)?;
         let fields = Fields::from_schema(&index.schema())?;
         let reader = index
             .reader_builder()
@@ -43,14 +48,31 @@ pub fn index_exists(path: &Path) -> bool {
     path.join("meta.json").is_file()
 }
 
-/// Opens an existing index and checks that its schema is ours.
+/// What an index is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Opens an existing index for writing and checks that its schema is ours.
 pub fn open_existing(path: &Path) -> Result<Index> {
+    open_existing_with(path, Access::Write)
+}
+
+fn open_existing_with(path: &Path, access: Access) -> Result<Index> {
+    check_folder(path)?;
     if !index_exists(path) {
         return Err(Error::NoIndex {
             path: path.to_path_buf(),
         });
     }
-    let index = Index::open_in_dir(path).map_err(|e| match e {
+    let directory = MmapDirectory::open(path).map_err(|e| Error::Tantivy(e.into()))?;
+    let opened = match access {
+        Access::Write => Index::open(directory),
+        Access::Read => Index::open(ReadOnlyFallback(directory)),
+    };
+    let index = opened.map_err(|e| match e {
         TantivyError::SchemaError(_) | TantivyError::IncompatibleIndex(_) => {
             Error::SchemaMismatch {
                 path: path.to_path_buf(),
@@ -76,8 +98,20 @@ pub fn open_existing(path: &Path) -> Result<Index> {
     Ok(index)
 }
 
+/// `--index` must name a folder (or nothing yet): a file there is a mistake worth naming.
+fn check_folder(path: &Path) -> Result<()> {
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_dir() => Err(Error::Invalid(format!(
+            "--index {} is a file, not a folder; name the folder that holds (or will hold) the index",
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Opens the index for writing, creating it (and its folder) when absent.
 pub fn open_or_create(path: &Path) -> Result<Index> {
+    check_folder(path)?;
     if index_exists(path) {
         return open_existing(path);
     }
@@ -88,14 +122,86 @@ pub fn open_or_create(path: &Path) -> Result<Index> {
     Ok(index)
 }
 
-/// Maps tantivy's lock failure to our "locked by another process" error.
+/// Maps tantivy's lock failure to our errors: "locked by another process" when the lock is
+/// held, "cannot be written" when the lock file cannot even be created (read-only file system,
+/// no permission).
 pub fn lock_error(path: &Path, e: TantivyError) -> Error {
     match e {
+        TantivyError::LockFailure(LockError::IoError(io), _) => Error::NotWritable {
+            path: path.to_path_buf(),
+            cause: io.to_string(),
+        },
         TantivyError::LockFailure(..) => Error::Locked {
             path: path.to_path_buf(),
         },
         other => Error::Tantivy(other),
     }
+}
+
+/// The reading side's directory: tantivy's memory-mapped one, except that the lock readers take
+/// while opening segments (which keeps a writer's garbage collection from deleting them
+/// meanwhile) is skipped when the lock file cannot be created because the folder cannot be
+/// written. On a read-only file system no writer can run, so there is nothing to guard against;
+/// in a folder only another user can write, a commit that lands while a reader opens its
+/// segments can make that one reload fail, and the next one succeeds.
+#[derive(Debug, Clone)]
+struct ReadOnlyFallback(MmapDirectory);
+
+impl Directory for ReadOnlyFallback {
+    fn get_file_handle(
+        &self,
+        path: &Path,
+    ) -> std::result::Result<std::sync::Arc<dyn tantivy::directory::FileHandle>, OpenReadError>
+    {
+        self.0.get_file_handle(path)
+    }
+
+    fn delete(&self, path: &Path) -> std::result::Result<(), DeleteError> {
+        self.0.delete(path)
+    }
+
+    fn exists(&self, path: &Path) -> std::result::Result<bool, OpenReadError> {
+        self.0.exists(path)
+    }
+
+    fn open_write(&self, path: &Path) -> std::result::Result<WritePtr, OpenWriteError> {
+        self.0.open_write(path)
+    }
+
+    fn atomic_read(&self, path: &Path) -> std::result::Result<Vec<u8>, OpenReadError> {
+        self.0.atomic_read(path)
+    }
+
+    fn atomic_write(&self, path: &Path, data: &[u8]) -> std::io::Result<()> {
+        self.0.atomic_write(path, data)
+    }
+
+    fn sync_directory(&self) -> std::io::Result<()> {
+        self.0.sync_directory()
+    }
+
+    fn acquire_lock(&self, lock: &Lock) -> std::result::Result<DirectoryLock, LockError> {
+        match self.0.acquire_lock(lock) {
+            Err(LockError::IoError(e))
+                if lock.filepath == META_LOCK.filepath && cannot_write(e.kind()) =>
+            {
+                Ok(DirectoryLock::from(Box::new(())))
+            }
+            other => other,
+        }
+    }
+
+    fn watch(&self, watch_callback: WatchCallback) -> tantivy::Result<WatchHandle> {
+        self.0.watch(watch_callback)
+    }
+}
+
+/// Is this the error of a folder that cannot be written?
+fn cannot_write(kind: std::io::ErrorKind) -> bool {
+    matches!(
+        kind,
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    )
 }
 
 /// Removes an incompatible index's files (those tantivy manages, listed in `.managed.json`, and
@@ -120,6 +226,25 @@ pub fn wipe(path: &Path) -> Result<()> {
         }
     }
     remove(managed_path)
+}
+
+/// The error for an index that failed inside tantivy: the detail, and the files whose
+/// checksums do not match (when the check itself can run).
+pub fn damaged(path: &Path, detail: &str) -> Error {
+    let check = std::panic::catch_unwind(|| -> Option<Vec<String>> {
+        let index = Index::open(MmapDirectory::open(path).ok()?).ok()?;
+        let bad = index.validate_checksum().ok()?;
+        let mut names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        Some(names)
+    });
+    // The check may have panicked too; its message is not the one to report.
+    let _ = crate::panics::take_last();
+    Error::Damaged {
+        path: path.to_path_buf(),
+        detail: detail.chars().take(300).collect(),
+        damaged: check.ok().flatten().unwrap_or_default(),
+    }
 }
 
 /// The number of live statements: every live document but the knowledge documents.

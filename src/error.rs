@@ -22,6 +22,17 @@ pub enum Error {
     /// Another writer holds the index lock.
     #[error("the index at {} is locked by another process (is another `skillmap index` running?)", path.display())]
     Locked { path: PathBuf },
+    /// The index folder cannot be written (read-only file system, no permission).
+    #[error("the index at {} cannot be written ({cause}); it can still be searched and served, but to index, name a folder you can write with --index", path.display())]
+    NotWritable { path: PathBuf, cause: String },
+    /// Reading the index failed inside tantivy: a damaged file, most likely.
+    #[error("the index at {} could not be read ({detail}){}; rebuild it with `skillmap index --rebuild --index {} PATH...`", path.display(), damaged_hint(damaged), path.display())]
+    Damaged {
+        path: PathBuf,
+        detail: String,
+        /// Files whose checksum does not match.
+        damaged: Vec<String>,
+    },
     /// A user-supplied value (query, filter, flag) is not acceptable.
     #[error("{0}")]
     Invalid(String),
@@ -31,9 +42,20 @@ pub enum Error {
     /// tantivy failed underneath.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
+    /// The work was stopped from outside (its HTTP request ran out of time).
+    #[error("stopped: the request ran out of time")]
+    Cancelled,
     /// JSON serialization of our own values failed (only on I/O errors in practice).
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+fn damaged_hint(files: &[String]) -> String {
+    if files.is_empty() {
+        String::new()
+    } else {
+        format!("; damaged files: {}", files.join(", "))
+    }
 }
 
 fn closest_hint(closest: &[String]) -> String {

@@ -22,12 +22,20 @@ use crate::schema::Fields;
 /// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
 pub const IGNORE_FILE: &str = ".skillmapignore";
 
+/// tantivy's most indexing threads (`MAX_NUM_THREAD`, not exported).
+const WRITER_MAX_THREADS: usize = 8;
+/// tantivy's smallest and (just under) largest arena per indexing thread.
+const WRITER_MIN_BYTES_PER_THREAD: usize = 15_000_000;
+const WRITER_MAX_BYTES_PER_THREAD: usize = 4_000_000_000;
+
 /// What `skillmap index` was asked to do.
 #[derive(Debug, Clone)]
 pub struct IngestOptions {
     pub index_dir: PathBuf,
     pub paths: Vec<PathBuf>,
+    /// Threads for parsing; indexing uses as many, up to tantivy's limit of 8.
     pub threads: usize,
+    /// Budget of the index writer, in bytes (raised to 15 MB per indexing thread if lower).
     pub memory_bytes: usize,
     pub strict: bool,
     pub rebuild: bool,
@@ -85,7 +93,8 @@ pub struct IngestReport {
 
 /// The export that currently holds a SOC code in this run.
 struct Claim {
-    exported_at: String,
+    /// `exportedAt` as a point in time; an export without one loses to any that has one.
+    exported_at: Option<i128>,
     source: String,
     statements: u64,
 }
@@ -135,8 +144,14 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         other => other?,
     };
     let fields = Fields::from_schema(&index.schema())?;
+    // tantivy indexes with at most 8 threads (more parse); each needs 15 MB to 4 GB of arena.
+    let writer_threads = opts.threads.clamp(1, WRITER_MAX_THREADS);
+    let memory = opts.memory_bytes.clamp(
+        WRITER_MIN_BYTES_PER_THREAD * writer_threads,
+        WRITER_MAX_BYTES_PER_THREAD * writer_threads,
+    );
     let writer: IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(opts.threads, opts.memory_bytes)
+        .writer_with_num_threads(writer_threads, memory)
         .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
     if opts.optimize {
         // All segments are merged into one at the end; merges on the way would be redone (and
@@ -349,7 +364,7 @@ impl Run<'_> {
                     .delete_term(self.fields.know_export_term(&fw.soc));
             }
             Some(prev) => {
-                let new_wins = (&fw.exported_at, &source) > (&prev.exported_at, &prev.source);
+                let new_wins = (fw.exported_at_nanos, &source) > (prev.exported_at, &prev.source);
                 let (kept, dropped) = if new_wins {
                     (&source, &prev.source)
                 } else {
@@ -380,7 +395,7 @@ impl Run<'_> {
         claims.insert(
             fw.soc.clone(),
             Claim {
-                exported_at: fw.exported_at,
+                exported_at: fw.exported_at_nanos,
                 source,
                 statements,
             },
@@ -421,8 +436,10 @@ fn read_limited(path: &Path, max: u64) -> Result<Vec<u8>, ExportError> {
     if size > max {
         return Err(too_big(size));
     }
-    let mut bytes = Vec::with_capacity(size as usize);
-    file.take(max + 1).read_to_end(&mut bytes).map_err(io_err)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
     if bytes.len() as u64 > max {
         return Err(too_big(bytes.len() as u64));
     }
@@ -473,6 +490,17 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
             });
             continue;
         }
+        if !meta.is_dir() {
+            // Named on purpose, so not read is an error: a FIFO would block, a device never ends.
+            errors.push(walk_error(
+                root,
+                format!(
+                    "{}; expected an export file or a folder",
+                    not_regular(&meta.file_type())
+                ),
+            ));
+            continue;
+        }
         let walker = ignore::WalkBuilder::new(root)
             .standard_filters(false)
             .follow_links(true)
@@ -482,8 +510,21 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
         for entry in walker {
             match entry {
                 Ok(e) => {
-                    if !e.file_type().is_some_and(|t| t.is_file()) {
-                        continue;
+                    match e.file_type() {
+                        Some(t) if t.is_file() => {}
+                        Some(t) if t.is_dir() => continue,
+                        // FIFOs, sockets and devices are never opened: reading one could block
+                        // or never end. They are listed, so nothing is dropped unseen.
+                        t => {
+                            skipped.push(Skipped {
+                                path: e.path().display().to_string(),
+                                reason: t.map_or_else(
+                                    || "not a regular file".to_string(),
+                                    |t| not_regular(&t),
+                                ),
+                            });
+                            continue;
+                        }
                     }
                     let p = e.into_path();
                     if p.file_name().and_then(|n| n.to_str()) == Some(IGNORE_FILE) {
@@ -500,7 +541,15 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
                 }
                 Err(e) => {
                     let path = walk_error_path(&e).unwrap_or_else(|| root.clone());
-                    errors.push(walk_error(&path, walk_error_message(&e)));
+                    if is_loop(&e) {
+                        // Everything under the loop is read once, from its first path.
+                        skipped.push(Skipped {
+                            path: path.display().to_string(),
+                            reason: walk_error_message(&e),
+                        });
+                    } else {
+                        errors.push(walk_error(&path, walk_error_message(&e)));
+                    }
                 }
             }
         }
@@ -510,6 +559,41 @@ fn collect_inputs(paths: &[PathBuf]) -> (Vec<InputFile>, Vec<Skipped>, Vec<Rejec
     files
         .retain(|f| seen.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone())));
     (files, skipped, errors)
+}
+
+/// What kind of non-regular file this is, for a skip or an error.
+fn not_regular(t: &std::fs::FileType) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_socket() {
+            "a socket"
+        } else if t.is_char_device() {
+            "a character device"
+        } else if t.is_block_device() {
+            "a block device"
+        } else {
+            "not a file or folder"
+        };
+        format!("not a regular file ({kind})")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = t;
+        "not a regular file".to_string()
+    }
+}
+
+fn is_loop(e: &ignore::Error) -> bool {
+    match e {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
 }
 
 fn walk_error_path(e: &ignore::Error) -> Option<PathBuf> {

@@ -35,6 +35,41 @@ use crate::search::SearchRequest;
 
 pub use crate::error::{Error, Result};
 
+/// Where panics are reported: the binary's hook keeps the last one's message (with its place in
+/// the code) for the error that the command boundary prints, instead of a backtrace on stderr.
+pub mod panics {
+    use std::sync::Mutex;
+
+    static LAST: Mutex<Option<String>> = Mutex::new(None);
+
+    /// Installs the hook: a panic's message is kept, not printed. Set `RUST_BACKTRACE=1` to
+    /// get Rust's own report as well.
+    pub fn install_quiet_hook() {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let text = info.to_string().replace('\n', " ");
+            *LAST.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
+            if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+                default(info);
+            }
+        }));
+    }
+
+    /// The message of the last panic, if one was kept since the last call.
+    pub fn take_last() -> Option<String> {
+        LAST.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// The message of a caught panic (its payload is a `&str` or a `String` in practice).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
 /// What the process should exit with: 0 success, 1 nothing found, 2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -110,8 +145,7 @@ fn index_options(args: &IndexArgs) -> IngestOptions {
         index_dir: args.dir.index.clone(),
         paths: args.paths.clone(),
         threads,
-        // tantivy needs at least 15 MB per indexing thread.
-        memory_bytes: args.memory.max(15 * threads) * 1_000_000,
+        memory_bytes: args.memory * 1_000_000,
         strict: args.strict,
         rebuild: args.rebuild,
         max_file_bytes: args.max_file_size.saturating_mul(1 << 20),
@@ -147,6 +181,37 @@ fn open_engine(index: &Path) -> anyhow::Result<Engine> {
 
 /// Runs one command, writing results to stdout and progress, warnings and summaries to stderr.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let index = cli.command.index_dir().map(Path::to_path_buf);
+    let reads = !matches!(cli.command, Command::Index(_));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
+    let Some(index) = index else {
+        return result.unwrap_or_else(|p| std::panic::resume_unwind(p));
+    };
+    match result {
+        // A reading command that fails inside tantivy met a damaged file, most likely.
+        Ok(Err(e)) if reads => match e.downcast::<Error>() {
+            Ok(Error::Tantivy(t)) => Err(engine::damaged(&index, &t.to_string()).into()),
+            Ok(other) => Err(other.into()),
+            Err(e) => Err(e),
+        },
+        Ok(r) => r,
+        // tantivy panics on some damaged files (an offset out of bounds): the boundary of the
+        // command turns that into an error that names the index and the way out.
+        Err(p) => {
+            let detail = panics::take_last().unwrap_or_else(|| panic_message(p.as_ref()));
+            if reads {
+                Err(engine::damaged(&index, &detail).into())
+            } else {
+                Err(anyhow::anyhow!(
+                    "indexing failed inside tantivy ({detail}); the last committed index at {} is unchanged",
+                    index.display()
+                ))
+            }
+        }
+    }
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let outcome = match cli.command {
@@ -207,7 +272,15 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 let pool = thread_pool(args.threads)?;
                 let pb = counter_bar(args.quiet, "mapping");
                 let summary = if path.as_os_str() == "-" {
-                    batch::run(&mapper, std::io::stdin().lock(), &mut out, top, &pool, &pb)?
+                    batch::run(
+                        &mapper,
+                        std::io::stdin().lock(),
+                        &mut out,
+                        top,
+                        &pool,
+                        &pb,
+                        &batch::Cancel::never(),
+                    )?
                 } else {
                     let file = std::fs::File::open(path)
                         .with_context(|| format!("cannot open {}", path.display()))?;
@@ -218,6 +291,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                         top,
                         &pool,
                         &pb,
+                        &batch::Cancel::never(),
                     )?
                 };
                 if summary.errors > 0 {
@@ -350,6 +424,8 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 max_inflight: args.max_inflight.max(1),
                 timeout: std::time::Duration::from_secs(args.timeout.max(1)),
                 header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+                max_connections: args.max_connections,
+                max_batch_lines: args.max_batch_lines,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

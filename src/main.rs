@@ -6,6 +6,7 @@ use clap::Parser;
 use skillmap::{Outcome, cli::Cli, run};
 
 fn main() -> ExitCode {
+    skillmap::panics::install_quiet_hook();
     let cli = Cli::parse();
     match run(cli) {
         Ok(Outcome::Found) => ExitCode::from(0),

@@ -14,6 +14,11 @@ pub const MAX_STATEMENTS_PER_LEVEL: usize = 1_000;
 pub const MAX_NAME_CHARS: usize = 200;
 /// Most alternate titles or tools accepted for one occupation (O*NET's largest has a few hundred).
 pub const MAX_NAMES: usize = 5_000;
+/// Longest `framework.version`, `schemaVersion` or `exportedAt`, in characters: real ones are
+/// `1.0` or a timestamp.
+pub const MAX_TAG_CHARS: usize = 64;
+/// Longest `framework.description` or `framework.contextCovered`, in characters: a paragraph.
+pub const MAX_PROSE_CHARS: usize = 5_000;
 /// The separator between a statement's topic and its action (`Topic — action in context`).
 pub const TOPIC_SEPARATOR: &str = " — ";
 
@@ -175,7 +180,11 @@ pub struct Framework {
     pub group: String,
     pub job_zone: Option<u8>,
     pub version: String,
+    /// `exportedAt` as written (trimmed), or empty.
     pub exported_at: String,
+    /// `exportedAt` as nanoseconds since the Unix epoch, for comparing exports: offsets are
+    /// taken into account, so `2025-12-31T23:00:00-05:00` is later than `2026-01-01T01:00:00Z`.
+    pub exported_at_nanos: Option<i128>,
     /// What the framework covers (`framework.contextCovered`), or empty.
     pub context: String,
     /// Statements ordered by level, then by position within the level.
@@ -391,7 +400,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             "schemaVersion",
             format!(
                 "unsupported schema version `{}`; expected 1.x",
-                raw.schema_version
+                truncate(&raw.schema_version, 20)
             ),
         ));
     }
@@ -402,7 +411,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             "occupation.soc",
             format!(
                 "`{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
-                occ.soc
+                truncate(&occ.soc, 20)
             ),
         ));
     }
@@ -413,6 +422,73 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             "empty; expected the occupation's title",
         ));
     }
+    // Every text that is indexed, stored or shown has a length limit and no control characters:
+    // a megabyte title would make a gigabyte index, and an escape sequence would reach terminals.
+    let texts = [
+        (
+            "schemaVersion",
+            Some(raw.schema_version.as_str()),
+            MAX_TAG_CHARS,
+            true,
+        ),
+        (
+            "exportedAt",
+            raw.exported_at.as_deref(),
+            MAX_TAG_CHARS,
+            true,
+        ),
+        (
+            "occupation.title",
+            Some(occ.title.as_str()),
+            MAX_NAME_CHARS,
+            true,
+        ),
+        (
+            "occupation.group",
+            occ.group.as_deref(),
+            MAX_NAME_CHARS,
+            true,
+        ),
+        (
+            "occupation.sector",
+            occ.sector.as_deref(),
+            MAX_NAME_CHARS,
+            true,
+        ),
+        (
+            "framework.version",
+            raw.framework.version.as_deref(),
+            MAX_TAG_CHARS,
+            true,
+        ),
+        (
+            "framework.description",
+            raw.framework.description.as_deref(),
+            MAX_PROSE_CHARS,
+            false,
+        ),
+        (
+            "framework.contextCovered",
+            raw.framework.context_covered.as_deref(),
+            MAX_PROSE_CHARS,
+            false,
+        ),
+    ];
+    for (field, value, max, one_line) in texts {
+        if let Some(e) = value.and_then(|v| check_text(v, max, one_line).err()) {
+            problems.push(ExportError::field(field, e));
+        }
+    }
+    let exported_at = match raw.exported_at.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => match parse_timestamp(t) {
+            Ok(ts) => Some(ts),
+            Err(e) => {
+                problems.push(ExportError::field("exportedAt", e));
+                None
+            }
+        },
+    };
     if let Some(z) = occ.job_zone
         && !(1..=5).contains(&z)
     {
@@ -443,6 +519,16 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
     }
     levels.sort_by_key(|(l, _)| *l);
     for (level, raw_level) in levels {
+        if let Some(e) = raw_level
+            .label
+            .as_deref()
+            .and_then(|l| check_text(l, MAX_NAME_CHARS, true).err())
+        {
+            problems.push(ExportError::field(
+                format!("framework.levels.{level}.label"),
+                e,
+            ));
+        }
         let path = format!("framework.levels.{level}.statements");
         if raw_level.statements.is_empty() {
             problems.push(ExportError::field(
@@ -487,10 +573,21 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
                 ));
                 continue;
             }
+            let topic = topic_of(text);
+            let topic_chars = topic.chars().count();
+            if topic_chars > MAX_NAME_CHARS {
+                problems.push(ExportError::field(
+                    format!("{path}[{i}]"),
+                    format!(
+                        "topic (the text before ` — `) of {topic_chars} characters; at most {MAX_NAME_CHARS} are accepted"
+                    ),
+                ));
+                continue;
+            }
             statements.push(Statement {
                 level,
                 position: i as u32,
-                topic: topic_of(text).to_string(),
+                topic: topic.to_string(),
                 text: text.to_string(),
             });
         }
@@ -525,7 +622,13 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
         group: occ.group.clone().unwrap_or_default().trim().to_string(),
         job_zone: occ.job_zone,
         version: raw.framework.version.clone().unwrap_or_default(),
-        exported_at: raw.exported_at.clone().unwrap_or_default(),
+        exported_at: raw
+            .exported_at
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        exported_at_nanos: exported_at,
         context: raw
             .framework
             .context_covered
@@ -535,6 +638,46 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
             .to_string(),
         statements,
     })
+}
+
+/// Checks a text field: at most `max` characters and no control characters (`one_line` also
+/// refuses tabs and line breaks). Returns what is wrong.
+fn check_text(text: &str, max: usize, one_line: bool) -> Result<(), String> {
+    let bad = if one_line {
+        text.chars().find(|c| c.is_control())
+    } else {
+        control_char(text)
+    };
+    if let Some(c) = bad {
+        return Err(format!(
+            "control character U+{:04X}; expected {}",
+            c as u32,
+            if one_line { "one line of text" } else { "text" }
+        ));
+    }
+    // Counting stops just past the limit, so a huge field costs no more than a small one.
+    let chars = text.chars().take(max + 1).count();
+    if chars > max {
+        return Err(format!(
+            "{} characters; at most {max} are accepted",
+            text.chars().count()
+        ));
+    }
+    Ok(())
+}
+
+/// Parses an RFC 3339 timestamp (`2026-01-01T01:00:00Z`, `2025-12-31T23:00:00-05:00`) into
+/// nanoseconds since the Unix epoch.
+pub fn parse_timestamp(text: &str) -> Result<i128, String> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &Rfc3339)
+        .map(|t| t.unix_timestamp_nanos())
+        .map_err(|e| {
+            format!(
+                "`{}` is not a timestamp ({e}); expected RFC 3339, e.g. 2026-01-01T00:00:00Z",
+                truncate(text, 40)
+            )
+        })
 }
 
 /// Checks one name (an alternate title, a tool or its category): trimmed, not empty, one line of

@@ -26,28 +26,56 @@ const DIM_ON: &str = "\x1b[2m";
 const BOLD_ON: &str = "\x1b[1m";
 const OFF: &str = "\x1b[0m";
 
+/// Text from an index, an export or a request made safe for a terminal: control characters
+/// (escape sequences, carriage returns, line breaks) and the invisible bidirectional and
+/// zero-width marks that can make text read differently are shown as `\u{..}` escapes.
+/// Validation refuses them at ingest; this also covers indexes built before it did.
+pub fn esc(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{061C}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 impl Style {
+    /// `s`, escaped for the terminal, in the decoration `on` when colour is on.
     fn wrap(&self, on: &str, s: &str) -> String {
         if self.color {
-            format!("{on}{s}{OFF}")
+            format!("{on}{}{OFF}", esc(s))
         } else {
-            s.to_string()
+            esc(s).into_owned()
         }
     }
 
-    /// The text with ranges highlighted (plain text when colour is off).
+    /// The text, escaped for the terminal, with ranges highlighted (plain when colour is off).
     pub fn highlighted(&self, text: &str, ranges: &[Range<usize>]) -> String {
         if !self.color {
-            return text.to_string();
+            return esc(text).into_owned();
         }
         let mut out = String::new();
         let mut at = 0;
         for r in ranges {
-            out.push_str(&text[at..r.start]);
-            out.push_str(&self.wrap(HL_ON, &text[r.clone()]));
+            // Ranges come from the index; one that does not fit the text is not highlighted.
+            let (Some(before), Some(word)) = (text.get(at..r.start), text.get(r.clone())) else {
+                continue;
+            };
+            out.push_str(&esc(before));
+            out.push_str(&self.wrap(HL_ON, word));
             at = r.end;
         }
-        out.push_str(&text[at..]);
+        out.push_str(&esc(text.get(at..).unwrap_or("")));
         out
     }
 }
@@ -61,17 +89,25 @@ pub fn json_line<W: Write, T: Serialize>(w: &mut W, value: &T) -> io::Result<()>
 /// The indexing summary for people.
 pub fn index_report_human<W: Write>(w: &mut W, r: &IngestReport) -> io::Result<()> {
     for rej in &r.rejected {
-        writeln!(w, "rejected: {rej}")?;
+        writeln!(w, "rejected: {}", esc(&rej.to_string()))?;
     }
     for warn in &r.warnings {
-        writeln!(w, "warning: {warn}")?;
+        writeln!(w, "warning: {}", esc(warn))?;
     }
-    if !r.skipped.is_empty() {
+    // One line per reason, in the order first met, with one path as an example.
+    let mut reasons: Vec<(&str, usize, &str)> = Vec::new();
+    for s in &r.skipped {
+        match reasons.iter_mut().find(|(reason, ..)| *reason == s.reason) {
+            Some(entry) => entry.1 += 1,
+            None => reasons.push((&s.reason, 1, &s.path)),
+        }
+    }
+    for (reason, n, example) in reasons {
         writeln!(
             w,
-            "skipped {} file(s) that are not exports (.json, .jsonl, .ndjson), e.g. {}",
-            r.skipped.len(),
-            r.skipped[0].path
+            "skipped {n} file(s): {}, e.g. {}",
+            esc(reason),
+            esc(example)
         )?;
     }
     if !r.committed {
@@ -102,7 +138,7 @@ fn hit_block<W: Write>(w: &mut W, hit: &SearchHit, style: Style, indent: &str) -
         "{indent}{}. {}  {}  [{}]  score {:.3}{}",
         hit.rank,
         style.wrap(BOLD_ON, &hit.soc),
-        hit.title,
+        esc(&hit.title),
         hit.level,
         hit.score,
         if hit.all_terms { "" } else { "  (some words)" }
@@ -175,13 +211,13 @@ pub fn occupations_human<W: Write>(
             "{}. {}  {}  score {:.3}  ({} matching: {})",
             o.rank,
             style.wrap(BOLD_ON, &o.soc),
-            o.title,
+            esc(&o.title),
             o.score,
             o.matched,
             spread.join(", ")
         )?;
         if !o.named_by.is_empty() {
-            writeln!(w, "   named by: {}", o.named_by.join("; "))?;
+            writeln!(w, "   named by: {}", esc(&o.named_by.join("; ")))?;
         }
         for h in &o.hits {
             writeln!(
@@ -203,31 +239,32 @@ pub fn occupations_json<W: Write>(w: &mut W, r: &OccupationResults) -> io::Resul
 
 /// An occupation's framework for people.
 pub fn show_human<W: Write>(w: &mut W, v: &OccupationView, style: Style) -> io::Result<()> {
-    writeln!(w, "{}  {}", style.wrap(BOLD_ON, &v.soc), v.title)?;
+    writeln!(w, "{}  {}", style.wrap(BOLD_ON, &v.soc), esc(&v.title))?;
     let zone = v.job_zone.map_or("unknown".to_string(), |z| z.to_string());
     writeln!(
         w,
         "group: {}   job zone: {zone}   framework: {}",
-        v.group, v.version
+        esc(&v.group),
+        esc(&v.version)
     )?;
     for l in &v.levels {
         writeln!(w, "\n{}", style.wrap(BOLD_ON, l.level.as_str()))?;
         for (i, s) in l.statements.iter().enumerate() {
-            writeln!(w, "  {:>2}. {s}", i + 1)?;
+            writeln!(w, "  {:>2}. {}", i + 1, esc(s))?;
         }
     }
     if !v.titles.is_empty() {
         let heading = format!("also called ({})", v.titles.len());
         writeln!(w, "\n{}", style.wrap(BOLD_ON, &heading))?;
-        writeln!(w, "  {}", v.titles.join("; "))?;
+        writeln!(w, "  {}", esc(&v.titles.join("; ")))?;
     }
     if !v.tools.is_empty() {
         let heading = format!("tools and technology ({})", v.tools.len());
         writeln!(w, "\n{}", style.wrap(BOLD_ON, &heading))?;
         for t in &v.tools {
             match t.category.as_str() {
-                "" => writeln!(w, "  {}", t.name)?,
-                c => writeln!(w, "  {}  ({c})", t.name)?,
+                "" => writeln!(w, "  {}", esc(&t.name))?,
+                c => writeln!(w, "  {}  ({})", esc(&t.name), esc(c))?,
             }
         }
     }
@@ -252,7 +289,10 @@ pub fn stats_human<W: Write>(w: &mut W, s: &Stats) -> io::Result<()> {
         writeln!(
             w,
             "  {}  {:<50} {:>5} occupations {:>7} statements",
-            g.code, g.name, g.occupations, g.statements
+            g.code,
+            esc(&g.name),
+            g.occupations,
+            g.statements
         )?;
     }
     Ok(())
@@ -275,7 +315,7 @@ pub fn map_human<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result
             "{}. {}  {}  score {:.3}  confidence {:.0}%",
             m.rank,
             style.wrap(BOLD_ON, &m.soc),
-            m.title,
+            esc(&m.title),
             m.score,
             m.confidence * 100.0
         )?;
@@ -310,7 +350,7 @@ pub fn map_human<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result
         if !m.gap.is_empty() {
             writeln!(w, "   not covered by the posting:")?;
             for g in &m.gap {
-                writeln!(w, "     [{}] {}", g.level, g.statement)?;
+                writeln!(w, "     [{}] {}", g.level, esc(&g.statement))?;
             }
         }
         writeln!(w)?;
@@ -320,7 +360,9 @@ pub fn map_human<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result
             Some(g) => writeln!(
                 w,
                 "uncertain: the best matches are close; they share {} {} ({} group)",
-                g.code, g.name, g.level
+                g.code,
+                esc(&g.name),
+                g.level
             )?,
             None => writeln!(
                 w,
@@ -332,7 +374,7 @@ pub fn map_human<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result
         let cues: Vec<String> = r
             .seniority
             .iter()
-            .map(|c| format!("\"{}\" ({:.1})", c.phrase.trim(), c.level))
+            .map(|c| format!("\"{}\" ({:.1})", esc(c.phrase.trim()), c.level))
             .collect();
         writeln!(w, "seniority: {}", cues.join(", "))?;
     }

@@ -16,6 +16,9 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
+use crate::batch::Cancel;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::map::{MapRequest, Mapper};
@@ -36,8 +39,14 @@ pub struct ServeConfig {
     pub max_inflight: usize,
     /// Time a request may take before it is answered 408.
     pub timeout: Duration,
-    /// Time a client has to send a request's headers before it is disconnected.
+    /// Time a client has to send a request's headers before it is disconnected; also the time a
+    /// connection may stay open with no request in progress (before its first request, between
+    /// requests, or after an HTTP/2 preface).
     pub header_timeout: Duration,
+    /// Connections open at once; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Most lines in one `/api/map/batch` body; more are refused with 413 before any work.
+    pub max_batch_lines: usize,
 }
 
 impl Default for ServeConfig {
@@ -50,6 +59,8 @@ impl Default for ServeConfig {
             max_inflight: 64,
             timeout: Duration::from_secs(30),
             header_timeout: HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_batch_lines: DEFAULT_MAX_BATCH_LINES,
         }
     }
 }
@@ -99,11 +110,14 @@ impl AppState {
         Ok(fresh)
     }
 
-    /// Runs CPU work on the blocking pool, or refuses with 503 when saturated.
+    /// Runs CPU work on the blocking pool, or refuses with 503 when saturated. The work gets a
+    /// [`Cancel`] that is set when the request is dropped (its deadline passed or the client
+    /// left), so long work stops between lines instead of running on for nobody. A panic in the
+    /// work (a corrupt index can make tantivy panic) is answered 500 and logged.
     async fn blocking<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(AppState) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(AppState, Cancel) -> Result<T, ApiError> + Send + 'static,
     {
         let permit = self
             .0
@@ -112,12 +126,30 @@ impl AppState {
             .try_acquire_owned()
             .map_err(|_| ApiError::Busy)?;
         let state = self.clone();
+        let flag = Arc::new(AtomicBool::new(false));
+        let _cancel_on_drop = CancelOnDrop(flag.clone());
+        let cancel = Cancel::on(flag);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            f(state)
+            f(state, cancel)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("worker failed: {e}")))?
+        .map_err(|e| {
+            let cause = match e.try_into_panic() {
+                Ok(p) => crate::panic_message(p.as_ref()),
+                Err(e) => e.to_string(),
+            };
+            ApiError::Internal(format!("worker failed: {cause}"))
+        })?
+    }
+}
+
+/// Sets its flag when dropped: a request's future is dropped when it times out.
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -128,6 +160,8 @@ pub enum ApiError {
     NotFound(String),
     TooLarge(String),
     UnsupportedMediaType(String),
+    MethodNotAllowed,
+    Timeout,
     Busy,
     Internal(String),
 }
@@ -153,6 +187,16 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 m.as_str(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this endpoint does not take that method",
+            ),
+            ApiError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                "the request took longer than the server's limit; its work was stopped",
             ),
             ApiError::Busy => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -189,6 +233,7 @@ impl From<Error> for ApiError {
         match e {
             Error::Invalid(m) => ApiError::BadRequest(m),
             e @ Error::UnknownSoc { .. } => ApiError::NotFound(e.to_string()),
+            Error::Cancelled => ApiError::Timeout,
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -212,6 +257,23 @@ where
                 StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                     ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
                 }
+                _ => ApiError::BadRequest(r.body_text()),
+            }),
+        }
+    }
+}
+
+/// Raw body extractor whose rejections (too large, unreadable) use our error shape.
+pub struct AppBytes(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for AppBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::body::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(AppBytes(b)),
+            Err(r) => Err(match r.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(r.body_text()),
                 _ => ApiError::BadRequest(r.body_text()),
             }),
         }
@@ -316,7 +378,7 @@ async fn search_handler(
 ) -> Result<Response, ApiError> {
     let p = parse_search_params(raw.as_deref(), &state.0.config)?;
     state
-        .blocking(move |s| {
+        .blocking(move |s, _| {
             let started = Instant::now();
             let req = SearchRequest {
                 query: p.q,
@@ -356,7 +418,7 @@ async fn map_handler(
     AppJson(req): AppJson<MapRequest>,
 ) -> Result<Response, ApiError> {
     state
-        .blocking(move |s| {
+        .blocking(move |s, _| {
             let mapper = s.mapper()?;
             Ok(Json(mapper.map(&req)?).into_response())
         })
@@ -374,7 +436,7 @@ const JSON_LINES_TYPES: [&str; 4] = [
 async fn map_batch_handler(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
-    body: String,
+    AppBytes(body): AppBytes,
 ) -> Result<Response, ApiError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -392,17 +454,25 @@ async fn map_batch_handler(
             "expected Content-Type: application/x-ndjson (JSON Lines)".into(),
         ));
     }
+    let lines = crate::batch::count_lines(&body);
+    let max_lines = state.0.config.max_batch_lines;
+    if lines > max_lines {
+        return Err(ApiError::TooLarge(format!(
+            "{lines} lines; a batch takes at most {max_lines} (split it into several requests)"
+        )));
+    }
     state
-        .blocking(move |s| {
+        .blocking(move |s, cancel| {
             let mapper = s.mapper()?;
             let mut out = Vec::new();
             crate::batch::run(
                 &mapper,
-                body.as_bytes(),
+                &body[..],
                 &mut out,
                 crate::map::MapRequest::default_top(),
                 &s.0.pool,
                 &indicatif::ProgressBar::hidden(),
+                &cancel,
             )?;
             Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], out).into_response())
         })
@@ -414,13 +484,13 @@ async fn occupation_handler(
     Path(soc): Path<String>,
 ) -> Result<Response, ApiError> {
     state
-        .blocking(move |s| Ok(Json(crate::show::show(s.0.engine, &soc, &[])?).into_response()))
+        .blocking(move |s, _| Ok(Json(crate::show::show(s.0.engine, &soc, &[])?).into_response()))
         .await
 }
 
 async fn stats_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
-        .blocking(move |s| Ok(Json(crate::stats::stats(s.0.engine)?).into_response()))
+        .blocking(move |s, _| Ok(Json(crate::stats::stats(s.0.engine)?).into_response()))
         .await
 }
 
@@ -486,41 +556,164 @@ pub fn app(state: AppState) -> Router {
         .route("/api/occupations/{soc}", get(occupation_handler))
         .route("/api/stats", get(stats_handler))
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::map_response(security_headers))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            timeout,
+        // The deadline is inside the security headers, so a 408 carries them too.
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| async move {
+                match tokio::time::timeout(timeout, next.run(req)).await {
+                    Ok(resp) => resp,
+                    Err(_) => ApiError::Timeout.into_response(),
+                }
+            },
         ))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
+
+/// Default cap on open connections: far above what a loopback or proxied service needs, and
+/// under the usual 1,024 file descriptors a process may open.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 900;
+/// Default cap on lines per batch request: 1,000 postings take about a second on two cores.
+pub const DEFAULT_MAX_BATCH_LINES: usize = 1_000;
+/// Most header fields in a request head (hyper's default is 100; the 64 KiB head limit is the
+/// real bound, and a browser sends about 20).
+pub const MAX_HEADERS: usize = 1_000;
 
 /// Default time a client has to send a request's headers; slower clients are disconnected.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line and headers) a connection buffers.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 
+/// What one connection is doing, for its idle deadline.
+struct Activity {
+    started: Instant,
+    /// Requests whose response has not been sent whole yet.
+    in_flight: AtomicUsize,
+    /// When the last request ended, in milliseconds after `started` (0: none yet).
+    last_end_ms: std::sync::atomic::AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Arc<Activity> {
+        Arc::new(Activity {
+            started: Instant::now(),
+            in_flight: AtomicUsize::new(0),
+            last_end_ms: std::sync::atomic::AtomicU64::new(0),
+        })
+    }
+
+    /// When the connection is to be closed for idleness, or `None` while a request is in progress.
+    fn idle_deadline(&self, idle: Duration) -> Option<Instant> {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let last = Duration::from_millis(self.last_end_ms.load(Ordering::Acquire));
+        Some(self.started + last + idle)
+    }
+}
+
+/// A request in progress on a connection: from its head until its response body is sent (or
+/// dropped with the connection).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(a: &Arc<Activity>) -> InFlight {
+        a.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(a.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let ms = self.0.started.elapsed().as_millis() as u64;
+        self.0.last_end_ms.fetch_max(ms.max(1), Ordering::AcqRel);
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted as in progress until hyper has sent it.
+struct Tracked {
+    inner: axum::body::Body,
+    _request: InFlight,
+}
+
+impl http_body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The body of the 503 sent to a connection over `--max-connections`.
+const REFUSED_BODY: &str = r#"{"error":{"code":"busy","message":"the server is at its limit of open connections; retry shortly"}}"#;
+
+/// Answers a connection over the cap with a 503 and closes it, giving the client at most a
+/// second to take it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let reply = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\nx-content-type-options: nosniff\r\n\r\n{REFUSED_BODY}",
+        REFUSED_BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(reply.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// Raises the soft limit on open files to the hard one, and returns how many connections fit
+/// under it (leaving room for the index's files and the process's own).
+fn connection_room(wanted: usize) -> usize {
+    const RESERVED_FDS: u64 = 64;
+    let limit = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1_024);
+    let room = limit.saturating_sub(RESERVED_FDS).max(1) as usize;
+    if room < wanted {
+        eprintln!(
+            "skillmap serve: only {limit} open files allowed (ulimit -n); serving at most {room} connections"
+        );
+    }
+    wanted.min(room)
+}
+
 /// Binds, says where on stderr, and serves until Ctrl-C or SIGTERM (in-flight requests finish,
 /// for at most 10 seconds). Connections are served by hyper directly (rather than `axum::serve`)
-/// so that a client that sends its headers slowly is cut off after `header_timeout` and an
-/// oversized request head is refused.
+/// so that every connection has a deadline: one that sends nothing, a partial head, or only an
+/// HTTP/2 preface is closed after `header_timeout` without a request in progress; open
+/// connections are capped; and an oversized request head is refused.
 pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::server::graceful::GracefulShutdown;
-    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
 
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let header_timeout = config.header_timeout;
+    let idle = config.header_timeout;
+    let connections = Arc::new(Semaphore::new(connection_room(config.max_connections)));
     let state = AppState::new(engine, config)?;
     let router = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout)
-        .max_buf_size(MAX_HEAD_BYTES);
+        .header_read_timeout(idle)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -541,14 +734,46 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
                         continue;
                     }
                 };
-                let service = TowerToHyperService::new(router.clone());
+                let Ok(slot) = connections.clone().try_acquire_owned() else {
+                    tokio::spawn(refuse(stream));
+                    continue;
+                };
+                let activity = Activity::new();
+                let service = {
+                    let (router, activity) = (router.clone(), activity.clone());
+                    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let request = InFlight::start(&activity);
+                        let response = router.clone().oneshot(req);
+                        async move {
+                            let resp = response.await?;
+                            Ok::<_, std::convert::Infallible>(resp.map(|inner| {
+                                axum::body::Body::new(Tracked { inner, _request: request })
+                            }))
+                        }
+                    })
+                };
                 let conn = builder
                     .serve_connection_with_upgrades(TokioIo::new(stream), service)
                     .into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    // Errors here are the client's (reset, timeout, malformed head): drop quietly.
-                    let _ = conn.await;
+                    let _slot = slot;
+                    tokio::pin!(conn);
+                    loop {
+                        let wake = activity
+                            .idle_deadline(idle)
+                            .unwrap_or_else(|| Instant::now() + idle);
+                        tokio::select! {
+                            // Errors here are the client's (reset, timeout, malformed head).
+                            _ = &mut conn => break,
+                            _ = tokio::time::sleep_until(wake.into()) => {
+                                // Idle past the deadline: dropping the connection closes it.
+                                if activity.idle_deadline(idle).is_some_and(|d| d <= Instant::now()) {
+                                    break;
+                                }
+                            }
+                        }
+                    }
                 });
             }
             _ = &mut shutdown => break,

@@ -66,6 +66,15 @@ pub fn statements_of(engine: &Engine, soc: &str) -> Result<Vec<(SearchHit, Strin
 /// closest codes in the index.
 pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationView> {
     let soc = soc.trim();
+    // A code of the wrong shape is refused before any look-up: suggesting codes for a 30 KB
+    // string would cost seconds of edit distances.
+    if !crate::model::is_valid_soc(soc) {
+        let shown: String = soc.chars().take(20).collect();
+        let more = if soc.chars().count() > 20 { "…" } else { "" };
+        return Err(Error::Invalid(format!(
+            "`{shown}{more}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN, e.g. 33-3051.04"
+        )));
+    }
     let all = statements_of(engine, soc)?;
     let Some((first, version, source)) = all.first().cloned() else {
         return Err(Error::UnknownSoc {
@@ -100,7 +109,8 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
     })
 }
 
-/// The indexed codes closest to `soc`: longest shared prefix first, then fewest edits.
+/// The indexed codes closest to `soc`: longest shared prefix first, then fewest edits. `soc` is
+/// a valid code (at most 10 characters), so this is one short edit distance per occupation.
 pub fn closest_codes(engine: &Engine, soc: &str, n: usize) -> Result<Vec<String>> {
     let codes = crate::stats::alive_term_counts(&engine.searcher(), engine.fields.soc)?;
     let mut ranked: Vec<(usize, usize, String)> = codes
