@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 export RUSTC_BOOTSTRAP=1
 status=0
-for target in fuzz_export fuzz_query fuzz_map; do
+for target in fuzz_export fuzz_query fuzz_map fuzz_index; do
   mkdir -p "fuzz/corpus/$target"
   if [ "$target" = fuzz_export ]; then cp tests/fixtures/frameworks/*.json tests/fixtures/hostile/*.json "fuzz/corpus/$target/" 2>/dev/null; fi
   echo "== $target for ${secs}s"

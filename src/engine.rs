@@ -228,6 +228,21 @@ pub fn wipe(path: &Path) -> Result<()> {
     remove(managed_path)
 }
 
+/// Runs reading work on the index at `path`, turning a panic inside tantivy (some damaged files
+/// make it index out of bounds) into [`Error::Damaged`]. The command line and the fuzzer use
+/// this boundary; the HTTP service answers such a panic with a 500 and logs it.
+pub fn guarded<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(Err(Error::Tantivy(e))) => Err(damaged(path, &e.to_string())),
+        Ok(r) => r,
+        Err(p) => {
+            let detail =
+                crate::panics::take_last().unwrap_or_else(|| crate::panic_message(p.as_ref()));
+            Err(damaged(path, &detail))
+        }
+    }
+}
+
 /// The error for an index that failed inside tantivy: the detail, and the files whose
 /// checksums do not match (when the check itself can run).
 pub fn damaged(path: &Path, detail: &str) -> Error {

@@ -33,6 +33,14 @@ pub enum Error {
         /// Files whose checksum does not match.
         damaged: Vec<String>,
     },
+    /// Writing the index failed (disk full, I/O error); the run was rolled back.
+    #[error("could not write the index at {}: {cause}; {}", path.display(), if *committed { "the new statements were committed, but merging them into one segment failed; the index is usable" } else { "nothing was committed: the last committed index is unchanged and the files of this run were removed" })]
+    WriteFailed {
+        path: PathBuf,
+        cause: String,
+        /// Whether the run's statements were committed before the failure (`--optimize`).
+        committed: bool,
+    },
     /// A user-supplied value (query, filter, flag) is not acceptable.
     #[error("{0}")]
     Invalid(String),
@@ -67,6 +75,18 @@ fn closest_hint(closest: &[String]) -> String {
 }
 
 impl Error {
+    /// The same write failure, after the statements had been committed (a failed merge).
+    pub fn after_commit(self) -> Self {
+        match self {
+            Error::WriteFailed { path, cause, .. } => Error::WriteFailed {
+                path,
+                cause,
+                committed: true,
+            },
+            other => other,
+        }
+    }
+
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

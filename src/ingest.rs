@@ -153,6 +153,9 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let writer: IndexWriter<TantivyDocument> = index
         .writer_with_num_threads(writer_threads, memory)
         .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
+    // Files an earlier run left behind (killed, or out of disk space mid-write) are removed
+    // first, so that the space they hold is free for this run.
+    let _ = writer.garbage_collect_files().wait();
     if opts.optimize {
         // All segments are merged into one at the end; merges on the way would be redone (and
         // a background merge would race the final one for the same segments).
@@ -200,8 +203,15 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         knowledge.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut writer = writer;
     if let Some(e) = fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        let _ = writer.rollback();
-        return Err(Error::Tantivy(e));
+        // `add_document` only says that a worker died; joining the workers tells why.
+        let cause = match writer.prepare_commit() {
+            Err(real) => real,
+            Ok(prepared) => {
+                let _ = prepared.abort();
+                e
+            }
+        };
+        return Err(abandon(writer, &opts.index_dir, cause));
     }
     let claims = claims.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut rejected = rejected.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -211,14 +221,20 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
 
     let committed = !opts.strict || rejected.is_empty();
     if committed {
-        commit(&mut writer)?;
+        if let Err(e) = commit(&mut writer) {
+            return Err(abandon(writer, &opts.index_dir, e));
+        }
         if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
             // The merge is atomic: until it is saved, the committed segments stay the index.
             let segments = index.searchable_segment_ids()?;
             if segments.len() > 1 {
-                writer.merge(&segments).wait()?;
-                commit(&mut writer)?;
+                if let Err(e) = writer.merge(&segments).wait() {
+                    return Err(abandon(writer, &opts.index_dir, e).after_commit());
+                }
+                if let Err(e) = commit(&mut writer) {
+                    return Err(abandon(writer, &opts.index_dir, e).after_commit());
+                }
             }
         }
         writer.wait_merging_threads()?;
@@ -400,6 +416,37 @@ impl Run<'_> {
                 statements,
             },
         );
+    }
+}
+
+/// Gives up a run whose writing failed: rolls back to the last commit and removes the files the
+/// run wrote, so that the next run (or `--rebuild`) has the space back. The error names the
+/// cause, e.g. "No space left on device".
+fn abandon(
+    mut writer: IndexWriter<TantivyDocument>,
+    dir: &Path,
+    cause: tantivy::TantivyError,
+) -> Error {
+    let _ = writer.rollback();
+    let _ = writer.garbage_collect_files().wait();
+    drop(writer);
+    Error::WriteFailed {
+        path: dir.to_path_buf(),
+        cause: io_cause(&cause),
+        committed: false,
+    }
+}
+
+/// The operating system's words for a tantivy error, when it has them (tantivy wraps I/O errors
+/// in several variants, some only as text).
+fn io_cause(e: &tantivy::TantivyError) -> String {
+    use tantivy::TantivyError as T;
+    match e {
+        T::IoError(io) => io.to_string(),
+        T::OpenWriteError(w) => w.to_string(),
+        T::OpenReadError(r) => r.to_string(),
+        T::InternalError(m) | T::ErrorInThread(m) => m.clone(),
+        other => other.to_string(),
     }
 }
 

@@ -47,7 +47,17 @@ pub mod panics {
     pub fn install_quiet_hook() {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let text = info.to_string().replace('\n', " ");
+            let place = info.location().map_or_else(String::new, |l| {
+                // A dependency's path is long: keep the crate and the file.
+                let file = l.file();
+                let file = file
+                    .split_once("/registry/src/")
+                    .and_then(|(_, rest)| rest.split_once('/'))
+                    .map_or(file, |(_, krate)| krate);
+                format!(" at {file}:{}", l.line())
+            });
+            let message = super::panic_message(info.payload());
+            let text = format!("internal failure{place}: {}", message.replace('\n', " "));
             *LAST.lock().unwrap_or_else(|p| p.into_inner()) = Some(text);
             if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
                 default(info);
@@ -347,6 +357,8 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                 Format::Human => output::eval_human(&mut out, &report)?,
                 Format::Json => output::json_line(&mut out, &report)?,
             }
+            // Results on stdout, the lines that could not be used on stderr.
+            output::eval_errors_human(&mut std::io::stderr().lock(), &report)?;
             if report.errors.is_empty() {
                 Outcome::Found
             } else {

@@ -469,10 +469,14 @@ pub fn eval_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
             pct(b.accuracy)
         )?;
     }
-    for e in &r.errors {
-        writeln!(w, "error: {e}")?;
-    }
     Ok(())
+}
+
+/// The lines `eval` could not use, one `error:` line each (for stderr).
+pub fn eval_errors_human<W: Write>(w: &mut W, r: &EvalReport) -> io::Result<()> {
+    r.errors
+        .iter()
+        .try_for_each(|e| writeln!(w, "error: {}", esc(e)))
 }
 
 /// `eval-search`: one row per query, then the means.

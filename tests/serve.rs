@@ -13,7 +13,7 @@ use tower::ServiceExt;
 
 use crate::util::{TestEnv, fixture};
 
-fn engine() -> &'static Engine {
+pub(crate) fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(TestEnv, &'static Engine)> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
@@ -193,20 +193,23 @@ async fn map_occupation_stats_health_and_page() {
 }
 
 /// The real binary serving on an ephemeral port.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     /// Everything the server wrote on stderr after its first line.
-    log: std::sync::Arc<std::sync::Mutex<String>>,
+    pub(crate) log: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Server {
-    fn start(env: &TestEnv) -> Server {
+    pub(crate) fn start(env: &TestEnv) -> Server {
         Self::start_with(env, &[])
     }
 
-    fn start_with(env: &TestEnv, extra: &[&str]) -> Server {
-        let idx = env.index();
+    pub(crate) fn start_with(env: &TestEnv, extra: &[&str]) -> Server {
+        Self::start_on(env, &env.index(), extra)
+    }
+
+    pub(crate) fn start_on(env: &TestEnv, idx: &std::path::Path, extra: &[&str]) -> Server {
         let mut args = vec![
             "serve",
             "--addr",
@@ -242,7 +245,7 @@ impl Server {
         Server { child, base, log }
     }
 
-    fn agent() -> ureq::Agent {
+    pub(crate) fn agent() -> ureq::Agent {
         ureq::Agent::new_with_config(
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
@@ -251,7 +254,7 @@ impl Server {
         )
     }
 
-    fn get(&self, path: &str) -> (u16, String) {
+    pub(crate) fn get(&self, path: &str) -> (u16, String) {
         let mut r = Self::agent()
             .get(&format!("{}{path}", self.base))
             .call()
@@ -274,7 +277,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status.
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])

@@ -3,6 +3,7 @@
 mod util;
 
 mod export;
+mod faults;
 mod hostile;
 mod index;
 mod json;
@@ -12,4 +13,5 @@ mod props;
 mod relevance;
 mod search;
 mod serve;
+mod serve_faults;
 mod show;

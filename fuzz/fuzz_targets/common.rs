@@ -4,8 +4,17 @@ use std::sync::OnceLock;
 
 use skillmap::engine::Engine;
 
+static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+
+/// The folder of the small index.
+#[allow(dead_code)]
+pub fn index_dir() -> &'static std::path::Path {
+    engine();
+    &ENGINE.get().expect("built").1.path
+}
+
+#[allow(dead_code)]
 pub fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     let (_, engine) = ENGINE.get_or_init(|| {
         let dir = tempfile::tempdir().expect("temp dir");
         let input = dir.path().join("in");

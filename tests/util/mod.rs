@@ -74,6 +74,7 @@ impl TestEnv {
         c.args(args)
             .current_dir(self.dir.path())
             .env_remove("SKILLMAP_INDEX")
+            .env_remove("RUST_BACKTRACE")
             .env("NO_COLOR", "1");
         c
     }
