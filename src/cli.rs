@@ -262,6 +262,10 @@ pub struct ShowArgs {
 pub struct StatsArgs {
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
+    /// Also check every index file against its checksum (reads the whole index); damage that
+    /// searching would not notice is found this way.
+    #[arg(long)]
+    pub verify: bool,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -243,6 +243,25 @@ pub fn guarded<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
     }
 }
 
+/// Checks every file of the committed index against the checksum in its footer. Returns how
+/// many files were checked, or [`Error::Damaged`] naming the files that do not match.
+pub fn verify(engine: &Engine) -> Result<usize> {
+    let bad = engine
+        .index
+        .validate_checksum()
+        .map_err(|e| damaged(&engine.path, &e.to_string()))?;
+    if !bad.is_empty() {
+        let mut names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
+        names.sort();
+        return Err(Error::Damaged {
+            path: engine.path.clone(),
+            detail: "checksum mismatch".into(),
+            damaged: names,
+        });
+    }
+    Ok(engine.index.directory().list_managed_files().len())
+}
+
 /// The error for an index that failed inside tantivy: the detail, and the files whose
 /// checksums do not match (when the check itself can run).
 pub fn damaged(path: &Path, detail: &str) -> Error {

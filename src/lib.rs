@@ -474,6 +474,10 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Stats(args) => {
             let engine = open_engine(&args.dir.index)?;
+            if args.verify {
+                let files = engine::verify(&engine)?;
+                eprintln!("verified: {files} index files match their checksums");
+            }
             let s = stats::stats(&engine)?;
             match args.format {
                 Format::Human => output::stats_human(&mut out, &s)?,

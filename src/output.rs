@@ -536,3 +536,71 @@ pub fn trec_run<W: Write>(w: &mut W, queries: &[Query], run: &Run, tag: &str) ->
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(title: &str, statement: &str, ranges: Vec<Range<usize>>) -> SearchHit {
+        SearchHit {
+            rank: 1,
+            id: "33-3051.04:emerging:0".into(),
+            soc: "33-3051.04".into(),
+            title: title.into(),
+            group: String::new(),
+            level: Level::Emerging,
+            level_ord: 0,
+            position: 0,
+            job_zone: None,
+            topic: String::new(),
+            statement: statement.into(),
+            score: 1.0,
+            all_terms: true,
+            snippet: String::new(),
+            highlights: Vec::new(),
+            explain: None,
+            byte_ranges: ranges,
+        }
+    }
+
+    #[test]
+    fn text_from_an_index_cannot_drive_the_terminal() {
+        assert_eq!(esc("plain — text"), "plain — text");
+        assert_eq!(esc("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(esc("x\ry"), "x\\u{d}y");
+        assert_eq!(esc("\u{202e}evil"), "\\u{202e}evil");
+        assert_eq!(esc("c1\u{9b}31m"), "c1\\u{9b}31m");
+        // An index written before validation refused such titles still prints safely.
+        let r = SearchResults {
+            hits: vec![hit(
+                "Officer\u{1b}]0;owned\u{7}",
+                "inspect \u{1b}[31mcargo",
+                vec![13..18],
+            )],
+            total: None,
+            total_all_terms: None,
+        };
+        for color in [false, true] {
+            let mut out = Vec::new();
+            search_human(&mut out, &r, Style { color }).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("Officer\\u{1b}]0;owned\\u{7}"), "{text}");
+            assert!(text.contains("inspect \\u{1b}[31m"), "{text}");
+            // Only our own colour codes remain: bold SOC, highlighted word, resets.
+            let escapes = text.matches('\u{1b}').count();
+            assert_eq!(escapes, if color { 4 } else { 0 }, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn highlights_that_do_not_fit_the_text_are_dropped_not_a_panic() {
+        let r = SearchResults {
+            hits: vec![hit("T", "cargo", vec![3..40, 0..5])],
+            total: None,
+            total_all_terms: None,
+        };
+        let mut out = Vec::new();
+        search_human(&mut out, &r, Style { color: true }).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("cargo"));
+    }
+}

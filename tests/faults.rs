@@ -503,6 +503,19 @@ fn damage(index: &Path, seed: u64) -> String {
     file.file_name().unwrap().to_string_lossy().to_string()
 }
 
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
 #[test]
 fn damaged_index_files_give_an_error_naming_the_way_out_never_a_panic() {
     let env = TestEnv::new();
@@ -512,8 +525,17 @@ fn damaged_index_files_give_an_error_naming_the_way_out_never_a_panic() {
     for seed in 0..40 {
         let copy = env.path(&format!("damaged{seed}"));
         crate::util::copy_tree(&env.index(), &copy);
+        let before = snapshot(&copy);
         let file = damage(&copy, seed);
+        let changed = snapshot(&copy) != before;
         let c = copy.to_str().unwrap();
+        // Whatever reading makes of it, the checksums find it.
+        let out = env.run(&["stats", "--verify", "--index", c]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        if changed {
+            assert_eq!(out.status.code(), Some(2), "seed {seed} ({file}): {err}");
+            assert!(err.contains("--rebuild"), "seed {seed} ({file}): {err}");
+        }
         for args in [
             &["stats", "--index", c][..],
             &["search", "inspect cargo", "--index", c],
@@ -544,4 +566,8 @@ fn damaged_index_files_give_an_error_naming_the_way_out_never_a_panic() {
         std::fs::remove_dir_all(&copy).unwrap();
     }
     assert!(errors > 20, "the damage was seen as damage {errors} times");
+    // The undamaged index verifies.
+    let out = env.run(&["stats", "--verify", "--index", "idx"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("match their checksums"));
 }
