@@ -575,7 +575,7 @@ mod tests {
             hits: vec![hit(
                 "Officer\u{1b}]0;owned\u{7}",
                 "inspect \u{1b}[31mcargo",
-                vec![13..18],
+                std::iter::once(13..18).collect(),
             )],
             total: None,
             total_all_terms: None,
