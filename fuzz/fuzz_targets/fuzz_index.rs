@@ -36,7 +36,11 @@ fuzz_target!(|data: &[u8]| {
     static HOOK: std::sync::Once = std::sync::Once::new();
     // libFuzzer's hook aborts at the first panic, before the boundary could catch it; ours
     // keeps the message. A panic that escapes the boundary still reaches libFuzzer as a crash.
-    HOOK.call_once(skillmap::panics::install_quiet_hook);
+    HOOK.call_once(|| {
+        // Drop libFuzzer's hook first: the quiet hook would call it on, and it aborts.
+        drop(std::panic::take_hook());
+        skillmap::panics::install_quiet_hook();
+    });
     let base = common::index_dir();
     let mut files: Vec<_> = std::fs::read_dir(base)
         .unwrap()
