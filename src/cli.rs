@@ -40,7 +40,7 @@ pub enum Command {
 
 impl Command {
     /// The index folder the command reads or writes.
-    pub fn index_dir(&self) -> Option<&std::path::Path> {
+    pub fn index_dir(&self) -> &std::path::Path {
         let dir = match self {
             Command::Index(a) => &a.dir,
             Command::Search(a) => &a.dir,
@@ -52,7 +52,7 @@ impl Command {
             Command::Serve(a) => &a.dir,
             Command::Export(a) => &a.dir,
         };
-        Some(&dir.index)
+        &dir.index
     }
 }
 

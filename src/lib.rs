@@ -191,12 +191,9 @@ fn open_engine(index: &Path) -> anyhow::Result<Engine> {
 
 /// Runs one command, writing results to stdout and progress, warnings and summaries to stderr.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let index = cli.command.index_dir().map(Path::to_path_buf);
+    let index = cli.command.index_dir().to_path_buf();
     let reads = !matches!(cli.command, Command::Index(_));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
-    let Some(index) = index else {
-        return result.unwrap_or_else(|p| std::panic::resume_unwind(p));
-    };
     match result {
         // A reading command that fails inside tantivy met a damaged file, most likely.
         Ok(Err(e)) if reads => match e.downcast::<Error>() {
