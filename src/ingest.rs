@@ -156,6 +156,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     // Files an earlier run left behind (killed, or out of disk space mid-write) are removed
     // first, so that the space they hold is free for this run.
     let _ = writer.garbage_collect_files().wait();
+    remove_orphan_segments(&index, &opts.index_dir);
     if opts.optimize {
         // All segments are merged into one at the end; merges on the way would be redone (and
         // a background merge would race the final one for the same segments).
@@ -211,7 +212,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
                 e
             }
         };
-        return Err(abandon(writer, &opts.index_dir, cause));
+        return Err(abandon(&index, writer, &opts.index_dir, cause));
     }
     let claims = claims.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut rejected = rejected.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -222,7 +223,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let committed = !opts.strict || rejected.is_empty();
     if committed {
         if let Err(e) = commit(&mut writer) {
-            return Err(abandon(writer, &opts.index_dir, e));
+            return Err(abandon(&index, writer, &opts.index_dir, e));
         }
         if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
@@ -230,10 +231,10 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
             let segments = index.searchable_segment_ids()?;
             if segments.len() > 1 {
                 if let Err(e) = writer.merge(&segments).wait() {
-                    return Err(abandon(writer, &opts.index_dir, e).after_commit());
+                    return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
                 }
                 if let Err(e) = commit(&mut writer) {
-                    return Err(abandon(writer, &opts.index_dir, e).after_commit());
+                    return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
                 }
             }
         }
@@ -423,17 +424,55 @@ impl Run<'_> {
 /// run wrote, so that the next run (or `--rebuild`) has the space back. The error names the
 /// cause, e.g. "No space left on device".
 fn abandon(
+    index: &tantivy::Index,
     mut writer: IndexWriter<TantivyDocument>,
     dir: &Path,
     cause: tantivy::TantivyError,
 ) -> Error {
     let _ = writer.rollback();
-    let _ = writer.garbage_collect_files().wait();
+    // Dropping the writer joins its worker threads; until then the segments they wrote still
+    // count as in use. A fresh writer's collection then sees them for what they are: garbage.
     drop(writer);
+    if let Ok(fresh) =
+        index.writer_with_num_threads::<TantivyDocument>(1, WRITER_MIN_BYTES_PER_THREAD)
+    {
+        let _ = fresh.garbage_collect_files().wait();
+        // With the writer lock held, no other writer can be making segments.
+        remove_orphan_segments(index, dir);
+    }
     Error::WriteFailed {
         path: dir.to_path_buf(),
         cause: io_cause(&cause),
         committed: false,
+    }
+}
+
+/// Removes segment files that the committed index does not use and tantivy's own collection
+/// does not know of: a disk that fills up while tantivy records which files it manages leaves
+/// segments behind that no later collection would remove. Only names of tantivy's shape
+/// (32 hex digits, a dot, an extension) are touched, and only with the writer lock held.
+fn remove_orphan_segments(index: &tantivy::Index, dir: &Path) {
+    let Ok(metas) = index.load_metas() else {
+        return;
+    };
+    let living: std::collections::HashSet<String> = metas
+        .segments
+        .iter()
+        .map(|s| s.id().uuid_string())
+        .collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((id, _ext)) = name.split_once('.') else {
+            continue;
+        };
+        let tantivy_shaped = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        if tantivy_shaped && !living.contains(id) {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -253,28 +253,10 @@ fn a_batch_goes_on_past_a_line_that_is_not_utf8() {
     let env = TestEnv::new();
     env.copy("frameworks", "in");
     env.index_json(&["in"]);
-    let mut body = b"{\"id\": 1, \"text\": \"inspect cargo for contraband\"}\n".to_vec();
-    body.extend_from_slice(b"{\"id\": 2, \"text\": \"caf\xe9\"}\n");
-    body.extend_from_slice(b"{\"id\": 3, \"text\": \"inspect cargo for contraband\"}\n");
-    env.write("batch.jsonl", &body);
+    env.write("batch.jsonl", crate::util::batch_with_a_bad_utf8_line());
     let out = env.run(&["map", "--batch", "batch.jsonl", "--index", "idx", "-q"]);
     assert_eq!(out.status.code(), Some(2), "some lines failed");
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 3, "{lines:?}");
-    assert_eq!(lines[0]["id"], 1);
-    assert_eq!(lines[1]["line"], 2);
-    assert!(
-        lines[1]["error"]
-            .as_str()
-            .unwrap()
-            .contains("invalid UTF-8")
-    );
-    assert_eq!(lines[2]["id"], 3);
-    assert!(lines[2]["matches"].is_array());
+    crate::util::check_bad_utf8_batch_answer(&out.stdout);
 }
 
 #[test]

@@ -205,6 +205,16 @@ impl Server {
         Self::start_with(env, &[])
     }
 
+    /// A fresh index of the three fixture frameworks, served with `extra` flags.
+    pub(crate) fn over_fixtures(extra: &[&str]) -> (TestEnv, Server) {
+        let env = TestEnv::new();
+        env.copy("frameworks", "in");
+        let (code, report) = env.index_json(&["in"]);
+        assert_eq!(code, 0, "{report}");
+        let server = Server::start_with(&env, extra);
+        (env, server)
+    }
+
     pub(crate) fn start_with(env: &TestEnv, extra: &[&str]) -> Server {
         Self::start_on(env, &env.index(), extra)
     }
@@ -461,10 +471,7 @@ fn the_page_renders_results_in_a_real_browser() {
 fn abuse_leaves_the_server_answering_without_panics_or_5xx() {
     use std::io::{Read, Write};
     use std::net::TcpStream;
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start(&env);
+    let (_env, server) = Server::over_fixtures(&[]);
     let host = server.base.trim_start_matches("http://").to_string();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Slow senders: connections that send half a request line and wait.
@@ -538,10 +545,7 @@ fn abuse_leaves_the_server_answering_without_panics_or_5xx() {
 fn slow_clients_are_cut_off_and_oversized_heads_refused() {
     use std::io::{Read, Write};
     use std::net::TcpStream;
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start_with(&env, &["--header-timeout", "1"]);
+    let (_env, server) = Server::over_fixtures(&["--header-timeout", "1"]);
     let host = server.base.trim_start_matches("http://").to_string();
     // A client that sends half a request line and stalls is disconnected after the timeout.
     let mut slow = TcpStream::connect(&host).unwrap();
@@ -582,10 +586,7 @@ fn slow_clients_are_cut_off_and_oversized_heads_refused() {
 
 #[test]
 fn saturated_server_answers_503_instead_of_queueing() {
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start_with(&env, &["--max-inflight", "1"]);
+    let (_env, server) = Server::over_fixtures(&["--max-inflight", "1"]);
     // Slow requests: a batch of 300 postings each.
     let line = serde_json::json!({"text": "Inspect cargo and baggage for contraband; detain violators; write reports."}).to_string();
     let body: String = (0..300).map(|_| format!("{line}\n")).collect();

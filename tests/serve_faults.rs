@@ -12,7 +12,6 @@ use skillmap::serve::{AppState, ServeConfig, app};
 use tower::ServiceExt;
 
 use crate::serve::Server;
-use crate::util::TestEnv;
 
 fn engine() -> &'static skillmap::engine::Engine {
     crate::serve::engine()
@@ -111,26 +110,11 @@ async fn every_error_has_the_json_body_and_the_security_headers() {
 
 #[tokio::test]
 async fn a_batch_line_that_is_not_utf8_gets_its_own_error_line() {
-    let mut body = b"{\"id\": 1, \"text\": \"inspect cargo\"}\n".to_vec();
-    body.extend_from_slice(b"{\"id\": 2, \"text\": \"\xff\xfe\"}\n");
-    body.extend_from_slice(b"{\"id\": 3, \"text\": \"inspect cargo\"}\n");
+    let body = crate::util::batch_with_a_bad_utf8_line();
     let (s, h, b) = call_with(ServeConfig::default(), batch_request(body)).await;
     assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&b));
     assert_eq!(h["content-type"], "application/x-ndjson");
-    let lines: Vec<serde_json::Value> = String::from_utf8(b)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(lines.len(), 3);
-    assert_eq!(lines[1]["line"], 2);
-    assert!(
-        lines[1]["error"]
-            .as_str()
-            .unwrap()
-            .contains("invalid UTF-8")
-    );
-    assert_eq!(lines[2]["id"], 3);
+    crate::util::check_bad_utf8_batch_answer(&b);
 }
 
 /// Waits until the server closes `s` (reads to the end), returning how long that took.
@@ -147,10 +131,7 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 #[test]
 fn silent_one_byte_and_preface_only_connections_are_closed_at_the_deadline() {
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start_with(&env, &["--header-timeout", "1"]);
+    let (_env, server) = Server::over_fixtures(&["--header-timeout", "1"]);
     let host = server.base.trim_start_matches("http://").to_string();
     let open = |bytes: &[u8]| {
         let mut s = TcpStream::connect(&host).unwrap();
@@ -193,10 +174,8 @@ fn silent_one_byte_and_preface_only_connections_are_closed_at_the_deadline() {
 
 #[test]
 fn connections_over_the_cap_get_a_503_and_the_server_recovers() {
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start_with(&env, &["--header-timeout", "2", "--max-connections", "5"]);
+    let (_env, server) =
+        Server::over_fixtures(&["--header-timeout", "2", "--max-connections", "5"]);
     let host = server.base.trim_start_matches("http://").to_string();
     let held: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(&host).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(200));
@@ -219,22 +198,16 @@ fn connections_over_the_cap_get_a_503_and_the_server_recovers() {
 
 #[test]
 fn a_batch_past_its_deadline_stops_working_and_frees_its_permit() {
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start_with(
-        &env,
-        &[
-            "--timeout",
-            "1",
-            "--max-inflight",
-            "1",
-            "--max-batch-lines",
-            "100000",
-            "--max-body",
-            "100000000",
-        ],
-    );
+    let (_env, server) = Server::over_fixtures(&[
+        "--timeout",
+        "1",
+        "--max-inflight",
+        "1",
+        "--max-batch-lines",
+        "100000",
+        "--max-body",
+        "100000000",
+    ]);
     // Far more work than a second: 20,000 postings of 80 words.
     let body = postings(20_000, 80);
     let started = Instant::now();
@@ -270,10 +243,7 @@ fn a_batch_past_its_deadline_stops_working_and_frees_its_permit() {
 /// while a probe asks `/healthz` every 50 ms on its own connection.
 #[test]
 fn healthz_answers_within_100ms_under_idle_floods_and_costly_requests() {
-    let env = TestEnv::new();
-    env.copy("frameworks", "in");
-    env.index_json(&["in"]);
-    let server = Server::start(&env);
+    let (_env, server) = Server::over_fixtures(&[]);
     let host = server.base.trim_start_matches("http://").to_string();
     let idle: Vec<TcpStream> = (0..300)
         .map(|i| {

@@ -160,3 +160,29 @@ pub fn fixture_statements() -> Vec<(String, String, String, String, String)> {
     }
     out
 }
+
+/// A batch of three postings whose second line is not UTF-8.
+pub fn batch_with_a_bad_utf8_line() -> Vec<u8> {
+    let mut body = b"{\"id\": 1, \"text\": \"inspect cargo for contraband\"}\n".to_vec();
+    body.extend_from_slice(b"{\"id\": 2, \"text\": \"caf\xe9\"}\n");
+    body.extend_from_slice(b"{\"id\": 3, \"text\": \"inspect cargo for contraband\"}\n");
+    body
+}
+
+/// Checks the answer to [`batch_with_a_bad_utf8_line`]: both good lines mapped, the bad one an
+/// error line of its own.
+pub fn check_bad_utf8_batch_answer(out: &[u8]) {
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["id"], 1);
+    assert!(lines[0]["matches"].is_array());
+    assert_eq!(lines[1]["line"], 2);
+    let error = lines[1]["error"].as_str().unwrap();
+    assert!(error.contains("invalid UTF-8"), "{error}");
+    assert_eq!(lines[2]["id"], 3);
+    assert!(lines[2]["matches"].is_array());
+}
