@@ -27,12 +27,19 @@ pub(crate) fn engine() -> &'static Engine {
         .1
 }
 
-fn router() -> axum::Router {
-    app(AppState::new(engine(), ServeConfig::default()).unwrap())
+async fn call(req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    call_with(ServeConfig::default(), req).await
 }
 
-async fn call(req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = router().oneshot(req).await.unwrap();
+/// One request through the router of a service with these limits: status, headers, body.
+pub(crate) async fn call_with(
+    config: ServeConfig,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = app(AppState::new(engine(), config).unwrap())
+        .oneshot(req)
+        .await
+        .unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = axum::body::to_bytes(resp.into_body(), 64 << 20)

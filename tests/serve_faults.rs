@@ -8,31 +8,9 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use skillmap::serve::{AppState, ServeConfig, app};
-use tower::ServiceExt;
+use skillmap::serve::ServeConfig;
 
-use crate::serve::Server;
-
-fn engine() -> &'static skillmap::engine::Engine {
-    crate::serve::engine()
-}
-
-async fn call_with(
-    config: ServeConfig,
-    req: Request<Body>,
-) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = app(AppState::new(engine(), config).unwrap())
-        .oneshot(req)
-        .await
-        .unwrap();
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
-        .await
-        .unwrap()
-        .to_vec();
-    (status, headers, body)
-}
+use crate::serve::{Server, call_with};
 
 fn batch_request(body: impl Into<Body>) -> Request<Body> {
     Request::post("/api/map/batch")
