@@ -36,11 +36,22 @@ pub enum Command {
     Serve(ServeArgs),
     /// Export the statements as flat JSON Lines (and Quickwit/OpenSearch configurations).
     Export(ExportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 impl Command {
-    /// The index folder the command reads or writes.
-    pub fn index_dir(&self) -> &std::path::Path {
+    /// The index folder the command reads or writes, if it uses one.
+    pub fn index_dir(&self) -> Option<&std::path::Path> {
         let dir = match self {
             Command::Index(a) => &a.dir,
             Command::Search(a) => &a.dir,
@@ -51,8 +62,9 @@ impl Command {
             Command::Stats(a) => &a.dir,
             Command::Serve(a) => &a.dir,
             Command::Export(a) => &a.dir,
+            Command::Completions(_) | Command::Man => return None,
         };
-        &dir.index
+        Some(&dir.index)
     }
 }
 

@@ -191,7 +191,9 @@ fn open_engine(index: &Path) -> anyhow::Result<Engine> {
 
 /// Runs one command, writing results to stdout and progress, warnings and summaries to stderr.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let index = cli.command.index_dir().to_path_buf();
+    let Some(index) = cli.command.index_dir().map(Path::to_path_buf) else {
+        return generated(&cli.command);
+    };
     let reads = !matches!(cli.command, Command::Index(_));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
     match result {
@@ -216,6 +218,26 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
         }
     }
+}
+
+/// The commands that read no index: completion scripts and the manual page, generated from
+/// the same clap definition that parses the command line.
+fn generated(command: &Command) -> anyhow::Result<Outcome> {
+    use clap::CommandFactory;
+    // Rendered in memory first: clap_complete panics on a failed write (`| head`), while a
+    // write error of ours is an error (or, for a closed pipe, nothing).
+    let mut text = Vec::new();
+    let mut cli = Cli::command();
+    match command {
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut cli, "skillmap", &mut text);
+        }
+        _ => clap_mangen::Man::new(cli).render(&mut text)?,
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(&text)?;
+    out.flush()?;
+    Ok(Outcome::Found)
 }
 
 fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
@@ -469,6 +491,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Outcome::Found
         }
+        Command::Completions(_) | Command::Man => return generated(&cli.command),
         Command::Stats(args) => {
             let engine = open_engine(&args.dir.index)?;
             if args.verify {

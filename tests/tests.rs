@@ -4,6 +4,7 @@ mod util;
 
 mod export;
 mod faults;
+mod generated;
 mod hostile;
 mod index;
 mod json;
