@@ -108,6 +108,16 @@ fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
     }
 }
 
+/// `--api-key`: 16 to 256 visible ASCII characters (no spaces, no commas).
+fn parse_api_key(s: &str) -> Result<String, String> {
+    let visible = s.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+    if (16..=256).contains(&s.len()) && visible {
+        Ok(s.to_string())
+    } else {
+        Err("expected 16 to 256 visible ASCII characters, without spaces or commas".into())
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct IndexArgs {
     /// Files or folders to index (folders are walked recursively).
@@ -343,6 +353,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_BATCH_LINES, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000).map(|n| n as usize))]
     pub max_batch_lines: usize,
+    /// Require `Authorization: Bearer KEY` on /api/*. Repeatable; SKILLMAP_API_KEY may hold
+    /// several, comma-separated. Keys are 16 to 256 visible ASCII characters.
+    #[arg(long = "api-key", value_name = "KEY", env = "SKILLMAP_API_KEY", hide_env_values = true,
+          value_delimiter = ',', value_parser = parse_api_key)]
+    pub api_keys: Vec<String>,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -457,6 +457,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                 header_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
                 max_connections: args.max_connections,
                 max_batch_lines: args.max_batch_lines,
+                api_keys: args.api_keys,
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

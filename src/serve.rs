@@ -47,6 +47,8 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Most lines in one `/api/map/batch` body; more are refused with 413 before any work.
     pub max_batch_lines: usize,
+    /// Keys that `/api/*` requires as `Authorization: Bearer KEY` (none: open).
+    pub api_keys: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -61,6 +63,7 @@ impl Default for ServeConfig {
             header_timeout: HEADER_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_batch_lines: DEFAULT_MAX_BATCH_LINES,
+            api_keys: Vec::new(),
         }
     }
 }
@@ -161,6 +164,7 @@ pub enum ApiError {
     TooLarge(String),
     UnsupportedMediaType(String),
     MethodNotAllowed,
+    Unauthorized,
     Timeout,
     Busy,
     Internal(String),
@@ -193,6 +197,11 @@ impl IntoResponse for ApiError {
                 "method_not_allowed",
                 "this endpoint does not take that method",
             ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "this server requires an API key: send `Authorization: Bearer KEY`",
+            ),
             ApiError::Timeout => (
                 StatusCode::REQUEST_TIMEOUT,
                 "timeout",
@@ -223,6 +232,12 @@ impl IntoResponse for ApiError {
         if matches!(self, ApiError::Busy) {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"skillmap\""),
+            );
         }
         resp
     }
@@ -532,10 +547,43 @@ async fn security_headers(mut resp: Response) -> Response {
     resp
 }
 
+/// Is this request allowed by the API keys? Only `/api/*` is guarded: the page, its files and
+/// `/healthz` stay open, so a browser can load the page and ask for a key, and a load balancer
+/// can probe. Every key is compared, each in constant time, so the timing tells nothing about
+/// which bytes of a guess were right (only, as with any comparison, whether its length fits).
+fn authorized(keys: &[Vec<u8>], path: &str, headers: &axum::http::HeaderMap) -> bool {
+    use subtle::ConstantTimeEq;
+    if keys.is_empty() || !path.starts_with("/api/") {
+        return true;
+    }
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    let given = given.trim().as_bytes();
+    keys.iter()
+        .fold(subtle::Choice::from(0), |ok, k| {
+            ok | k.as_slice().ct_eq(given)
+        })
+        .into()
+}
+
 /// The service's routes over a state.
 pub fn app(state: AppState) -> Router {
     let max_body = state.0.config.max_body;
     let timeout = state.0.config.timeout;
+    let keys: Arc<Vec<Vec<u8>>> = Arc::new(
+        state
+            .0
+            .config
+            .api_keys
+            .iter()
+            .map(|k| k.as_bytes().to_vec())
+            .collect(),
+    );
     Router::new()
         .route(
             "/",
@@ -564,6 +612,19 @@ pub fn app(state: AppState) -> Router {
                 match tokio::time::timeout(timeout, next.run(req)).await {
                     Ok(resp) => resp,
                     Err(_) => ApiError::Timeout.into_response(),
+                }
+            },
+        ))
+        // Keys are checked before any work, inside the security headers so a 401 carries them.
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| {
+                let keys = keys.clone();
+                async move {
+                    if authorized(&keys, req.uri().path(), req.headers()) {
+                        next.run(req).await
+                    } else {
+                        ApiError::Unauthorized.into_response()
+                    }
                 }
             },
         ))
@@ -704,6 +765,7 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let idle = config.header_timeout;
+    let open_beyond_loopback = !addr.ip().is_loopback() && config.api_keys.is_empty();
     let connections = Arc::new(Semaphore::new(connection_room(config.max_connections)));
     let state = AppState::new(engine, config)?;
     let router = app(state);
@@ -720,6 +782,11 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
         .max_header_list_size(MAX_HEAD_BYTES as u32);
     let graceful = GracefulShutdown::new();
     eprintln!("skillmap: listening on http://{addr}");
+    if open_beyond_loopback {
+        eprintln!(
+            "skillmap serve: warning: {addr} is reachable beyond this machine and no API key is set; anyone who can reach it can use the API (give --api-key or SKILLMAP_API_KEY)"
+        );
+    }
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
     loop {

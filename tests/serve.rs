@@ -227,16 +227,25 @@ impl Server {
     }
 
     pub(crate) fn start_on(env: &TestEnv, idx: &std::path::Path, extra: &[&str]) -> Server {
-        let mut args = vec![
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--index",
-            idx.to_str().unwrap(),
-        ];
+        Self::start_full(env, idx, extra, &[])
+    }
+
+    /// Serves `idx` with `extra` flags (on loopback unless they give `--addr`) and
+    /// `vars` in the environment.
+    pub(crate) fn start_full(
+        env: &TestEnv,
+        idx: &std::path::Path,
+        extra: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Server {
+        let mut args = vec!["serve", "--index", idx.to_str().unwrap()];
+        if !extra.contains(&"--addr") {
+            args.extend_from_slice(&["--addr", "127.0.0.1:0"]);
+        }
         args.extend_from_slice(extra);
-        let mut child = env
-            .command(&args)
+        let mut command = env.command(&args);
+        command.envs(vars.iter().copied());
+        let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -361,7 +370,7 @@ fn end_to_end_over_a_real_socket_with_reindexing() {
     assert!(status.success(), "graceful shutdown on SIGTERM: {status:?}");
 }
 
-fn chromium() -> Option<String> {
+pub(crate) fn chromium() -> Option<String> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|c| {
@@ -375,7 +384,12 @@ fn chromium() -> Option<String> {
         .map(str::to_string)
 }
 
-fn headless(browser: &str, env: &TestEnv, extra: &[&str], url: &str) -> std::process::Output {
+pub(crate) fn headless(
+    browser: &str,
+    env: &TestEnv,
+    extra: &[&str],
+    url: &str,
+) -> std::process::Output {
     let profile = env.path("chromium-profile");
     let mut args: Vec<String> = [
         "--headless",

@@ -14,5 +14,6 @@ mod props;
 mod relevance;
 mod search;
 mod serve;
+mod serve_access;
 mod serve_faults;
 mod show;

@@ -27,11 +27,30 @@ function highlighted(text, ranges) {
   return frag;
 }
 
-async function api(url, options) {
-  const resp = await fetch(url, options);
+// The API key, when the server asks for one: kept for this tab only (session storage), given
+// once in the key form or as a #key=... link fragment, which is removed from the address.
+const KEY_ITEM = "skillmap-api-key";
+
+async function api(url, options = {}) {
+  const key = sessionStorage.getItem(KEY_ITEM);
+  const headers = Object.assign({}, options.headers || {});
+  if (key) headers["Authorization"] = "Bearer " + key;
+  const resp = await fetch(url, Object.assign({}, options, { headers }));
   const body = await resp.json().catch(() => ({}));
+  if (resp.status === 401) {
+    if (key) sessionStorage.removeItem(KEY_ITEM);
+    $("key-form").hidden = false;
+  }
   if (!resp.ok) throw new Error((body.error && body.error.message) || resp.statusText);
   return body;
+}
+
+function takeKeyFromFragment() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("key")) {
+    sessionStorage.setItem(KEY_ITEM, fragment.get("key"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
 }
 
 function hitItem(h) {
@@ -177,6 +196,18 @@ async function loadStats() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  takeKeyFromFragment();
+  $("key-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const key = $("api-key").value.trim();
+    if (!key) return;
+    sessionStorage.setItem(KEY_ITEM, key);
+    $("api-key").value = "";
+    $("key-form").hidden = true;
+    loadStats();
+    runSearch(false);
+    runMap();
+  });
   $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); runSearch(true); });
   $("map-form").addEventListener("submit", (ev) => { ev.preventDefault(); runMap(); });
   $("by-occupation").addEventListener("change", () => runSearch(false));
