@@ -68,6 +68,16 @@ impl Command {
     }
 }
 
+/// Log format of `serve`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormatArg {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
@@ -358,6 +368,10 @@ pub struct ServeArgs {
     #[arg(long = "api-key", value_name = "KEY", env = "SKILLMAP_API_KEY", hide_env_values = true,
           value_delimiter = ',', value_parser = parse_api_key)]
     pub api_keys: Vec<String>,
+    /// Log lines on stderr: text or JSON, one per request and per event; filter with RUST_LOG
+    /// (default info; RUST_LOG=skillmap::request=off drops the request lines).
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormatArg,
     #[command(flatten)]
     pub dir: IndexDir,
 }

@@ -458,6 +458,10 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                 max_connections: args.max_connections,
                 max_batch_lines: args.max_batch_lines,
                 api_keys: args.api_keys,
+                log_format: match args.log_format {
+                    cli::LogFormatArg::Text => serve::LogFormat::Text,
+                    cli::LogFormatArg::Json => serve::LogFormat::Json,
+                },
             };
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

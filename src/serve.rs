@@ -47,8 +47,20 @@ pub struct ServeConfig {
     pub max_connections: usize,
     /// Most lines in one `/api/map/batch` body; more are refused with 413 before any work.
     pub max_batch_lines: usize,
-    /// Keys that `/api/*` requires as `Authorization: Bearer KEY` (none: open).
+    /// Keys that `/api/*` and `/metrics` require as `Authorization: Bearer KEY` (none: open).
     pub api_keys: Vec<String>,
+    /// How `serve` writes its logs.
+    pub log_format: LogFormat,
+}
+
+/// The format of the service's log lines on stderr (filtered by `RUST_LOG`, default `info`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Text,
+    /// One JSON object per line, fields at the top level.
+    Json,
 }
 
 impl Default for ServeConfig {
@@ -64,6 +76,7 @@ impl Default for ServeConfig {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_batch_lines: DEFAULT_MAX_BATCH_LINES,
             api_keys: Vec::new(),
+            log_format: LogFormat::Text,
         }
     }
 }
@@ -84,6 +97,7 @@ pub struct AppState(Arc<Inner>);
 impl AppState {
     /// State over an engine that lives as long as the process.
     pub fn new(engine: &'static Engine, config: ServeConfig) -> crate::Result<AppState> {
+        prometheus();
         let mapper = Arc::new(Mapper::new(engine)?);
         let permits = Arc::new(Semaphore::new(config.max_inflight));
         let pool = rayon::ThreadPoolBuilder::new()
@@ -110,6 +124,8 @@ impl AppState {
         }
         let fresh = Arc::new(Mapper::new(self.0.engine)?);
         *self.0.mapper.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        metrics::counter!("skillmap_mapper_rebuilds_total").increment(1);
+        tracing::info!(generation = current, "mapper rebuilt for a new commit");
         Ok(fresh)
     }
 
@@ -122,13 +138,14 @@ impl AppState {
         T: Send + 'static,
         F: FnOnce(AppState, Cancel) -> Result<T, ApiError> + Send + 'static,
     {
-        let permit = self
-            .0
-            .permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| ApiError::Busy)?;
+        let permit = self.0.permits.clone().try_acquire_owned().map_err(|_| {
+            metrics::counter!("skillmap_busy_rejections_total").increment(1);
+            ApiError::Busy
+        })?;
         let state = self.clone();
+        let in_progress = metrics::gauge!("skillmap_work_in_progress");
+        in_progress.increment(1.0);
+        let _in_progress = GaugeGuard(in_progress);
         let flag = Arc::new(AtomicBool::new(false));
         let _cancel_on_drop = CancelOnDrop(flag.clone());
         let cancel = Cancel::on(flag);
@@ -145,6 +162,111 @@ impl AppState {
             ApiError::Internal(format!("worker failed: {cause}"))
         })?
     }
+}
+
+/// Lowers a gauge by one when dropped.
+struct GaugeGuard(metrics::Gauge);
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.decrement(1.0);
+    }
+}
+
+/// The process's Prometheus recorder, installed once (every `AppState` of a process reports
+/// to it). `None` when another recorder was installed first.
+fn prometheus() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: std::sync::OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("skillmap_http_request_duration_seconds".into()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                        5.0, 10.0, 30.0,
+                    ],
+                )
+                .and_then(|b| b.install_recorder())
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Resident memory of this process, in bytes (Linux; 0 elsewhere).
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// `GET /metrics`: Prometheus text format. The index and process gauges are read at scrape time.
+async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(handle) = prometheus() else {
+        return Err(ApiError::Internal(
+            "another metrics recorder is installed".into(),
+        ));
+    };
+    state
+        .blocking(move |s, _| {
+            let searcher = s.0.engine.searcher();
+            let statements = crate::engine::statement_count(&searcher, &s.0.engine.fields)?;
+            let occupations =
+                crate::stats::alive_term_counts(&searcher, s.0.engine.fields.soc)?.len();
+            metrics::gauge!("skillmap_index_generation")
+                .set(searcher.generation().generation_id() as f64);
+            metrics::gauge!("skillmap_index_statements").set(statements as f64);
+            metrics::gauge!("skillmap_index_occupations").set(occupations as f64);
+            metrics::gauge!("skillmap_process_resident_memory_bytes").set(resident_bytes() as f64);
+            Ok((
+                [(
+                    header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4; charset=utf-8",
+                )],
+                handle.render(),
+            )
+                .into_response())
+        })
+        .await
+}
+
+/// One log line and the request metrics per request: method, route (the pattern, so that codes
+/// and queries do not make a metric per value), status, latency and response bytes.
+async fn log_request(req: Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().as_str().to_owned();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = Instant::now();
+    let resp = next.run(req).await;
+    let seconds = started.elapsed().as_secs_f64();
+    let status = resp.status().as_u16();
+    let bytes = http_body::Body::size_hint(resp.body()).exact().unwrap_or(0);
+    tracing::info!(
+        target: "skillmap::request",
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = (seconds * 1e6).round() / 1e3,
+        bytes,
+        "request"
+    );
+    let labels = [
+        ("route", route),
+        ("method", method),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("skillmap_http_requests_total", &labels).increment(1);
+    metrics::histogram!("skillmap_http_request_duration_seconds", &labels).record(seconds);
+    resp
 }
 
 /// Sets its flag when dropped: a request's future is dropped when it times out.
@@ -214,7 +336,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Internal(m) => {
                 // Logged here, never sent: internals are not the client's business.
-                eprintln!("skillmap serve: internal error: {m}");
+                tracing::error!(cause = %m, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -547,13 +669,13 @@ async fn security_headers(mut resp: Response) -> Response {
     resp
 }
 
-/// Is this request allowed by the API keys? Only `/api/*` is guarded: the page, its files and
+/// Is this request allowed by the API keys? Only `/api/*` and `/metrics` are guarded: the page, its files and
 /// `/healthz` stay open, so a browser can load the page and ask for a key, and a load balancer
 /// can probe. Every key is compared, each in constant time, so the timing tells nothing about
 /// which bytes of a guess were right (only, as with any comparison, whether its length fits).
 fn authorized(keys: &[Vec<u8>], path: &str, headers: &axum::http::HeaderMap) -> bool {
     use subtle::ConstantTimeEq;
-    if keys.is_empty() || !path.starts_with("/api/") {
+    if keys.is_empty() || !(path.starts_with("/api/") || path == "/metrics") {
         return true;
     }
     let Some(given) = headers
@@ -603,6 +725,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/map/batch", post(map_batch_handler))
         .route("/api/occupations/{soc}", get(occupation_handler))
         .route("/api/stats", get(stats_handler))
+        .route("/metrics", get(metrics_handler))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))
@@ -629,6 +752,7 @@ pub fn app(state: AppState) -> Router {
             },
         ))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
 
@@ -737,6 +861,21 @@ async fn refuse(mut stream: tokio::net::TcpStream) {
     .await;
 }
 
+/// Starts the log subscriber: `RUST_LOG` filters (default `info`), lines go to stderr.
+fn init_logs(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    // A second server in one process keeps the first one's subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
 /// Raises the soft limit on open files to the hard one, and returns how many connections fit
 /// under it (leaving room for the index's files and the process's own).
 fn connection_room(wanted: usize) -> usize {
@@ -762,11 +901,14 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
     use hyper_util::server::graceful::GracefulShutdown;
     use tower::ServiceExt as _;
 
+    init_logs(config.log_format);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let idle = config.header_timeout;
     let open_beyond_loopback = !addr.ip().is_loopback() && config.api_keys.is_empty();
-    let connections = Arc::new(Semaphore::new(connection_room(config.max_connections)));
+    let connection_cap = connection_room(config.max_connections);
+    let connections = Arc::new(Semaphore::new(connection_cap));
+    let config_keys = config.api_keys.len();
     let state = AppState::new(engine, config)?;
     let router = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
@@ -782,6 +924,13 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
         .max_header_list_size(MAX_HEAD_BYTES as u32);
     let graceful = GracefulShutdown::new();
     eprintln!("skillmap: listening on http://{addr}");
+    tracing::info!(
+        addr = %addr,
+        index = %engine.path.display(),
+        api_keys = config_keys,
+        max_connections = connection_cap,
+        "listening"
+    );
     if open_beyond_loopback {
         eprintln!(
             "skillmap serve: warning: {addr} is reachable beyond this machine and no API key is set; anyone who can reach it can use the API (give --api-key or SKILLMAP_API_KEY)"
@@ -796,7 +945,7 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
                     Ok(a) => a,
                     // Out of file descriptors and the like: wait a moment, keep serving.
                     Err(e) => {
-                        eprintln!("skillmap serve: accept failed: {e}");
+                        tracing::warn!(error = %e, "accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     }
@@ -850,9 +999,10 @@ pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Resu
     tokio::select! {
         _ = graceful.shutdown() => {},
         _ = tokio::time::sleep(Duration::from_secs(10)) => {
-            eprintln!("skillmap serve: connections still open after 10 s; stopping anyway");
+            tracing::warn!("connections still open after 10 s; stopping anyway");
         }
     }
+    tracing::info!("stopped");
     eprintln!("skillmap: stopped");
     Ok(())
 }

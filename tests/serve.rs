@@ -288,7 +288,7 @@ impl Server {
         (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
     }
 
-    fn post_json(&self, path: &str, body: &str) -> (u16, String) {
+    pub(crate) fn post_json(&self, path: &str, body: &str) -> (u16, String) {
         self.try_post_json(path, body).unwrap()
     }
 

@@ -1,4 +1,4 @@
-//! API keys: `/api/*` requires `Authorization: Bearer KEY` when keys are given; the page, its
+//! API keys: `/api/*` and `/metrics` require `Authorization: Bearer KEY` when keys are given; the page, its
 //! files and `/healthz` stay open; the page asks for a key once and keeps it for the tab.
 
 use std::time::Duration;
@@ -33,6 +33,7 @@ fn protected(auth: Option<&str>) -> Vec<Request<Body>> {
         with(Request::get("/api/stats"))
             .body(Body::empty())
             .unwrap(),
+        with(Request::get("/metrics")).body(Body::empty()).unwrap(),
         with(Request::get("/api/occupations/33-3051.04"))
             .body(Body::empty())
             .unwrap(),

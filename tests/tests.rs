@@ -16,4 +16,5 @@ mod search;
 mod serve;
 mod serve_access;
 mod serve_faults;
+mod serve_ops;
 mod show;
