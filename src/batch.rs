@@ -24,7 +24,7 @@ struct BatchLine {
 }
 
 /// One output line: the answer, or the error for that line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum BatchOutput {
     Ok {

@@ -23,7 +23,19 @@ pub const MAX_PROSE_CHARS: usize = 5_000;
 pub const TOPIC_SEPARATOR: &str = " — ";
 
 /// One of the four ordered proficiency levels of a framework.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Emerging,
@@ -211,7 +223,7 @@ impl Knowledge {
 }
 
 /// A tool or technology of an occupation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tool {
     pub name: String,
     /// Its kind (`Spreadsheet software`), or empty.

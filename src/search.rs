@@ -107,7 +107,7 @@ impl SearchRequest {
 }
 
 /// One statement found.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchHit {
     pub rank: usize,
@@ -146,7 +146,7 @@ pub struct SearchResults {
 }
 
 /// One occupation ranked by its evidence.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OccupationHit {
     pub rank: usize,

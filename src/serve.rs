@@ -19,11 +19,14 @@ use tokio::sync::Semaphore;
 use crate::batch::Cancel;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use crate::batch::BatchOutput;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::map::{MapRequest, Mapper};
+use crate::map::{MapRequest, MapResult, Mapper};
 use crate::model::Level;
 use crate::search::{OccupationHit, SearchHit, SearchRequest};
+use crate::show::OccupationView;
+use crate::stats::Stats;
 
 /// Limits and address of the service.
 #[derive(Debug, Clone)]
@@ -208,6 +211,12 @@ fn resident_bytes() -> u64 {
 }
 
 /// `GET /metrics`: Prometheus text format. The index and process gauges are read at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses(
+        (status = 200, description = "Prometheus text exposition format", body = String, content_type = "text/plain"),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+    ),
+    security((), ("bearer" = [])))]
 async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
     let Some(handle) = prometheus() else {
         return Err(ApiError::Internal(
@@ -246,7 +255,12 @@ async fn log_request(req: Request, next: axum::middleware::Next) -> Response {
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let started = Instant::now();
-    let resp = next.run(req).await;
+    let in_flight = metrics::gauge!("skillmap_http_requests_in_flight");
+    in_flight.increment(1.0);
+    let resp = {
+        let _in_flight = GaugeGuard(in_flight);
+        next.run(req).await
+    };
     let seconds = started.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
     let bytes = http_body::Body::size_hint(resp.body()).exact().unwrap_or(0);
@@ -292,12 +306,12 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ErrorDetail<'a> {
     code: &'a str,
     message: &'a str,
@@ -493,7 +507,7 @@ fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<Search
 }
 
 /// `GET /api/search` answer for statements.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     pub hits: Vec<SearchHit>,
     pub total: usize,
@@ -502,13 +516,29 @@ pub struct SearchResponse {
 }
 
 /// `GET /api/search?by=occupation` answer.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OccupationResponse {
     pub occupations: Vec<OccupationHit>,
     pub total: usize,
     pub took_ms: f64,
 }
 
+/// Search statements, or rank occupations by their evidence with `by=occupation`.
+#[utoipa::path(
+    get,
+    path = "/api/search",
+    tag = "search",
+    params(SearchQueryDoc),
+    responses(
+        (status = 200, description = "Statement hits, or occupations with `by=occupation`", body = SearchAnswer),
+        (status = 400, description = "A bad parameter or body", body = ErrorBody),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
+        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
+        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn search_handler(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -550,6 +580,24 @@ async fn search_handler(
         .await
 }
 
+/// Map one posting (or a job title) to occupations and framework levels.
+#[utoipa::path(
+    post,
+    path = "/api/map",
+    tag = "map",
+    request_body(content = MapRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The best occupations with a level, a confidence and evidence", body = MapResult),
+        (status = 413, description = "Body over the size limit", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 400, description = "A bad parameter or body", body = ErrorBody),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
+        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
+        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn map_handler(
     State(state): State<AppState>,
     AppJson(req): AppJson<MapRequest>,
@@ -570,6 +618,26 @@ const JSON_LINES_TYPES: [&str; 4] = [
     "text/plain",
 ];
 
+/// Map many postings: JSON Lines of `{"id", "text", "title"?}` in, one line out per input line
+/// (a result, or that line's error), in input order.
+#[utoipa::path(
+    post,
+    path = "/api/map/batch",
+    tag = "map",
+    request_body(content = String, content_type = "application/x-ndjson",
+        description = "One JSON object per line: id (any JSON), text, title (optional)"),
+    responses(
+        (status = 200, description = "One JSON object per non-blank input line", body = BatchOutput, content_type = "application/x-ndjson"),
+        (status = 413, description = "Body over the size limit, or more lines than the batch limit", body = ErrorBody),
+        (status = 415, description = "Not a JSON Lines content type", body = ErrorBody),
+        (status = 400, description = "A bad parameter or body", body = ErrorBody),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
+        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
+        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn map_batch_handler(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -616,6 +684,23 @@ async fn map_batch_handler(
         .await
 }
 
+/// One occupation's framework as indexed, with its titles and tools.
+#[utoipa::path(
+    get,
+    path = "/api/occupations/{soc}",
+    tag = "occupations",
+    params(("soc" = String, Path, description = "O*NET-SOC code, e.g. 33-3051.04")),
+    responses(
+        (status = 200, description = "The framework", body = OccupationView),
+        (status = 404, description = "No such occupation; the message names the closest codes", body = ErrorBody),
+        (status = 400, description = "A bad parameter or body", body = ErrorBody),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
+        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
+        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn occupation_handler(
     State(state): State<AppState>,
     Path(soc): Path<String>,
@@ -625,14 +710,119 @@ async fn occupation_handler(
         .await
 }
 
+/// Counts of the index.
+#[utoipa::path(
+    get,
+    path = "/api/stats",
+    tag = "index",
+    responses(
+        (status = 200, description = "Occupations, statements, levels, groups, size", body = Stats),
+        (status = 400, description = "A bad parameter or body", body = ErrorBody),
+        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
+        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
+        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
+        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+    ),
+    security((), ("bearer" = []))
+)]
 async fn stats_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
         .blocking(move |s, _| Ok(Json(crate::stats::stats(s.0.engine)?).into_response()))
         .await
 }
 
+/// `GET /healthz` answer.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: String,
+}
+
+/// Liveness: answers without touching the index; never needs a key.
+#[utoipa::path(get, path = "/healthz", tag = "service",
+    responses((status = 200, description = "The server is up", body = Health)))]
 async fn health() -> impl IntoResponse {
-    Json(serde_json::json!({"status": "ok"}))
+    Json(Health {
+        status: "ok".into(),
+    })
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json")),
+    security((), ("bearer" = [])))]
+async fn openapi_handler() -> impl IntoResponse {
+    Json(openapi())
+}
+
+/// The query string of `GET /api/search`, for the API document (parsed by
+/// `parse_search_params`, which accepts repeated and comma-separated filters).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SearchQueryDoc {
+    /// Plain words; "quoted phrases" stay together (at most `--max-query-chars` characters).
+    q: String,
+    /// SOC prefix or group code (33, 33-30, 33-3051, 33-3000, ...); repeatable or comma-separated.
+    soc: Option<Vec<String>>,
+    /// emerging, developing, proficient or advanced; repeatable or comma-separated.
+    level: Option<Vec<String>>,
+    /// Job zone 1 to 5; repeatable or comma-separated.
+    job_zone: Option<Vec<u8>>,
+    /// Results to return (default 10, at most `--max-limit`).
+    limit: Option<usize>,
+    /// Results to skip.
+    offset: Option<usize>,
+    /// `occupation` ranks occupations; `statement` (the default) ranks statements.
+    by: Option<String>,
+    /// `1`, `true` or `yes`: each hit carries its score explanation.
+    explain: Option<String>,
+}
+
+/// What `GET /api/search` answers: statements, or occupations with `by=occupation`.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum SearchAnswer {
+    Statements(SearchResponse),
+    Occupations(OccupationResponse),
+}
+
+/// The API document: paths from the handlers' annotations, schemas from the response types.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "skillmap", description = "Full-text search over competency framework statements, and mapping of job postings to framework levels."),
+    paths(health, search_handler, map_handler, map_batch_handler, occupation_handler, stats_handler, metrics_handler, openapi_handler),
+    components(schemas(ErrorBody, SearchAnswer, BatchOutput)),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "search", description = "Statements that mention a skill, and occupations ranked by them"),
+        (name = "map", description = "Job postings to occupations and levels"),
+        (name = "occupations", description = "One occupation's framework"),
+        (name = "index", description = "What the index holds"),
+        (name = "service", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// The `bearer` security scheme the key-protected operations name.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI 3.1 document of the service.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi;
+    ApiDoc::openapi()
 }
 
 async fn not_found() -> ApiError {
@@ -726,6 +916,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/occupations/{soc}", get(occupation_handler))
         .route("/api/stats", get(stats_handler))
         .route("/metrics", get(metrics_handler))
+        .route("/api/openapi.json", get(openapi_handler))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(max_body))

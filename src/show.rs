@@ -12,7 +12,7 @@ use crate::model::{Level, Tool};
 use crate::search::{SearchHit, hit_from_doc};
 
 /// One level of an occupation's framework.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelView {
     pub level: Level,
@@ -20,7 +20,7 @@ pub struct LevelView {
 }
 
 /// An occupation's framework as indexed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OccupationView {
     pub soc: String,

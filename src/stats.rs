@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::Level;
 
 /// One SOC major group in the index.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct GroupStats {
     /// Two-digit major group code, e.g. `33`.
     pub code: String,
@@ -22,7 +22,7 @@ pub struct GroupStats {
 }
 
 /// What `skillmap stats` reports.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Stats {
     pub occupations: u64,
     pub statements: u64,

@@ -32,14 +32,25 @@ async fn call(req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>
 }
 
 /// One request through the router of a service with these limits: status, headers, body.
+/// Every answer is checked against the OpenAPI document the service serves.
 pub(crate) async fn call_with(
     config: ServeConfig,
     req: Request<Body>,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let method = req.method().as_str().to_ascii_lowercase();
+    let path = req.uri().path().to_string();
     let resp = app(AppState::new(engine(), config).unwrap())
         .oneshot(req)
         .await
         .unwrap();
+    let (status, headers, body) = into_parts(resp).await;
+    check_against_openapi(&method, &path, status, &headers, &body);
+    (status, headers, body)
+}
+
+async fn into_parts(
+    resp: axum::response::Response,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = axum::body::to_bytes(resp.into_body(), 64 << 20)
@@ -199,6 +210,86 @@ async fn map_occupation_stats_health_and_page() {
     assert!(!page.contains("<script>"), "no inline script");
 }
 
+/// The document path that `path` falls under (`/api/occupations/{soc}` for a code).
+fn document_path<'a>(doc: &'a serde_json::Value, path: &str) -> Option<&'a str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    doc["paths"]
+        .as_object()?
+        .keys()
+        .map(String::as_str)
+        .find(|template| {
+            let t: Vec<&str> = template.split('/').collect();
+            t.len() == segments.len()
+                && t.iter()
+                    .zip(&segments)
+                    .all(|(t, s)| t == s || (t.starts_with('{') && t.ends_with('}')))
+        })
+}
+
+/// Checks one answer against the OpenAPI document: the status must be documented for the
+/// operation, with the content type the answer has, and a JSON body (each line of a JSON Lines
+/// body) must validate against the documented schema. Paths that are not API operations (the
+/// page, unknown paths, a method the path does not have) are not in the document.
+pub(crate) fn check_against_openapi(
+    method: &str,
+    path: &str,
+    status: StatusCode,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) {
+    static DOC: OnceLock<serde_json::Value> = OnceLock::new();
+    let doc = DOC.get_or_init(|| serde_json::to_value(skillmap::serve::openapi()).unwrap());
+    let Some(template) = document_path(doc, path) else {
+        return;
+    };
+    let Some(operation) = doc["paths"][template].get(method) else {
+        return;
+    };
+    let response = &operation["responses"][status.as_str()];
+    assert!(
+        response.is_object(),
+        "{method} {path}: status {status} is not documented"
+    );
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let Some(content) = response["content"].get(&content_type) else {
+        panic!(
+            "{method} {path} {status}: content type `{content_type}` is not documented: {response}"
+        );
+    };
+    let Some(schema) = content.get("schema") else {
+        return;
+    };
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let text = String::from_utf8_lossy(body);
+    let values: Vec<serde_json::Value> = match content_type.as_str() {
+        "application/json" => vec![serde_json::from_slice(body).unwrap()],
+        "application/x-ndjson" => text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+        _ => return,
+    };
+    for v in values {
+        let errors: Vec<String> = validator.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {status}: does not match the document: {errors:?}\n{v}"
+        );
+    }
+}
+
 /// The real binary serving on an ephemeral port.
 pub(crate) struct Server {
     child: Child,
@@ -280,12 +371,17 @@ impl Server {
         )
     }
 
+    /// A GET over the socket; its answer is checked against the OpenAPI document too.
     pub(crate) fn get(&self, path: &str) -> (u16, String) {
         let mut r = Self::agent()
             .get(&format!("{}{path}", self.base))
             .call()
             .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+        let (status, headers) = (r.status(), r.headers().clone());
+        let body = r.body_mut().read_to_string().unwrap();
+        let route = path.split('?').next().unwrap_or(path);
+        check_against_openapi("get", route, status, &headers, body.as_bytes());
+        (status.as_u16(), body)
     }
 
     pub(crate) fn post_json(&self, path: &str, body: &str) -> (u16, String) {
@@ -299,7 +395,10 @@ impl Server {
             .post(&format!("{}{path}", self.base))
             .header("content-type", "application/json")
             .send(body)?;
-        Ok((r.status().as_u16(), r.body_mut().read_to_string()?))
+        let (status, headers) = (r.status(), r.headers().clone());
+        let text = r.body_mut().read_to_string()?;
+        check_against_openapi("post", path, status, &headers, text.as_bytes());
+        Ok((status.as_u16(), text))
     }
 
     /// SIGTERM, then the exit status.

@@ -202,5 +202,59 @@ fn metrics_count_requests_latencies_busy_answers_and_rebuilds() {
     assert!(sample(&m, "skillmap_process_resident_memory_bytes").is_some_and(|b| b > 1e6));
     // The scrape itself is the one piece of work in progress.
     assert_eq!(sample(&m, "skillmap_work_in_progress"), Some(1.0));
+    assert_eq!(sample(&m, "skillmap_http_requests_in_flight"), Some(1.0));
+    assert!(server.stop().success());
+}
+
+#[test]
+fn the_openapi_document_is_served_and_lists_every_route() {
+    let env = fixtures();
+    let server = Server::start(&env);
+    let (status, body) = server.get("/api/openapi.json");
+    assert_eq!(status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let routes = [
+        ("/healthz", "get"),
+        ("/api/search", "get"),
+        ("/api/map", "post"),
+        ("/api/map/batch", "post"),
+        ("/api/occupations/{soc}", "get"),
+        ("/api/stats", "get"),
+        ("/metrics", "get"),
+        ("/api/openapi.json", "get"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    assert_eq!(
+        paths.len(),
+        routes.len(),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, method) in routes {
+        let op = &doc["paths"][path][method];
+        assert!(op.is_object(), "{method} {path} missing");
+        assert!(
+            op["responses"]["200"].is_object(),
+            "{method} {path}: no 200"
+        );
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    // The documented request bodies and schemas exist.
+    for schema in [
+        "SearchResponse",
+        "OccupationResponse",
+        "MapRequest",
+        "MapResult",
+        "OccupationView",
+        "Stats",
+        "ErrorBody",
+        "BatchOutput",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
     assert!(server.stop().success());
 }

@@ -39,7 +39,7 @@ pub use confidence::shared_group;
 pub use read::{MAX_TEXT_BYTES, expand_title};
 
 /// What to map.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MapRequest {
     #[serde(default)]
     pub text: String,
@@ -62,7 +62,7 @@ impl MapRequest {
 }
 
 /// A score for each level, summing to 1.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LevelScores {
     pub emerging: f32,
@@ -83,7 +83,7 @@ impl From<[f32; 4]> for LevelScores {
 }
 
 /// A statement that supports a match.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Evidence {
     pub level: Level,
@@ -96,7 +96,7 @@ pub struct Evidence {
 }
 
 /// A statement of the inferred level, or the next one up, that the posting does not cover.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Gap {
     pub level: Level,
@@ -104,7 +104,7 @@ pub struct Gap {
 }
 
 /// One occupation the posting matches.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Match {
     pub rank: usize,
@@ -123,7 +123,7 @@ pub struct Match {
 }
 
 /// A SOC group that the closest candidates share.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SharedGroup {
     /// SOC 2018 code of the group, e.g. `33-3050`.
@@ -133,9 +133,9 @@ pub struct SharedGroup {
     pub name: String,
 }
 
-/// The answer for one posting.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// The answer for one posting. (Unknown fields are not denied: a batch line is this object
+/// with the posting's `id` beside its fields, and the API document says so.)
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct MapResult {
     pub matches: Vec<Match>,
     /// The top two are too close, or the evidence is weak.
