@@ -531,11 +531,7 @@ pub struct OccupationResponse {
     params(SearchQueryDoc),
     responses(
         (status = 200, description = "Statement hits, or occupations with `by=occupation`", body = SearchAnswer),
-        (status = 400, description = "A bad parameter or body", body = ErrorBody),
-        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
-        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
-        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
-        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+        CommonErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -590,11 +586,7 @@ async fn search_handler(
         (status = 200, description = "The best occupations with a level, a confidence and evidence", body = MapResult),
         (status = 413, description = "Body over the size limit", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 400, description = "A bad parameter or body", body = ErrorBody),
-        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
-        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
-        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
-        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+        CommonErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -630,11 +622,7 @@ const JSON_LINES_TYPES: [&str; 4] = [
         (status = 200, description = "One JSON object per non-blank input line", body = BatchOutput, content_type = "application/x-ndjson"),
         (status = 413, description = "Body over the size limit, or more lines than the batch limit", body = ErrorBody),
         (status = 415, description = "Not a JSON Lines content type", body = ErrorBody),
-        (status = 400, description = "A bad parameter or body", body = ErrorBody),
-        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
-        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
-        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
-        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+        CommonErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -693,11 +681,7 @@ async fn map_batch_handler(
     responses(
         (status = 200, description = "The framework", body = OccupationView),
         (status = 404, description = "No such occupation; the message names the closest codes", body = ErrorBody),
-        (status = 400, description = "A bad parameter or body", body = ErrorBody),
-        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
-        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
-        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
-        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+        CommonErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -717,11 +701,7 @@ async fn occupation_handler(
     tag = "index",
     responses(
         (status = 200, description = "Occupations, statements, levels, groups, size", body = Stats),
-        (status = 400, description = "A bad parameter or body", body = ErrorBody),
-        (status = 401, description = "An API key is required and was not given, or is wrong", body = ErrorBody),
-        (status = 408, description = "Over the request deadline; the work was stopped", body = ErrorBody),
-        (status = 503, description = "At the limit of concurrent work; retry after a second", body = ErrorBody),
-        (status = 500, description = "Internal failure (logged, never detailed)", body = ErrorBody),
+        CommonErrors,
     ),
     security((), ("bearer" = []))
 )]
@@ -753,6 +733,27 @@ async fn health() -> impl IntoResponse {
     security((), ("bearer" = [])))]
 async fn openapi_handler() -> impl IntoResponse {
     Json(openapi())
+}
+
+/// The errors every key-protected operation can answer, for the API document.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum CommonErrors {
+    /// A bad parameter or body
+    #[response(status = 400)]
+    BadRequest(ErrorBody<'static>),
+    /// An API key is required and was not given, or is wrong
+    #[response(status = 401)]
+    Unauthorized(ErrorBody<'static>),
+    /// Over the request deadline; the work was stopped
+    #[response(status = 408)]
+    Timeout(ErrorBody<'static>),
+    /// At the limit of concurrent work; retry after a second
+    #[response(status = 503)]
+    Busy(ErrorBody<'static>),
+    /// Internal failure (logged, never detailed)
+    #[response(status = 500)]
+    Internal(ErrorBody<'static>),
 }
 
 /// The query string of `GET /api/search`, for the API document (parsed by
