@@ -401,6 +401,15 @@ impl Server {
         Ok((status.as_u16(), text))
     }
 
+    /// A JSON Lines batch posted to `/api/map/batch`: the response, whatever its status.
+    pub(crate) fn post_batch(&self, body: &str) -> ureq::http::Response<ureq::Body> {
+        Self::agent()
+            .post(&format!("{}/api/map/batch", self.base))
+            .header("content-type", "application/x-ndjson")
+            .send(body)
+            .unwrap()
+    }
+
     /// SIGTERM, then the exit status.
     pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
@@ -469,6 +478,20 @@ fn end_to_end_over_a_real_socket_with_reindexing() {
     assert!(status.success(), "graceful shutdown on SIGTERM: {status:?}");
 }
 
+/// The browser for the page tests: `None` (skip, with a message) only outside CI, where
+/// `.ci/run` installs Chromium and the tests must run.
+pub(crate) fn chromium_or_skip() -> Option<String> {
+    let found = chromium();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Chromium is required in CI"
+        );
+        eprintln!("skipped: no Chromium on this machine");
+    }
+    found
+}
+
 pub(crate) fn chromium() -> Option<String> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
@@ -515,13 +538,7 @@ pub(crate) fn headless(
 
 #[test]
 fn the_page_renders_results_in_a_real_browser() {
-    let Some(browser) = chromium() else {
-        // CI installs Chromium (.ci/run); there the test must run.
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "Chromium is required in CI"
-        );
-        eprintln!("skipped: no Chromium on this machine");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let env = TestEnv::new();
@@ -715,11 +732,7 @@ fn saturated_server_answers_503_instead_of_queueing() {
         for _ in 0..8 {
             let (server, body, statuses) = (&server, &body, &statuses);
             scope.spawn(move || {
-                let mut r = Server::agent()
-                    .post(&format!("{}/api/map/batch", server.base))
-                    .header("content-type", "application/x-ndjson")
-                    .send(body.as_str())
-                    .unwrap();
+                let mut r = server.post_batch(body);
                 let text = r.body_mut().read_to_string().unwrap();
                 statuses.lock().unwrap().push((
                     r.status().as_u16(),

@@ -189,11 +189,7 @@ fn a_batch_past_its_deadline_stops_working_and_frees_its_permit() {
     // Far more work than a second: 20,000 postings of 80 words.
     let body = postings(20_000, 80);
     let started = Instant::now();
-    let mut r = Server::agent()
-        .post(&format!("{}/api/map/batch", server.base))
-        .header("content-type", "application/x-ndjson")
-        .send(body.as_str())
-        .unwrap();
+    let mut r = server.post_batch(&body);
     let text = r.body_mut().read_to_string().unwrap();
     assert_eq!(r.status().as_u16(), 408, "{text}");
     assert!(text.contains("\"timeout\""), "{text}");
@@ -248,11 +244,7 @@ fn healthz_answers_within_100ms_under_idle_floods_and_costly_requests() {
                     let mut i = t;
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         let post = |body: &str| {
-                            let mut r = Server::agent()
-                                .post(&format!("{}/api/map/batch", server.base))
-                                .header("content-type", "application/x-ndjson")
-                                .send(body)
-                                .unwrap();
+                            let mut r = server.post_batch(body);
                             let _ = r.body_mut().read_to_string();
                             r.status().as_u16()
                         };

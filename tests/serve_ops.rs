@@ -117,17 +117,7 @@ fn metrics_count_requests_latencies_busy_answers_and_rebuilds() {
     let body: String = (0..600).map(|_| format!("{line}\n")).collect();
     let busy = std::thread::scope(|scope| {
         let posts: Vec<_> = (0..6)
-            .map(|_| {
-                scope.spawn(|| {
-                    Server::agent()
-                        .post(&format!("{}/api/map/batch", server.base))
-                        .header("content-type", "application/x-ndjson")
-                        .send(body.as_str())
-                        .unwrap()
-                        .status()
-                        .as_u16()
-                })
-            })
+            .map(|_| scope.spawn(|| server.post_batch(&body).status().as_u16()))
             .collect();
         posts
             .into_iter()
