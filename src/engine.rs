@@ -232,31 +232,23 @@ pub fn wipe(path: &Path) -> Result<()> {
 /// make it index out of bounds) into [`Error::Damaged`]. The command line and the fuzzer use
 /// this boundary; the HTTP service answers such a panic with a 500 and logs it.
 pub fn guarded<T>(path: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+    match crate::panics::catch(work) {
         Ok(Err(Error::Tantivy(e))) => Err(damaged(path, &e.to_string())),
         Ok(r) => r,
-        Err(p) => {
-            let detail =
-                crate::panics::take_last().unwrap_or_else(|| crate::panic_message(p.as_ref()));
-            Err(damaged(path, &detail))
-        }
+        Err(detail) => Err(damaged(path, &detail)),
     }
 }
 
 /// Checks every file of the committed index against the checksum in its footer. Returns how
 /// many files were checked, or [`Error::Damaged`] naming the files that do not match.
 pub fn verify(engine: &Engine) -> Result<usize> {
-    let bad = engine
-        .index
-        .validate_checksum()
-        .map_err(|e| damaged(&engine.path, &e.to_string()))?;
+    let bad =
+        checksum_failures(&engine.index).map_err(|e| damaged(&engine.path, &e.to_string()))?;
     if !bad.is_empty() {
-        let mut names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
-        names.sort();
         return Err(Error::Damaged {
             path: engine.path.clone(),
             detail: "checksum mismatch".into(),
-            damaged: names,
+            damaged: bad,
         });
     }
     Ok(engine.index.directory().list_managed_files().len())
@@ -265,20 +257,27 @@ pub fn verify(engine: &Engine) -> Result<usize> {
 /// The error for an index that failed inside tantivy: the detail, and the files whose
 /// checksums do not match (when the check itself can run).
 pub fn damaged(path: &Path, detail: &str) -> Error {
-    let check = std::panic::catch_unwind(|| -> Option<Vec<String>> {
+    // The check may panic too; its message is not the one to report.
+    let check = crate::panics::catch(|| -> Option<Vec<String>> {
         let index = Index::open(MmapDirectory::open(path).ok()?).ok()?;
-        let bad = index.validate_checksum().ok()?;
-        let mut names: Vec<String> = bad.iter().map(|p| p.display().to_string()).collect();
-        names.sort();
-        Some(names)
+        checksum_failures(&index).ok()
     });
-    // The check may have panicked too; its message is not the one to report.
-    let _ = crate::panics::take_last();
     Error::Damaged {
         path: path.to_path_buf(),
         detail: detail.chars().take(300).collect(),
         damaged: check.ok().flatten().unwrap_or_default(),
     }
+}
+
+/// The files of the committed index whose checksums do not match, sorted by name.
+fn checksum_failures(index: &Index) -> tantivy::Result<Vec<String>> {
+    let mut names: Vec<String> = index
+        .validate_checksum()?
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// The number of live statements: every live document but the knowledge documents.

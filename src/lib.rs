@@ -69,6 +69,13 @@ pub mod panics {
     pub fn take_last() -> Option<String> {
         LAST.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
+
+    /// Runs `work`, turning a panic into its message (with its place in the code when the quiet
+    /// hook kept it): the one panic boundary of the commands and of `engine::guarded`.
+    pub fn catch<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+            .map_err(|p| take_last().unwrap_or_else(|| super::panic_message(p.as_ref())))
+    }
 }
 
 /// The message of a caught panic (its payload is a `&str` or a `String` in practice).
@@ -195,8 +202,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         return generated(&cli.command);
     };
     let reads = !matches!(cli.command, Command::Index(_));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_command(cli)));
-    match result {
+    match panics::catch(|| run_command(cli)) {
         // A reading command that fails inside tantivy met a damaged file, most likely.
         Ok(Err(e)) if reads => match e.downcast::<Error>() {
             Ok(Error::Tantivy(t)) => Err(engine::damaged(&index, &t.to_string()).into()),
@@ -206,8 +212,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Ok(r) => r,
         // tantivy panics on some damaged files (an offset out of bounds): the boundary of the
         // command turns that into an error that names the index and the way out.
-        Err(p) => {
-            let detail = panics::take_last().unwrap_or_else(|| panic_message(p.as_ref()));
+        Err(detail) => {
             if reads {
                 Err(engine::damaged(&index, &detail).into())
             } else {
