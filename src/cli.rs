@@ -111,6 +111,13 @@ pub const MAX_MEMORY_MB: usize = 32_000;
 pub const MAX_FILE_MIB: u64 = 1 << 20;
 
 /// `--threads`: a whole number from 1 to [`MAX_THREADS`].
+fn parse_ratio(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err("expected a number from 0 to 1".into()),
+    }
+}
+
 fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
     match s.parse::<usize>() {
         Ok(n @ 1..=MAX_THREADS) => Ok(NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)),
@@ -191,6 +198,13 @@ pub struct SearchArgs {
     /// Show why each hit scored as it did.
     #[arg(long)]
     pub explain: bool,
+    /// Rank by BM25 and the static embedding's cosine together: statements that say the query
+    /// in other words are found too (below the lexical matches at the default ratio).
+    #[arg(long)]
+    pub hybrid: bool,
+    /// With --hybrid: the cosine's share of the score, 0 to 1 (0 is BM25 alone).
+    #[arg(long, value_name = "R", requires = "hybrid", value_parser = parse_ratio)]
+    pub semantic_ratio: Option<f32>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
     #[command(flatten)]

@@ -17,6 +17,12 @@ pub struct Engine {
     pub reader: IndexReader,
     pub fields: Fields,
     pub path: PathBuf,
+    /// The vectors of the last commit seen, with its token.
+    vectors: std::sync::Mutex<Option<(String, std::sync::Arc<crate::vectors::Store>)>>,
+    /// The embedding table's words that occur in the statements (hybrid search's expansion
+    /// vocabulary), built at the first hybrid query: words that later commits add are not in
+    /// it until the engine is opened again.
+    pub(crate) hybrid_vocabulary: std::sync::OnceLock<crate::search::hybrid::Vocabulary>,
 }
 
 impl Engine {
@@ -34,7 +40,29 @@ impl Engine {
             reader,
             fields,
             path: path.to_path_buf(),
+            vectors: std::sync::Mutex::new(None),
+            hybrid_vocabulary: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The vectors of the index's newest commit (read once per commit). They hold every vector
+    /// of the commit before too, but for documents deleted before that, so a searcher that has
+    /// not reloaded yet finds its documents' vectors as well.
+    pub fn vectors(&self) -> Result<std::sync::Arc<crate::vectors::Store>> {
+        let metas = self.index.load_metas()?;
+        let Some(token) = metas.payload.as_deref().and_then(schema::vectors_token) else {
+            // Nothing committed yet.
+            return Ok(Default::default());
+        };
+        let mut cached = self.vectors.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((t, store)) = cached.as_ref()
+            && t == token
+        {
+            return Ok(store.clone());
+        }
+        let store = std::sync::Arc::new(crate::vectors::Store::open(&self.path, token)?);
+        *cached = Some((token.to_string(), store.clone()));
+        Ok(store)
     }
 
     /// A point-in-time view of the index: every search of one request uses the same one.
@@ -89,7 +117,12 @@ fn open_existing_with(path: &Path, access: Access) -> Result<Index> {
     // Same schema, documents of another format: refused too, unless nothing was ever committed
     // (a new index has no payload yet).
     let metas = index.load_metas()?;
-    if !metas.segments.is_empty() && metas.payload.as_deref() != Some(schema::INDEX_FORMAT) {
+    let ours = metas
+        .payload
+        .as_deref()
+        .and_then(schema::vectors_token)
+        .is_some();
+    if !metas.segments.is_empty() && !ours {
         return Err(Error::SchemaMismatch {
             path: path.to_path_buf(),
         });
@@ -251,7 +284,9 @@ pub fn verify(engine: &Engine) -> Result<usize> {
             damaged: bad,
         });
     }
-    Ok(engine.index.directory().list_managed_files().len())
+    // The vector file checks its own checksum as it is read.
+    let vectors = engine.vectors().map(|v| usize::from(!v.is_empty()))?;
+    Ok(engine.index.directory().list_managed_files().len() + vectors)
 }
 
 /// The error for an index that failed inside tantivy: the detail, and the files whose

@@ -18,6 +18,7 @@ use crate::engine;
 use crate::error::{Error, Result};
 use crate::model::{ExportError, Framework, Table, parse_export, parse_table};
 use crate::schema::Fields;
+use crate::vectors::{self, Quantised};
 
 /// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
 pub const IGNORE_FILE: &str = ".skillmapignore";
@@ -110,6 +111,10 @@ struct Run<'a> {
     /// Titles and tools read from tables, and the number of tables.
     knowledge: Mutex<(u64, u64, usize)>,
     fatal: Mutex<Option<tantivy::TantivyError>>,
+    /// Vectors of the last commit whose documents are still alive (read-only during the run).
+    carried: &'a HashMap<u64, Quantised>,
+    /// Vectors of the texts this run adds that `carried` lacks.
+    added: Mutex<HashMap<u64, Quantised>>,
 }
 
 /// What an input file holds.
@@ -167,6 +172,17 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     if opts.rebuild {
         writer.delete_all_documents()?;
     }
+    let previous_token = index
+        .load_metas()?
+        .payload
+        .as_deref()
+        .and_then(crate::schema::vectors_token)
+        .map(str::to_string);
+    let carried = if opts.rebuild {
+        HashMap::new()
+    } else {
+        carried_vectors(&before, &opts.index_dir, previous_token.as_deref())?
+    };
 
     let run = Run {
         writer: &writer,
@@ -177,6 +193,8 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         exports: Mutex::new(0),
         knowledge: Mutex::new((0, 0, 0)),
         fatal: Mutex::new(None),
+        carried: &carried,
+        added: Mutex::new(HashMap::new()),
     };
     progress.set_length(files.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -198,6 +216,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         exports,
         knowledge,
         fatal,
+        added,
         ..
     } = run;
     let (table_titles, table_tools, tables) =
@@ -222,9 +241,24 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
 
     let committed = !opts.strict || rejected.is_empty();
     if committed {
-        if let Err(e) = commit(&mut writer) {
+        // The vector file first (synced), then the commit that names it: a crash in between
+        // leaves the last commit and its own vector file as they were.
+        let mut entries = carried;
+        entries.extend(added.into_inner().unwrap_or_else(|p| p.into_inner()));
+        let token = vectors::new_token();
+        let written = match vectors::Store::write(&opts.index_dir, &token, &entries) {
+            Ok(path) => path,
+            Err(e) => {
+                let e = tantivy::TantivyError::IoError(std::sync::Arc::new(e));
+                return Err(abandon(&index, writer, &opts.index_dir, e));
+            }
+        };
+        drop(entries);
+        if let Err(e) = commit(&mut writer, &token) {
+            let _ = std::fs::remove_file(&written);
             return Err(abandon(&index, writer, &opts.index_dir, e));
         }
+        vectors::remove_others(&opts.index_dir, Some(&token));
         if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
             // The merge is atomic: until it is saved, the committed segments stay the index.
@@ -233,7 +267,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
                 if let Err(e) = writer.merge(&segments).wait() {
                     return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
                 }
-                if let Err(e) = commit(&mut writer) {
+                if let Err(e) = commit(&mut writer, &token) {
                     return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
                 }
             }
@@ -292,6 +326,26 @@ fn replaced_count<'a>(
 }
 
 impl Run<'_> {
+    /// Embeds the texts whose vectors neither the last commit nor this run has yet.
+    fn embed<'t>(&self, texts: impl Iterator<Item = &'t str>) {
+        let missing: Vec<(u64, &str)> = {
+            let added = lock(&self.added);
+            texts
+                .map(|t| (vectors::key(t), t))
+                .filter(|(k, _)| !self.carried.contains_key(k) && !added.contains_key(k))
+                .collect()
+        };
+        if missing.is_empty() {
+            return;
+        }
+        let model = crate::embed::Model::bundled();
+        let fresh: Vec<(u64, Quantised)> = missing
+            .into_iter()
+            .map(|(k, t)| (k, Quantised::of(&model.embed(t))))
+            .collect();
+        lock(&self.added).extend(fresh);
+    }
+
     fn reject(&self, path: &Path, error: ExportError) {
         lock(&self.rejected).push(Rejected {
             path: path.display().to_string(),
@@ -327,6 +381,7 @@ impl Run<'_> {
         }
         let mut counts = lock(&self.knowledge);
         for (soc, k) in &table.occupations {
+            self.embed(k.titles.iter().map(String::as_str));
             let doc = self.fields.knowledge_document(soc, k, &source, false);
             if let Err(e) = self.writer.add_document(doc) {
                 lock(&self.fatal).get_or_insert(e);
@@ -370,6 +425,14 @@ impl Run<'_> {
     fn add(&self, fw: Framework, source: String) {
         *lock(&self.exports) += 1;
         let docs = self.fields.documents(&fw, &source);
+        // Outside the claims lock, so that the workers embed in parallel.
+        self.embed(
+            fw.statements
+                .iter()
+                .map(|s| s.text.as_str())
+                .chain(std::iter::once(fw.title.as_str()))
+                .chain(fw.knowledge.titles.iter().map(String::as_str)),
+        );
         let mut claims = lock(&self.claims);
         match claims.get(&fw.soc) {
             None => {
@@ -489,11 +552,45 @@ fn io_cause(e: &tantivy::TantivyError) -> String {
     }
 }
 
-/// Commits, marking the index with the format its documents are in.
-fn commit(writer: &mut IndexWriter<TantivyDocument>) -> tantivy::Result<u64> {
+/// Commits, marking the index with the format its documents are in and its vector file.
+fn commit(writer: &mut IndexWriter<TantivyDocument>, vectors_token: &str) -> tantivy::Result<u64> {
     let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(crate::schema::INDEX_FORMAT);
+    prepared.set_payload(&crate::schema::payload(vectors_token));
     prepared.commit()
+}
+
+/// The last commit's vectors of the documents that are still alive: the ones this run keeps
+/// (vectors of deleted documents are dropped here, one run after their deletion).
+fn carried_vectors(
+    before: &Searcher,
+    dir: &Path,
+    token: Option<&str>,
+) -> Result<HashMap<u64, Quantised>> {
+    let Some(token) = token else {
+        return Ok(HashMap::new());
+    };
+    let store = vectors::Store::open(dir, token)?;
+    let mut carried = HashMap::new();
+    for seg in before.segment_readers() {
+        let ff = seg.fast_fields();
+        let alive = seg.alive_bitset();
+        for name in ["vec_key", "title_keys"] {
+            let col = ff.u64(name)?;
+            for doc in 0..seg.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                for k in col.values_for_doc(doc) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = carried.entry(k)
+                        && let Some(q) = store.quantised(k)
+                    {
+                        e.insert(q);
+                    }
+                }
+            }
+        }
+    }
+    Ok(carried)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod embed;
 pub mod engine;
 pub mod error;
 pub mod eval;
@@ -20,6 +21,7 @@ pub mod serve;
 pub mod show;
 pub mod stats;
 pub mod text;
+pub mod vectors;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -276,6 +278,11 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                 explain: args.explain,
                 // Totals are shown to people only; JSON Lines carry hits alone.
                 count: args.format == Format::Human,
+                semantic_ratio: if args.hybrid {
+                    args.semantic_ratio.unwrap_or(search::hybrid::DEFAULT_RATIO)
+                } else {
+                    0.0
+                },
             };
             let found = if args.by_occupation {
                 let r = search::search_occupations(&engine, &req)?;

@@ -61,12 +61,31 @@ pub struct Fields {
     pub tool: Field,
     /// The tools as a JSON array of `{name, category}` (stored only).
     pub tools_json: Field,
+    /// The key of the statement's vector in the commit's vector file (`vectors::key` of its
+    /// text; fast).
+    pub vec_key: Field,
+    /// The keys of title vectors: the occupation's own title on its first statement, the
+    /// alternate titles on knowledge documents (fast, multi-valued).
+    pub title_keys: Field,
 }
 
 /// What an index's documents hold, written as the payload of every commit. Bump it when that
 /// changes while the schema stays the same (as when the topic stopped being indexed twice):
 /// an index of another format is refused with the message to rebuild it.
-pub const INDEX_FORMAT: &str = "skillmap-index-2";
+pub const INDEX_FORMAT: &str = "skillmap-index-3";
+
+/// The payload of a commit whose vector file has `token`.
+pub fn payload(token: &str) -> String {
+    format!("{INDEX_FORMAT} vectors={token}")
+}
+
+/// The vector file's token in a payload of this format; `None` for any other payload.
+pub fn vectors_token(payload: &str) -> Option<&str> {
+    let token = payload
+        .strip_prefix(INDEX_FORMAT)?
+        .strip_prefix(" vectors=")?;
+    (token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
 
 /// The `kind` value of knowledge documents.
 pub const KNOWLEDGE: &str = "knowledge";
@@ -120,6 +139,8 @@ pub fn build() -> (Schema, Fields) {
             ),
         ),
         tools_json: b.add_text_field("tools_json", STORED),
+        vec_key: b.add_u64_field("vec_key", FAST),
+        title_keys: b.add_u64_field("title_keys", FAST),
     };
     (b.build(), fields)
 }
@@ -150,6 +171,8 @@ impl Fields {
             alt_title: f("alt_title")?,
             tool: f("tool")?,
             tools_json: f("tools_json")?,
+            vec_key: f("vec_key")?,
+            title_keys: f("title_keys")?,
         })
     }
 
@@ -191,6 +214,7 @@ impl Fields {
         d.add_text(self.source, source);
         for t in &knowledge.titles {
             d.add_text(self.alt_title, t);
+            d.add_u64(self.title_keys, crate::vectors::key(t));
         }
         for t in &knowledge.tools {
             d.add_text(self.tool, &t.name);
@@ -216,8 +240,11 @@ impl Fields {
             .enumerate()
             .map(|(i, s)| {
                 let mut d = TantivyDocument::default();
-                if i == 0 && !fw.context.is_empty() {
-                    d.add_text(self.context, &fw.context);
+                if i == 0 {
+                    if !fw.context.is_empty() {
+                        d.add_text(self.context, &fw.context);
+                    }
+                    d.add_u64(self.title_keys, crate::vectors::key(&fw.title));
                 }
                 d.add_text(
                     self.id,
@@ -244,6 +271,7 @@ impl Fields {
                 // preparation").
                 d.add_text(self.statement, &s.text);
                 d.add_text(self.topic, &s.topic);
+                d.add_u64(self.vec_key, crate::vectors::key(&s.text));
                 d
             })
             .collect()

@@ -442,6 +442,8 @@ struct SearchParams {
     offset: usize,
     by_occupation: bool,
     explain: bool,
+    hybrid: bool,
+    semantic_ratio: Option<f32>,
 }
 
 fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<SearchParams, ApiError> {
@@ -488,6 +490,15 @@ fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<Search
                 }
             },
             "explain" => p.explain = matches!(v.as_ref(), "1" | "true" | "yes"),
+            "hybrid" => p.hybrid = matches!(v.as_ref(), "1" | "true" | "yes"),
+            "semantic_ratio" => match v.parse::<f32>() {
+                Ok(r) if (0.0..=1.0).contains(&r) => p.semantic_ratio = Some(r),
+                _ => {
+                    return Err(ApiError::BadRequest(format!(
+                        "`semantic_ratio` must be a number from 0 to 1, not `{v}`"
+                    )));
+                }
+            },
             _ => {} // unknown parameters are ignored, as browsers add their own
         }
     }
@@ -502,6 +513,11 @@ fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<Search
             "`limit` must be at most {}",
             config.max_limit
         )));
+    }
+    if p.semantic_ratio.is_some() && !p.hybrid {
+        return Err(ApiError::BadRequest(
+            "`semantic_ratio` needs `hybrid=true`".into(),
+        ));
     }
     Ok(p)
 }
@@ -552,6 +568,12 @@ async fn search_handler(
                 offset: p.offset,
                 explain: p.explain,
                 count: true,
+                semantic_ratio: if p.hybrid {
+                    p.semantic_ratio
+                        .unwrap_or(crate::search::hybrid::DEFAULT_RATIO)
+                } else {
+                    0.0
+                },
             };
             let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
             if p.by_occupation {
@@ -778,6 +800,11 @@ struct SearchQueryDoc {
     by: Option<String>,
     /// `1`, `true` or `yes`: each hit carries its score explanation.
     explain: Option<String>,
+    /// `1`, `true` or `yes`: rank by BM25 and the static embedding's cosine together, so that
+    /// statements that say the query in other words are found too.
+    hybrid: Option<String>,
+    /// With `hybrid`: the cosine's share of the score, 0 to 1 (default 0.3; 0 is BM25 alone).
+    semantic_ratio: Option<f32>,
 }
 
 /// What `GET /api/search` answers: statements, or occupations with `by=occupation`.

@@ -351,6 +351,10 @@ fn unaccounted_files(index: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .filter(|name| !name.starts_with('.') && name != "meta.json")
+        // The vector file that the commit names is accounted for.
+        .filter(|name| {
+            !name.ends_with(".skv") || !meta["payload"].as_str().unwrap().contains(&name[8..40])
+        })
         .filter(|name| !segments.iter().any(|s| name.starts_with(s.as_str())))
         .collect()
 }

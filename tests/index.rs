@@ -214,7 +214,13 @@ fn an_older_index_format_is_refused_until_rebuild() {
     let meta_path = env.index().join("meta.json");
     let mut meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
-    assert_eq!(meta["payload"], "skillmap-index-2");
+    assert!(
+        meta["payload"]
+            .as_str()
+            .unwrap()
+            .starts_with("skillmap-index-3 vectors="),
+        "{meta}"
+    );
     meta["payload"] = serde_json::Value::Null;
     std::fs::write(&meta_path, serde_json::to_vec(&meta).unwrap()).unwrap();
     refused_until_rebuild(&env, "search");

@@ -173,6 +173,8 @@ struct CandidateInputs<'a> {
     exact: &'a Scores,
     tools: &'a Scores,
     vocabulary: &'a Scores,
+    /// Occupations whose statement centroid is near the posting (their cosine).
+    neighbours: &'a Scores,
 }
 
 pub(super) const NO_OCC: u32 = u32::MAX;
@@ -307,7 +309,19 @@ impl Mapper<'_> {
             .map(|(o, s)| (o as usize, s))
             .collect();
 
-        let rows = self.candidate_features(&CandidateInputs {
+        // E: the posting's embedding against statements and titles; the occupations nearest to
+        // it join the candidates.
+        let model = crate::embed::Model::bundled();
+        let posting_vector = model.embed(&format!("{} {}", r.title_content, r.body));
+        let title_vector =
+            (!r.title_content.trim().is_empty()).then(|| model.embed(&r.title_content));
+        let neighbours: Scores = self
+            .semantic
+            .neighbours(&posting_vector, super::semantic::NEIGHBOURS)
+            .into_iter()
+            .collect();
+
+        let mut rows = self.candidate_features(&CandidateInputs {
             profile: &profile,
             description: &description,
             titles: &titles,
@@ -318,7 +332,15 @@ impl Mapper<'_> {
             exact: &exact,
             tools: &tools,
             vocabulary: &vocabulary,
+            neighbours: &neighbours,
         });
+        for (o, f) in rows.iter_mut() {
+            let e = self
+                .semantic
+                .evidence(*o, &posting_vector, title_vector.as_deref());
+            f[12] = e.statements;
+            f[13] = e.title;
+        }
         Ok(Candidates {
             title_only: body_terms.is_empty(),
             posting_terms: posting_terms.into_iter().map(str::to_string).collect(),
@@ -491,7 +513,7 @@ impl Mapper<'_> {
         let max_v = max(c.vocabulary);
         // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
         let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
-        let sources: [(&Scores, usize, f32); 10] = [
+        let sources: [(&Scores, usize, f32); 11] = [
             (c.profile, 0, max_p),
             (c.description, 1, max_d),
             (c.titles, 2, 1.0),
@@ -502,6 +524,8 @@ impl Mapper<'_> {
             (c.title_model, 7, 1.0),
             (c.tools, 8, max_k),
             (c.vocabulary, 11, max_v),
+            // Filled in for every row afterwards; listed so that neighbours become rows.
+            (c.neighbours, 12, 1.0),
         ];
         for (map, feature, scale) in sources {
             for (&o, &v) in map {

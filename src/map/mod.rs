@@ -33,6 +33,7 @@ pub mod evidence;
 pub mod level;
 pub mod model;
 pub mod read;
+pub mod semantic;
 pub mod titles;
 
 pub use confidence::shared_group;
@@ -177,6 +178,8 @@ pub struct Mapper<'e> {
     tool_postings: HashMap<String, (Vec<u32>, f32)>,
     /// Per occupation: its tools as (name, the word that names it).
     tool_names: Vec<Vec<(String, String)>>,
+    /// Per occupation: its statement and title vectors.
+    semantic: semantic::Tables,
 }
 
 /// How to build a mapper.
@@ -204,11 +207,13 @@ impl<'e> Mapper<'e> {
         let mut by_soc: HashMap<String, usize> = HashMap::new();
         let mut doc_occ = Vec::new();
         let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
+        let mut occ_keys: Vec<Vec<u64>> = Vec::new();
         for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
             let ff = seg.fast_fields();
             let soc_col = ff.str("soc")?;
             let level_col = ff.u64("level_ord")?;
             let pos_col = ff.u64("position")?;
+            let key_col = ff.u64("vec_key")?;
             let alive = seg.alive_bitset();
             // Occupation index of each term ordinal of this segment's SOC column.
             let mut docs = vec![NO_OCC; seg.max_doc() as usize];
@@ -266,6 +271,7 @@ impl<'e> Mapper<'e> {
                             title_terms,
                         });
                         occ_docs.push(Vec::new());
+                        occ_keys.push(Vec::new());
                         by_soc.insert(soc, occupations.len() - 1);
                         occupations.len() - 1
                     }
@@ -285,6 +291,9 @@ impl<'e> Mapper<'e> {
                     pos_col.first(doc).unwrap_or(0),
                     DocAddress::new(seg_ord as u32, doc),
                 ));
+                if let Some(k) = key_col.first(doc) {
+                    occ_keys[occ as usize].push(k);
+                }
             }
             doc_occ.push(docs);
         }
@@ -330,6 +339,13 @@ impl<'e> Mapper<'e> {
                 .unwrap_or(model::weights().title_model_prior),
         );
         let (tool_postings, tool_names) = tool_tables(&occupations, &knowledge);
+        let semantic = semantic_tables(
+            &*engine.vectors()?,
+            &occupations,
+            &occ_keys,
+            &knowledge,
+            &options.exclude_titles,
+        );
         let n_statements = crate::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
             engine,
@@ -346,6 +362,7 @@ impl<'e> Mapper<'e> {
             title_index,
             tool_postings,
             tool_names,
+            semantic,
         })
     }
 
@@ -469,6 +486,49 @@ fn check_top(top: usize) -> Result<()> {
         return Err(Error::Invalid(format!("top must be 1 to 50, not {top}")));
     }
     Ok(())
+}
+
+/// Each occupation's statement vectors (from the vector file) and title vectors: its own title
+/// and its alternates, but those an evaluation hides; a title the file lacks is embedded here.
+fn semantic_tables(
+    store: &crate::vectors::Store,
+    occupations: &[Occupation],
+    occ_keys: &[Vec<u64>],
+    knowledge: &std::collections::BTreeMap<String, crate::model::Knowledge>,
+    exclude: &std::collections::HashSet<String>,
+) -> semantic::Tables {
+    use rayon::prelude::*;
+    let model = crate::embed::Model::bundled();
+    let statements = occ_keys
+        .par_iter()
+        .map(|keys| {
+            let mut m = crate::embed::Matrix::default();
+            for k in keys {
+                if let Some(v) = store.get(*k) {
+                    m.push(&v);
+                }
+            }
+            m
+        })
+        .collect();
+    let titles = occupations
+        .par_iter()
+        .map(|o| {
+            let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
+            let mut m = crate::embed::Matrix::default();
+            for t in std::iter::once(&o.title).chain(alternates) {
+                if exclude.contains(&titles::identity(t)) {
+                    continue;
+                }
+                let v = store
+                    .get(crate::vectors::key(t))
+                    .unwrap_or_else(|| model.embed(t));
+                m.push(&v);
+            }
+            m
+        })
+        .collect();
+    semantic::Tables::new(statements, titles)
 }
 
 /// An index of the three test fixture exports in a temporary folder, for the stages' tests.

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// The features of a candidate occupation, each in 0..=1.
-pub const FEATURES: [&str; 12] = [
+pub const FEATURES: [&str; 14] = [
     // BM25 of the posting's terms with the occupation's statements as one document (÷ best).
     "profile",
     // BM25 of the terms against the framework's contextCovered description (÷ best).
@@ -32,6 +32,10 @@ pub const FEATURES: [&str; 12] = [
     "group_title",
     // BM25 of the posting's words with each occupation's titles as one document (÷ best).
     "title_vocabulary",
+    // Static embedding: mean cosine of the posting with the occupation's best three statements.
+    "semantic_statements",
+    // Static embedding: best cosine of the posting's title with the occupation's titles.
+    "semantic_title",
 ];
 
 /// Number of features.

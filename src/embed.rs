@@ -1,0 +1,284 @@
+//! The static embedding model: texts to unit vectors with the table distilled from
+//! all-MiniLM-L6-v2 (`models/`, made by `cargo xtask distill`), compiled into the binary.
+//!
+//! A text is cut into WordPiece tokens by the model's own BERT tokenizer, whose vocabulary was
+//! extended with the bundled collection's words (so that "phlebotomy" is one entry, and any
+//! other word falls back to its pieces); its vector is the mean of its tokens' rows, each row
+//! already weighted by how rare the token is, scaled to length 1. No neural network runs here:
+//! a posting embeds in microseconds.
+
+use std::sync::OnceLock;
+
+/// The table's file: magic, SHA-256 of the body, then the body (rows u32, dims u32, one f32
+/// scale per row, rows × dims int8).
+const TABLE: &[u8] = include_bytes!("../models/minilm-static.bin");
+/// The extended tokenizer (Hugging Face `tokenizer.json`).
+const TOKENIZER: &[u8] = include_bytes!("../models/tokenizer.json");
+const MAGIC: &[u8; 8] = b"SKMVEC01";
+
+/// Dimensions of every vector.
+pub const DIMS: usize = 256;
+
+/// A unit vector (or all zeros for a text with no tokens).
+pub type Vector = Vec<f32>;
+
+/// The static model: tokenizer and table.
+pub struct Model {
+    tokenizer: tokenizers::Tokenizer,
+    /// Dequantised rows, row-major.
+    rows: Vec<f32>,
+    n_rows: usize,
+    digest: [u8; 32],
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("rows", &self.n_rows)
+            .field("fingerprint", &self.fingerprint())
+            .finish()
+    }
+}
+
+/// Why a table cannot be read.
+fn parse_table(bytes: &[u8]) -> Result<(Vec<f32>, usize, [u8; 32]), String> {
+    let short = || "the embedding table is cut short".to_string();
+    if bytes.get(..8) != Some(MAGIC.as_slice()) {
+        return Err("not a skillmap embedding table".into());
+    }
+    let digest: [u8; 32] = bytes
+        .get(8..40)
+        .ok_or_else(short)?
+        .try_into()
+        .unwrap_or([0; 32]);
+    let body = &bytes[40..];
+    let u32_at = |at: usize| -> Result<usize, String> {
+        let b: [u8; 4] = body
+            .get(at..at + 4)
+            .ok_or_else(short)?
+            .try_into()
+            .map_err(|_| short())?;
+        Ok(u32::from_le_bytes(b) as usize)
+    };
+    let (n_rows, dims) = (u32_at(0)?, u32_at(4)?);
+    if dims != DIMS {
+        return Err(format!("the table has {dims} dimensions, not {DIMS}"));
+    }
+    let scales_at = 8;
+    let data_at = scales_at + 4 * n_rows;
+    let data = body
+        .get(data_at..data_at + n_rows * dims)
+        .ok_or_else(short)?;
+    let mut rows = Vec::with_capacity(n_rows * dims);
+    for r in 0..n_rows {
+        let s = &body[scales_at + 4 * r..scales_at + 4 * r + 4];
+        let scale = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
+        rows.extend(
+            data[r * dims..(r + 1) * dims]
+                .iter()
+                .map(|&q| f32::from(q as i8) * scale),
+        );
+    }
+    Ok((rows, n_rows, digest))
+}
+
+impl Model {
+    /// The model compiled into the binary, loaded once (about 30 ms).
+    pub fn bundled() -> &'static Model {
+        static M: OnceLock<Model> = OnceLock::new();
+        M.get_or_init(|| {
+            Model::from_bytes(TABLE, TOKENIZER)
+                .expect("models/ holds a valid table and tokenizer (checked by a unit test)")
+        })
+    }
+
+    /// Reads a table and tokenizer.
+    pub fn from_bytes(table: &[u8], tokenizer: &[u8]) -> Result<Model, String> {
+        let (rows, n_rows, digest) = parse_table(table)?;
+        let tokenizer = tokenizers::Tokenizer::from_bytes(tokenizer)
+            .map_err(|e| format!("the tokenizer cannot be read: {e}"))?;
+        if tokenizer.get_vocab_size(true) != n_rows {
+            return Err(format!(
+                "the tokenizer has {} entries and the table {n_rows} rows",
+                tokenizer.get_vocab_size(true)
+            ));
+        }
+        Ok(Model {
+            tokenizer,
+            rows,
+            n_rows,
+            digest,
+        })
+    }
+
+    /// The SHA-256 of the table's body, in hex: names the model that vectors were made with.
+    pub fn fingerprint(&self) -> String {
+        self.digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The token ids of a text.
+    pub fn tokens(&self, text: &str) -> Vec<u32> {
+        match self.tokenizer.encode_fast(text, false) {
+            Ok(e) => e.get_ids().to_vec(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The table's whole words (alphabetic, three letters or more; no `##` pieces) with their
+    /// unit vectors: the vocabulary that hybrid search expands a query from.
+    pub fn words(&self) -> Vec<(String, Vector)> {
+        let mut words: Vec<(String, u32)> = self
+            .tokenizer
+            .get_vocab(true)
+            .into_iter()
+            .filter(|(w, _)| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
+            .collect();
+        words.sort_by_key(|(_, id)| *id);
+        words
+            .into_iter()
+            .map(|(w, id)| {
+                let id = id as usize;
+                let mut v = self.rows[id * DIMS..(id + 1) * DIMS].to_vec();
+                normalise(&mut v);
+                (w, v)
+            })
+            .collect()
+    }
+
+    /// The text's unit vector (zeros when it has no tokens).
+    pub fn embed(&self, text: &str) -> Vector {
+        let mut v = vec![0.0f32; DIMS];
+        for id in self.tokens(text) {
+            let id = id as usize;
+            if id < self.n_rows {
+                let row = &self.rows[id * DIMS..(id + 1) * DIMS];
+                for (x, r) in v.iter_mut().zip(row) {
+                    *x += r;
+                }
+            }
+        }
+        normalise(&mut v);
+        v
+    }
+}
+
+/// Scales a vector to length 1 (leaves zeros alone).
+pub fn normalise(v: &mut [f32]) {
+    let n = dot(v, v).sqrt();
+    if n > 0.0 {
+        for x in v.iter_mut() {
+            *x /= n;
+        }
+    }
+}
+
+/// The dot product (the cosine of two unit vectors), in eight lanes so that it vectorises.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
+/// Vectors of many texts, one row each, in one flat array.
+#[derive(Debug, Clone, Default)]
+pub struct Matrix {
+    pub data: Vec<f32>,
+}
+
+impl Matrix {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.data.len() / DIMS
+    }
+
+    /// No rows.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Row `i`.
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * DIMS..(i + 1) * DIMS]
+    }
+
+    /// Appends a vector.
+    pub fn push(&mut self, v: &[f32]) {
+        self.data.extend_from_slice(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cos(a: &str, b: &str) -> f32 {
+        let m = Model::bundled();
+        dot(&m.embed(a), &m.embed(b))
+    }
+
+    #[test]
+    fn the_bundled_table_matches_its_checksum() {
+        use sha2::Digest;
+        let m = Model::bundled();
+        let body = &TABLE[40..];
+        let sum = sha2::Sha256::digest(body);
+        assert_eq!(
+            sum.as_slice(),
+            &m.digest,
+            "models/minilm-static.bin is damaged"
+        );
+    }
+
+    #[test]
+    fn vectors_are_unit_length_and_empty_text_is_zero() {
+        let m = Model::bundled();
+        let v = m.embed("Registered nurse in an intensive care unit");
+        assert!((dot(&v, &v) - 1.0).abs() < 1e-4);
+        assert!(m.embed("").iter().all(|&x| x == 0.0));
+        assert!(m.embed("   ").iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn paraphrases_are_nearer_than_unrelated_duties() {
+        let same = cos(
+            "Stay current with regulations",
+            "keeps abreast of legal changes",
+        );
+        let other = cos(
+            "Stay current with regulations",
+            "operate a forklift in the warehouse",
+        );
+        assert!(same > other + 0.1, "{same} vs {other}");
+        let excel = cos("spreadsheet software", "Microsoft Excel");
+        let weld = cos("spreadsheet software", "arc welding torch");
+        assert!(excel > weld + 0.1, "{excel} vs {weld}");
+    }
+
+    #[test]
+    fn collection_words_are_one_token_and_unknown_words_fall_back_to_pieces() {
+        let m = Model::bundled();
+        assert_eq!(m.tokens("phlebotomy").len(), 1);
+        assert!(m.tokens("zqxjvbw").len() > 1);
+        assert!(
+            m.tokens("PHLEBOTOMY") == m.tokens("phlebotomy"),
+            "case does not matter"
+        );
+    }
+
+    #[test]
+    fn a_damaged_table_is_refused() {
+        assert!(Model::from_bytes(b"nonsense", TOKENIZER).is_err());
+        assert!(Model::from_bytes(&TABLE[..1000], TOKENIZER).is_err());
+    }
+}

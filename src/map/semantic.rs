@@ -1,0 +1,165 @@
+//! Stage: semantic evidence. The posting's static embedding against each occupation's statement
+//! vectors and title vectors (from the index's vector file), and the occupations whose
+//! statements lie nearest to the posting as extra candidates.
+
+use crate::embed::{self, DIMS, Matrix};
+
+/// How many of an occupation's statements the posting's evidence averages: the best three, so
+/// that a posting about a few duties is not diluted by the rest.
+pub const TOP_STATEMENTS: usize = 3;
+/// Occupations taken as candidates from the nearest statement centroids alone.
+pub const NEIGHBOURS: usize = 20;
+
+/// Per-occupation vectors, built with the mapper.
+#[derive(Debug, Default)]
+pub struct Tables {
+    /// Statement vectors of each occupation.
+    pub statements: Vec<Matrix>,
+    /// Title vectors of each occupation: its own title, then its known alternate titles.
+    pub titles: Vec<Matrix>,
+    /// Each occupation's statement centroid, scaled to length 1 (a zero row when it has none).
+    pub centroids: Matrix,
+}
+
+/// The two semantic features of one occupation.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Evidence {
+    /// Mean cosine of the posting with its best [`TOP_STATEMENTS`] statements.
+    pub statements: f32,
+    /// Best cosine of the posting's title with the occupation's titles.
+    pub title: f32,
+}
+
+impl Tables {
+    /// Builds the tables from each occupation's statement and title vectors.
+    pub fn new(statements: Vec<Matrix>, titles: Vec<Matrix>) -> Tables {
+        let mut centroids = Matrix::default();
+        for m in &statements {
+            let mut c = vec![0.0f32; DIMS];
+            for i in 0..m.len() {
+                for (x, y) in c.iter_mut().zip(m.row(i)) {
+                    *x += y;
+                }
+            }
+            embed::normalise(&mut c);
+            centroids.push(&c);
+        }
+        Tables {
+            statements,
+            titles,
+            centroids,
+        }
+    }
+
+    /// The occupations whose statement centroids are nearest to the posting, best first.
+    pub fn neighbours(&self, posting: &[f32], k: usize) -> Vec<(usize, f32)> {
+        let mut all: Vec<(usize, f32)> = (0..self.centroids.len())
+            .map(|o| (o, embed::dot(posting, self.centroids.row(o))))
+            .filter(|(_, c)| *c > 0.0)
+            .collect();
+        let k = k.min(all.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        all.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1));
+        all.truncate(k);
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        all
+    }
+
+    /// The semantic evidence for occupation `occ` (cosines below zero count as zero).
+    pub fn evidence(&self, occ: usize, posting: &[f32], title: Option<&[f32]>) -> Evidence {
+        let mut best = [0.0f32; TOP_STATEMENTS];
+        if let Some(m) = self.statements.get(occ) {
+            for i in 0..m.len() {
+                let c = embed::dot(posting, m.row(i));
+                if c > best[TOP_STATEMENTS - 1] {
+                    best[TOP_STATEMENTS - 1] = c;
+                    best.sort_by(|a, b| b.total_cmp(a));
+                }
+            }
+        }
+        let n = self
+            .statements
+            .get(occ)
+            .map_or(0, Matrix::len)
+            .clamp(1, TOP_STATEMENTS);
+        let statements = best.iter().take(n).sum::<f32>() / n as f32;
+        let title = match (title, self.titles.get(occ)) {
+            (Some(t), Some(m)) => (0..m.len())
+                .map(|i| embed::dot(t, m.row(i)))
+                .fold(0.0f32, f32::max),
+            _ => 0.0,
+        };
+        Evidence {
+            statements: statements.max(0.0),
+            title: title.max(0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::Model;
+
+    fn matrix(texts: &[&str]) -> Matrix {
+        let m = Model::bundled();
+        let mut out = Matrix::default();
+        for t in texts {
+            out.push(&m.embed(t));
+        }
+        out
+    }
+
+    fn tables() -> Tables {
+        Tables::new(
+            vec![
+                matrix(&[
+                    "Administer medications to patients and monitor their reactions",
+                    "Record patients' medical histories and symptoms",
+                ]),
+                matrix(&[
+                    "Weld components in flat, vertical, or overhead positions",
+                    "Operate welding equipment and grind welds smooth",
+                ]),
+                Matrix::default(),
+            ],
+            vec![
+                matrix(&["Registered Nurses", "Staff Nurse"]),
+                matrix(&["Welders, Cutters, Solderers, and Brazers", "Welder"]),
+                Matrix::default(),
+            ],
+        )
+    }
+
+    #[test]
+    fn the_nearer_occupation_has_more_evidence_and_leads_the_neighbours() {
+        let t = tables();
+        let m = Model::bundled();
+        let posting = m.embed("give patients their medicine and chart vital signs");
+        let title = m.embed("ICU nurse");
+        let nurse = t.evidence(0, &posting, Some(&title));
+        let welder = t.evidence(1, &posting, Some(&title));
+        assert!(nurse.statements > welder.statements, "{nurse:?} {welder:?}");
+        assert!(nurse.title > welder.title, "{nurse:?} {welder:?}");
+        let near = t.neighbours(&posting, 5);
+        assert_eq!(near[0].0, 0);
+        assert!(
+            near.iter().all(|(o, _)| *o != 2),
+            "no statements, no centroid"
+        );
+    }
+
+    #[test]
+    fn no_title_and_no_statements_give_zero_and_values_stay_in_range() {
+        let t = tables();
+        let posting = Model::bundled().embed("weld steel frames");
+        let e = t.evidence(1, &posting, None);
+        assert_eq!(e.title, 0.0);
+        assert!((0.0..=1.0).contains(&e.statements));
+        assert_eq!(t.evidence(2, &posting, None), Evidence::default());
+        assert_eq!(t.evidence(99, &posting, None), Evidence::default());
+        assert!(t.neighbours(&posting, 0).is_empty());
+    }
+}
