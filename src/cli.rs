@@ -281,6 +281,9 @@ pub struct EvalSearchArgs {
     /// Write skillmap's ranking as a TREC run to this file (100 deep), for pooling.
     #[arg(long, value_name = "FILE", conflicts_with = "run")]
     pub write_run: Option<PathBuf>,
+    /// Measure hybrid search with this semantic ratio (0 to 1; 0, the default, is BM25 alone).
+    #[arg(long, value_name = "R", conflicts_with = "run", value_parser = parse_ratio, default_value_t = 0.0)]
+    pub semantic_ratio: f32,
     /// Which queries: every one, the tuning half or the held-out half (split by a hash of the
     /// query id).
     #[arg(long, value_enum, default_value_t)]

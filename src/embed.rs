@@ -15,6 +15,9 @@ const TABLE: &[u8] = include_bytes!("../models/minilm-static.bin");
 /// The extended tokenizer (Hugging Face `tokenizer.json`).
 const TOKENIZER: &[u8] = include_bytes!("../models/tokenizer.json");
 const MAGIC: &[u8; 8] = b"SKMVEC01";
+/// Non-ASCII punctuation that the fast path knows (BERT isolates each; none changes when
+/// normalised): dashes, quotes, the ellipsis and the bullet.
+const PUNCTUATION: [char; 9] = ['—', '–', '‘', '’', '“', '”', '…', '•', '·'];
 
 /// Dimensions of every vector.
 pub const DIMS: usize = 256;
@@ -24,9 +27,16 @@ pub type Vector = Vec<f32>;
 
 /// The static model: tokenizer and table.
 pub struct Model {
-    tokenizer: tokenizers::Tokenizer,
-    /// Dequantised rows, row-major.
-    rows: Vec<f32>,
+    /// Hugging Face's tokenizer, for text the fast path does not cover (loaded when needed).
+    tokenizer: OnceLock<Option<tokenizers::Tokenizer>>,
+    tokenizer_json: &'static [u8],
+    /// WordPiece's vocabulary: word-initial pieces, and continuation pieces without `##`.
+    initial: foldhash::HashMap<String, u32>,
+    continuing: foldhash::HashMap<String, u32>,
+    unknown: u32,
+    /// One scale per row, and the int8 rows (row-major), read in place from the table.
+    scales: Vec<f32>,
+    values: &'static [u8],
     n_rows: usize,
     digest: [u8; 32],
 }
@@ -40,8 +50,11 @@ impl std::fmt::Debug for Model {
     }
 }
 
+/// A table's scales, rows, row count and digest.
+type Parsed = (Vec<f32>, &'static [u8], usize, [u8; 32]);
+
 /// Why a table cannot be read.
-fn parse_table(bytes: &[u8]) -> Result<(Vec<f32>, usize, [u8; 32]), String> {
+fn parse_table(bytes: &'static [u8]) -> Result<Parsed, String> {
     let short = || "the embedding table is cut short".to_string();
     if bytes.get(..8) != Some(MAGIC.as_slice()) {
         return Err("not a skillmap embedding table".into());
@@ -69,17 +82,11 @@ fn parse_table(bytes: &[u8]) -> Result<(Vec<f32>, usize, [u8; 32]), String> {
     let data = body
         .get(data_at..data_at + n_rows * dims)
         .ok_or_else(short)?;
-    let mut rows = Vec::with_capacity(n_rows * dims);
-    for r in 0..n_rows {
-        let s = &body[scales_at + 4 * r..scales_at + 4 * r + 4];
-        let scale = f32::from_le_bytes([s[0], s[1], s[2], s[3]]);
-        rows.extend(
-            data[r * dims..(r + 1) * dims]
-                .iter()
-                .map(|&q| f32::from(q as i8) * scale),
-        );
-    }
-    Ok((rows, n_rows, digest))
+    let scales = body[scales_at..data_at]
+        .chunks_exact(4)
+        .map(|s| f32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+        .collect();
+    Ok((scales, data, n_rows, digest))
 }
 
 impl Model {
@@ -93,19 +100,44 @@ impl Model {
     }
 
     /// Reads a table and tokenizer.
-    pub fn from_bytes(table: &[u8], tokenizer: &[u8]) -> Result<Model, String> {
-        let (rows, n_rows, digest) = parse_table(table)?;
-        let tokenizer = tokenizers::Tokenizer::from_bytes(tokenizer)
+    pub fn from_bytes(table: &'static [u8], tokenizer: &'static [u8]) -> Result<Model, String> {
+        #[derive(serde::Deserialize)]
+        struct Json {
+            model: JsonModel,
+        }
+        #[derive(serde::Deserialize)]
+        struct JsonModel {
+            vocab: std::collections::HashMap<String, u32>,
+        }
+        let (scales, values, n_rows, digest) = parse_table(table)?;
+        let json: Json = serde_json::from_slice(tokenizer)
             .map_err(|e| format!("the tokenizer cannot be read: {e}"))?;
-        if tokenizer.get_vocab_size(true) != n_rows {
+        let vocab = json.model.vocab;
+        if vocab.len() != n_rows || vocab.values().any(|&id| id as usize >= n_rows) {
             return Err(format!(
                 "the tokenizer has {} entries and the table {n_rows} rows",
-                tokenizer.get_vocab_size(true)
+                vocab.len()
             ));
         }
+        let unknown = *vocab
+            .get("[UNK]")
+            .ok_or("the tokenizer has no [UNK] token")?;
+        let mut initial = foldhash::HashMap::default();
+        let mut continuing = foldhash::HashMap::default();
+        for (piece, id) in vocab {
+            match piece.strip_prefix("##") {
+                Some(rest) => continuing.insert(rest.to_string(), id),
+                None => initial.insert(piece, id),
+            };
+        }
         Ok(Model {
-            tokenizer,
-            rows,
+            tokenizer: OnceLock::new(),
+            tokenizer_json: tokenizer,
+            initial,
+            continuing,
+            unknown,
+            scales,
+            values,
             n_rows,
             digest,
         })
@@ -116,29 +148,120 @@ impl Model {
         self.digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The token ids of a text.
+    /// The token ids of a text: the tokenizer's own answer. ASCII text (nearly all of it)
+    /// takes a fast path that does what BERT's normaliser, pre-tokeniser and WordPiece do to
+    /// ASCII, about ten times faster; a test holds it equal to the tokenizer on the bundled
+    /// collection and on random ASCII.
     pub fn tokens(&self, text: &str) -> Vec<u32> {
-        match self.tokenizer.encode_fast(text, false) {
-            Ok(e) => e.get_ids().to_vec(),
-            Err(_) => Vec::new(),
+        if text
+            .chars()
+            .all(|c| c.is_ascii() || PUNCTUATION.contains(&c))
+        {
+            return self.ascii_tokens(text);
         }
+        match self.hugging_face().map(|t| t.encode_fast(text, false)) {
+            Some(Ok(e)) => e.get_ids().to_vec(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn hugging_face(&self) -> Option<&tokenizers::Tokenizer> {
+        self.tokenizer
+            .get_or_init(|| tokenizers::Tokenizer::from_bytes(self.tokenizer_json).ok())
+            .as_ref()
+    }
+
+    /// Row `id`, dequantised, added to `v`.
+    fn add_row(&self, id: usize, v: &mut [f32]) {
+        let scale = self.scales[id];
+        let row = &self.values[id * DIMS..(id + 1) * DIMS];
+        for (x, &q) in v.iter_mut().zip(row) {
+            *x += scale * f32::from(q as i8);
+        }
+    }
+
+    fn ascii_tokens(&self, text: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut word = String::new();
+        for c in text.chars() {
+            match c {
+                '\t' | '\n' | '\r' | ' ' => self.word_pieces(&mut word, &mut out),
+                // Control characters are removed (clean_text).
+                '\0'..='\x1f' | '\x7f' => {}
+                '!'..='/' | ':'..='@' | '['..='`' | '{'..='~' => {
+                    self.word_pieces(&mut word, &mut out);
+                    word.push(c);
+                    self.word_pieces(&mut word, &mut out);
+                }
+                c if PUNCTUATION.contains(&c) => {
+                    self.word_pieces(&mut word, &mut out);
+                    word.push(c);
+                    self.word_pieces(&mut word, &mut out);
+                }
+                _ => word.push(c.to_ascii_lowercase()),
+            }
+        }
+        self.word_pieces(&mut word, &mut out);
+        out
+    }
+
+    /// WordPiece on one word: the longest known piece first; a word with an unknown remainder,
+    /// or of over 100 characters, is `[UNK]`. Empties `word`.
+    fn word_pieces(&self, word: &mut String, out: &mut Vec<u32>) {
+        if word.is_empty() {
+            return;
+        }
+        if word.len() > 100 {
+            out.push(self.unknown);
+            word.clear();
+            return;
+        }
+        let mark = out.len();
+        let mut start = 0;
+        while start < word.len() {
+            let table = if start == 0 {
+                &self.initial
+            } else {
+                &self.continuing
+            };
+            let found = (start + 1..=word.len())
+                .rev()
+                .find_map(|end| table.get(&word[start..end]).map(|id| (end, *id)));
+            match found {
+                Some((end, id)) => {
+                    out.push(id);
+                    start = end;
+                }
+                None => {
+                    out.truncate(mark);
+                    out.push(self.unknown);
+                    break;
+                }
+            }
+        }
+        word.clear();
+    }
+
+    /// Is `word` (lower-case) one entry of the table, a whole word?
+    pub fn is_word(&self, word: &str) -> bool {
+        self.initial.contains_key(word)
     }
 
     /// The table's whole words (alphabetic, three letters or more; no `##` pieces) with their
     /// unit vectors: the vocabulary that hybrid search expands a query from.
     pub fn words(&self) -> Vec<(String, Vector)> {
         let mut words: Vec<(String, u32)> = self
-            .tokenizer
-            .get_vocab(true)
-            .into_iter()
+            .initial
+            .iter()
             .filter(|(w, _)| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
+            .map(|(w, id)| (w.clone(), *id))
             .collect();
         words.sort_by_key(|(_, id)| *id);
         words
             .into_iter()
             .map(|(w, id)| {
-                let id = id as usize;
-                let mut v = self.rows[id * DIMS..(id + 1) * DIMS].to_vec();
+                let mut v = vec![0.0; DIMS];
+                self.add_row(id as usize, &mut v);
                 normalise(&mut v);
                 (w, v)
             })
@@ -151,10 +274,7 @@ impl Model {
         for id in self.tokens(text) {
             let id = id as usize;
             if id < self.n_rows {
-                let row = &self.rows[id * DIMS..(id + 1) * DIMS];
-                for (x, r) in v.iter_mut().zip(row) {
-                    *x += r;
-                }
+                self.add_row(id, &mut v);
             }
         }
         normalise(&mut v);
@@ -274,6 +394,49 @@ mod tests {
             m.tokens("PHLEBOTOMY") == m.tokens("phlebotomy"),
             "case does not matter"
         );
+    }
+
+    fn slow_tokens(text: &str) -> Vec<u32> {
+        let m = Model::bundled();
+        m.hugging_face()
+            .unwrap()
+            .encode_fast(text, false)
+            .unwrap()
+            .get_ids()
+            .to_vec()
+    }
+
+    #[test]
+    fn the_ascii_fast_path_tokenises_the_bundled_collection_as_the_tokenizer_does() {
+        let m = Model::bundled();
+        fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) => out.push(s.clone()),
+                serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+                serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+                _ => {}
+            }
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/frameworks");
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().take(120) {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            strings(&serde_json::from_str(&text).unwrap(), &mut texts);
+        }
+        texts.push("Café “quoted” — naïve résumé…".into());
+        for t in &texts {
+            assert_eq!(m.tokens(t), slow_tokens(t), "{t}");
+        }
+        assert!(texts.len() > 5000, "{}", texts.len());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_ascii_fast_path_equals_the_tokenizer(text in "[ -~\t\n\x00-\x1f—–‘’“”…•·]{0,80}", word in "[a-z]{90,110}") {
+            let m = Model::bundled();
+            proptest::prop_assert_eq!(m.tokens(&text), slow_tokens(&text));
+            proptest::prop_assert_eq!(m.tokens(&word), slow_tokens(&word));
+        }
     }
 
     #[test]

@@ -19,10 +19,39 @@ pub struct Engine {
     pub path: PathBuf,
     /// The vectors of the last commit seen, with its token.
     vectors: std::sync::Mutex<Option<(String, std::sync::Arc<crate::vectors::Store>)>>,
-    /// The embedding table's words that occur in the statements (hybrid search's expansion
-    /// vocabulary), built at the first hybrid query: words that later commits add are not in
-    /// it until the engine is opened again.
-    pub(crate) hybrid_vocabulary: std::sync::OnceLock<crate::search::hybrid::Vocabulary>,
+    /// Hybrid search's tables (expansion vocabulary, occupations' title vectors), built at the
+    /// first hybrid query of each index generation.
+    pub(crate) hybrid_vocabulary: ByGeneration<crate::search::hybrid::Vocabulary>,
+    pub(crate) occupation_vectors: ByGeneration<crate::search::hybrid::OccupationVectors>,
+}
+
+/// A value derived from one index generation, rebuilt when the reader moves on.
+pub(crate) struct ByGeneration<T>(std::sync::Mutex<Option<(u64, std::sync::Arc<T>)>>);
+
+impl<T> Default for ByGeneration<T> {
+    fn default() -> Self {
+        ByGeneration(std::sync::Mutex::new(None))
+    }
+}
+
+impl<T> ByGeneration<T> {
+    /// The value for `searcher`'s generation, built by `build` when it is not there yet.
+    pub(crate) fn get(
+        &self,
+        searcher: &Searcher,
+        build: impl FnOnce() -> Result<T>,
+    ) -> Result<std::sync::Arc<T>> {
+        let generation = searcher.generation().generation_id();
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, v)) = slot.as_ref()
+            && *g == generation
+        {
+            return Ok(v.clone());
+        }
+        let v = std::sync::Arc::new(build()?);
+        *slot = Some((generation, v.clone()));
+        Ok(v)
+    }
 }
 
 impl Engine {
@@ -41,7 +70,8 @@ impl Engine {
             fields,
             path: path.to_path_buf(),
             vectors: std::sync::Mutex::new(None),
-            hybrid_vocabulary: std::sync::OnceLock::new(),
+            hybrid_vocabulary: ByGeneration::default(),
+            occupation_vectors: ByGeneration::default(),
         })
     }
 

@@ -427,7 +427,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                             missing[0]
                         );
                     }
-                    let run = relevance::run_search(&engine, &queries)?;
+                    let run = relevance::run_hybrid(&engine, &queries, args.semantic_ratio)?;
                     if let Some(p) = &args.write_run {
                         let mut f = std::io::BufWriter::new(
                             std::fs::File::create(p)

@@ -201,12 +201,22 @@ pub fn run_search(engine: &Engine, queries: &[Query]) -> Result<Run> {
     run_ranked(engine, queries, &Ranking::STATEMENTS)
 }
 
+/// Hybrid search's ranking of every query at a semantic ratio, `RECALL_DEPTH` deep.
+pub fn run_hybrid(engine: &Engine, queries: &[Query], semantic_ratio: f32) -> Result<Run> {
+    run_with(engine, queries, &Ranking::STATEMENTS, semantic_ratio)
+}
+
 /// The ranking of every query under the given weights, `RECALL_DEPTH` deep.
 pub fn run_ranked(engine: &Engine, queries: &[Query], ranking: &Ranking) -> Result<Run> {
+    run_with(engine, queries, ranking, 0.0)
+}
+
+fn run_with(engine: &Engine, queries: &[Query], ranking: &Ranking, ratio: f32) -> Result<Run> {
     let mut run = HashMap::new();
     for q in queries {
         let mut req = SearchRequest::new(q.text.clone());
         req.limit = RECALL_DEPTH;
+        req.semantic_ratio = ratio;
         let hits = search::search_ranked(engine, &req, ranking)?.hits;
         run.insert(q.id.clone(), hits.into_iter().map(|h| h.id).collect());
     }

@@ -118,11 +118,15 @@ impl Store {
     /// commit or another embedding model.
     pub fn open(dir: &Path, token: &str) -> Result<Store> {
         let path = dir.join(file_name(token));
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         let bad = |why: &str| Error::Damaged {
             path: dir.to_path_buf(),
             detail: format!("its vector file {} {why}", file_name(token)),
             damaged: vec![file_name(token)],
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(bad("is missing")),
+            Err(e) => return Err(Error::io(&path, e)),
         };
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return Err(bad("is not a vector file"));

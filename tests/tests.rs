@@ -13,6 +13,7 @@ mod map;
 mod props;
 mod relevance;
 mod search;
+mod semantic;
 mod serve;
 mod serve_access;
 mod serve_faults;

@@ -334,12 +334,30 @@ impl Mapper<'_> {
             vocabulary: &vocabulary,
             neighbours: &neighbours,
         });
-        for (o, f) in rows.iter_mut() {
-            let e = self
-                .semantic
-                .evidence(*o, &posting_vector, title_vector.as_deref());
-            f[12] = e.statements;
-            f[13] = e.title;
+        // The semantic features of the rows that lead one of the main features or are the
+        // posting's neighbours (zero for the rest, which cannot win; computing them for every
+        // row that shares a word with the posting would cost more than all the rest).
+        let mut wanted = vec![false; rows.len()];
+        for feature in [0, 4, 7, 11] {
+            let mut order: Vec<usize> = (0..rows.len())
+                .filter(|&i| rows[i].1[feature] > 0.0)
+                .collect();
+            order.sort_by(|&a, &b| rows[b].1[feature].total_cmp(&rows[a].1[feature]));
+            for i in order.into_iter().take(super::semantic::LEADERS) {
+                wanted[i] = true;
+            }
+        }
+        for (i, (o, f)) in rows.iter_mut().enumerate() {
+            if wanted[i] || neighbours.contains_key(o) {
+                let e = self
+                    .semantic
+                    .evidence(*o, &posting_vector, title_vector.as_deref());
+                f[12] = e.statements;
+                f[13] = e.title;
+            } else {
+                f[12] = 0.0;
+                f[13] = 0.0;
+            }
         }
         Ok(Candidates {
             title_only: body_terms.is_empty(),

@@ -9,6 +9,9 @@ use crate::embed::{self, DIMS, Matrix};
 pub const TOP_STATEMENTS: usize = 3;
 /// Occupations taken as candidates from the nearest statement centroids alone.
 pub const NEIGHBOURS: usize = 20;
+/// Candidates whose semantic evidence is computed: the leaders of each main lexical feature
+/// (profile, title similarity, title model, title vocabulary), and the neighbours.
+pub const LEADERS: usize = 40;
 
 /// Per-occupation vectors, built with the mapper.
 #[derive(Debug, Default)]
@@ -91,9 +94,10 @@ impl Tables {
                 .fold(0.0f32, f32::max),
             _ => 0.0,
         };
+        // Quantised vectors are unit length only to about 1e-3.
         Evidence {
-            statements: statements.max(0.0),
-            title: title.max(0.0),
+            statements: statements.clamp(0.0, 1.0),
+            title: title.clamp(0.0, 1.0),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! ratio, a statement found only by meaning ranks below the strong lexical matches.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::{DocAddress, Searcher, Term};
 
@@ -27,34 +28,65 @@ pub const MIN_WORD_COSINE: f32 = 0.5;
 
 /// The table's words that occur in the index's statements, with their vectors and stems.
 pub struct Vocabulary {
-    words: Vec<(String, Vector)>,
+    /// (word, its stem, its vector).
+    words: Vec<(String, String, Vector)>,
 }
 
-/// Built once per engine: the table's words whose stems occur in the statements.
-pub fn vocabulary(engine: &Engine) -> Result<&Vocabulary> {
-    if let Some(v) = engine.hybrid_vocabulary.get() {
-        return Ok(v);
-    }
-    let searcher = engine.searcher();
-    let f = engine.fields.statement;
-    let mut words = Vec::new();
-    for (w, v) in Model::bundled().words() {
-        let stems = crate::text::query_terms(&w);
-        let [stem] = stems.as_slice() else { continue };
-        if searcher.doc_freq(&Term::from_field_text(f, stem))? > 0 {
-            words.push((stem.clone(), v));
+/// The table's words whose stems occur in the statements of the searcher's generation.
+pub fn vocabulary(engine: &Engine, searcher: &Searcher) -> Result<Arc<Vocabulary>> {
+    engine.hybrid_vocabulary.get(searcher, || {
+        let f = engine.fields.statement;
+        let mut words = Vec::new();
+        for (w, v) in Model::bundled().words() {
+            let stems = crate::text::query_terms(&w);
+            let [stem] = stems.as_slice() else { continue };
+            if searcher.doc_freq(&Term::from_field_text(f, stem))? > 0 {
+                words.push((w, stem.clone(), v));
+            }
         }
-    }
-    Ok(engine
-        .hybrid_vocabulary
-        .get_or_init(|| Vocabulary { words }))
+        Ok(Vocabulary { words })
+    })
 }
 
 impl Vocabulary {
+    /// The query with each word that neither the table nor the index knows replaced by the
+    /// index word nearest to it in spelling (edit distance 1, or 2 from seven letters, as the
+    /// lexical typo tolerance): an embedding of a misspelt word is noise.
+    pub fn corrected(&self, query: &str) -> String {
+        let model = Model::bundled();
+        let mut out = Vec::new();
+        for word in query.split_whitespace() {
+            let lower = word.to_lowercase();
+            let letters = lower.chars().count();
+            let known = !lower.chars().all(char::is_alphabetic)
+                || letters < 4
+                || model.is_word(&lower)
+                || self.words.iter().any(|(w, _, _)| *w == lower);
+            if known {
+                out.push(word.to_string());
+                continue;
+            }
+            let max = if letters >= 7 { 2 } else { 1 };
+            let best = self
+                .words
+                .iter()
+                // Same first letter: the nearest spelling among all words would be slow to find
+                // and is seldom the one meant.
+                .filter(|(w, _, _)| {
+                    w.len().abs_diff(lower.len()) <= max && w.chars().next() == lower.chars().next()
+                })
+                .map(|(w, _, _)| (strsim::damerau_levenshtein(w, &lower), w))
+                .filter(|(d, _)| *d <= max)
+                .min();
+            out.push(best.map_or_else(|| word.to_string(), |(_, w)| w.clone()));
+        }
+        out.join(" ")
+    }
+
     /// The words nearest to a query vector, but those the query has (as stems), best first.
     pub fn expansion(&self, query: &[f32], own: &[String]) -> Vec<(String, f32)> {
         let mut best: Vec<(String, f32)> = Vec::new();
-        for (w, v) in &self.words {
+        for (_, w, v) in &self.words {
             let c = embed::dot(query, v);
             if c < MIN_WORD_COSINE || own.contains(w) {
                 continue;
@@ -88,9 +120,10 @@ pub(crate) fn prepare(
     req: &SearchRequest,
 ) -> Result<Prepared> {
     let model = Model::bundled();
-    let query = model.embed(&req.query);
+    let vocabulary = vocabulary(engine, searcher)?;
+    let query = model.embed(&vocabulary.corrected(&req.query));
     let own = crate::text::query_terms(&req.query);
-    let words: Vec<String> = vocabulary(engine)?
+    let words: Vec<String> = vocabulary
         .expansion(&query, &own)
         .into_iter()
         .map(|(w, _)| w)
@@ -131,23 +164,169 @@ pub(crate) fn rerank<'a>(
             candidates.entry(addr).or_insert((0.0, false, q));
         }
     }
+    let candidates: Vec<_> = candidates.into_iter().collect();
+    let addrs: Vec<DocAddress> = candidates.iter().map(|c| c.0).collect();
+    let cosines = statement_cosines(engine, searcher, &addrs, &prepared.query)?;
+    let mut out: Vec<RankedDoc<'a>> = candidates
+        .into_iter()
+        .zip(cosines)
+        .map(|((addr, (lex, all, q)), cosine)| ((1.0 - ratio) * lex + ratio * cosine, addr, all, q))
+        .collect();
+    out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    Ok(out)
+}
+
+/// Each occupation's title vectors (its own title and its alternates), for occupation ranking.
+pub struct OccupationVectors {
+    titles: HashMap<String, embed::Matrix>,
+}
+
+/// The occupations' title vectors of the searcher's generation (from the vector file; a title
+/// it lacks is embedded).
+pub fn occupation_vectors(engine: &Engine, searcher: &Searcher) -> Result<Arc<OccupationVectors>> {
+    engine.occupation_vectors.get(searcher, || {
+        let store = engine.vectors()?;
+        let model = Model::bundled();
+        let knowledge = crate::knowledge::all(searcher, &engine.fields)?;
+        let own = own_titles(engine, searcher)?;
+        let mut titles: HashMap<String, embed::Matrix> = HashMap::new();
+        for (soc, title) in own {
+            let alternates = knowledge.get(&soc).map_or(&[][..], |k| &k.titles[..]);
+            let m = titles.entry(soc).or_default();
+            for t in std::iter::once(&title).chain(alternates) {
+                let v = store
+                    .get(crate::vectors::key(t))
+                    .unwrap_or_else(|| model.embed(t));
+                m.push(&v);
+            }
+        }
+        Ok(OccupationVectors { titles })
+    })
+}
+
+/// Each occupation's own title, read from one of its statements.
+fn own_titles(engine: &Engine, searcher: &Searcher) -> Result<Vec<(String, String)>> {
+    use tantivy::schema::Value;
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let Some(col) = seg.fast_fields().str("soc")? else {
+            continue;
+        };
+        let alive = seg.alive_bitset();
+        let mut firsts: HashMap<u64, u32> = HashMap::new();
+        for doc in 0..seg.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            if let Some(ord) = col.term_ords(doc).next() {
+                firsts.entry(ord).or_insert(doc);
+            }
+        }
+        let mut firsts: Vec<u32> = firsts.into_values().collect();
+        firsts.sort_unstable();
+        for doc in firsts {
+            let stored: tantivy::TantivyDocument =
+                searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
+            let get = |f| {
+                stored
+                    .get_first(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let soc = get(engine.fields.soc);
+            if seen.insert(soc.clone()) {
+                out.push((soc, get(engine.fields.title)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Semantic evidence per occupation for a hybrid occupation ranking: ½ × the mean cosine of its
+/// best three statements among the pools (the lexical one, `pool`, and the expansion's) plus
+/// ½ × its best title cosine. Occupations whose statements enter only through the expansion,
+/// or whose titles are among the nearest to the query, are included.
+pub(crate) fn occupation_evidence(
+    engine: &Engine,
+    searcher: &Searcher,
+    prepared: &Prepared,
+    pool: &[DocAddress],
+    pool_size: usize,
+) -> Result<HashMap<String, f32>> {
+    let mut docs: Vec<DocAddress> = pool.to_vec();
+    if let Some(c) = &prepared.expansion {
+        docs.extend(
+            rank(searcher, c, 0, pool_size, false)?
+                .docs
+                .iter()
+                .map(|d| d.1),
+        );
+    }
+    docs.sort_unstable();
+    docs.dedup();
+    let socs = super::socs_of(searcher, &docs)?;
+    let cosines = statement_cosines(engine, searcher, &docs, &prepared.query)?;
+    let mut best: HashMap<String, Vec<f32>> = HashMap::new();
+    for (soc, c) in socs.into_iter().zip(cosines) {
+        if !soc.is_empty() {
+            best.entry(soc).or_default().push(c);
+        }
+    }
+    let titles = occupation_vectors(engine, searcher)?;
+    let title_cosine = |soc: &str| {
+        titles.titles.get(soc).map_or(0.0, |m| {
+            (0..m.len())
+                .map(|i| embed::dot(&prepared.query, m.row(i)))
+                .fold(0.0f32, f32::max)
+        })
+    };
+    let mut out: HashMap<String, f32> = HashMap::new();
+    for (soc, mut cs) in best {
+        cs.sort_by(|a, b| b.total_cmp(a));
+        let n = cs.len().min(3);
+        let statements = cs.iter().take(3).sum::<f32>() / n.max(1) as f32;
+        let t = title_cosine(&soc);
+        out.insert(soc, 0.5 * statements + 0.5 * t);
+    }
+    // Occupations named by meaning: the nearest titles.
+    let mut by_title: Vec<(f32, &String)> = titles
+        .titles
+        .keys()
+        .map(|soc| (title_cosine(soc), soc))
+        .collect();
+    by_title.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    for (t, soc) in by_title.into_iter().take(NEAREST_TITLES) {
+        out.entry(soc.clone()).or_insert(0.5 * t);
+    }
+    Ok(out)
+}
+
+/// Occupations that join a hybrid occupation ranking by their titles' cosine alone.
+pub const NEAREST_TITLES: usize = 20;
+
+/// The cosine of the query with each statement (zero when its vector is missing).
+fn statement_cosines(
+    engine: &Engine,
+    searcher: &Searcher,
+    docs: &[DocAddress],
+    query: &[f32],
+) -> Result<Vec<f32>> {
     let store = engine.vectors()?;
     let mut key_columns = Vec::new();
     for seg in searcher.segment_readers() {
         key_columns.push(seg.fast_fields().u64("vec_key")?);
     }
-    let mut out: Vec<RankedDoc<'a>> = candidates
-        .into_iter()
-        .map(|(addr, (lex, all, q))| {
-            let cosine = key_columns[addr.segment_ord as usize]
+    Ok(docs
+        .iter()
+        .map(|addr| {
+            key_columns[addr.segment_ord as usize]
                 .first(addr.doc_id)
                 .and_then(|k| store.get(k))
-                .map_or(0.0, |v| embed::dot(&prepared.query, &v).max(0.0));
-            ((1.0 - ratio) * lex + ratio * cosine, addr, all, q)
+                .map_or(0.0, |v| embed::dot(query, &v).clamp(0.0, 1.0))
         })
-        .collect();
-    out.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    Ok(out)
+        .collect())
 }
 
 #[cfg(test)]
@@ -162,9 +341,10 @@ mod tests {
             words: words
                 .into_iter()
                 .filter(|(w, _)| {
-                    ["excel", "spreadsheet", "welding", "worksheets"].contains(&w.as_str())
+                    ["excel", "spreadsheet", "welding", "worksheets", "forklift"]
+                        .contains(&w.as_str())
                 })
-                .map(|(w, v)| (crate::text::query_terms(&w).remove(0), v))
+                .map(|(w, v)| (w.clone(), crate::text::query_terms(&w).remove(0), v))
                 .collect(),
         };
         let q = m.embed("spreadsheet software");
@@ -173,5 +353,7 @@ mod tests {
         assert!(got.contains(&"excel".to_string()), "{got:?}");
         assert!(!got.iter().any(|w| own.contains(w)), "{got:?}");
         assert!(!got.contains(&"weld".to_string()), "{got:?}");
+        assert_eq!(vocab.corrected("Forklfit drivers"), "forklift drivers");
+        assert_eq!(vocab.corrected("excel"), "excel", "known words stay");
     }
 }

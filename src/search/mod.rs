@@ -940,68 +940,21 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         (Some(_), true) => Some(hybrid::prepare(engine, &searcher, req)?),
         _ => None,
     };
-    let mut ranked = match &compiled {
+    let ranked = match &compiled {
         Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
         None => Ranked::default(),
     };
-    if let Some(p) = &prepared {
-        // The pool's statements by the mixed score, on BM25's scale (× the best BM25), so that
-        // the evidence from titles and tools weighs as it does without the embedding.
-        let best = ranked.docs.iter().map(|d| d.0).fold(0.0f32, f32::max);
-        let mut docs = hybrid::rerank(
-            engine,
-            &searcher,
-            std::mem::take(&mut ranked.docs),
-            p,
-            OCCUPATION_POOL,
-            req.semantic_ratio,
-        )?;
-        for d in &mut docs {
-            d.0 *= best.max(1.0);
-        }
-        docs.truncate(OCCUPATION_POOL);
-        ranked.docs = docs;
-    }
     // Group by SOC through the fast columns, reading stored documents only for what is shown.
-    let mut columns = Vec::new();
+    let addrs: Vec<DocAddress> = ranked.docs.iter().map(|d| d.1).collect();
+    let socs = socs_of(&searcher, &addrs)?;
+    let mut level_columns = Vec::new();
     for seg in searcher.segment_readers() {
-        let ff = seg.fast_fields();
-        columns.push((ff.str("soc")?, ff.u64("level_ord")?));
+        level_columns.push(seg.fast_fields().u64("level_ord")?);
     }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut levels: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
-    // Ordinals first; then each segment's distinct ordinals are resolved to codes in one sorted
-    // pass over its dictionary (one look-up per document would dominate the whole request).
-    let mut doc_ords: Vec<Option<(u32, u64)>> = Vec::with_capacity(ranked.docs.len());
-    let mut wanted: HashMap<u32, Vec<u64>> = HashMap::new();
-    for (_, addr, _, _) in &ranked.docs {
-        let ord = columns[addr.segment_ord as usize]
-            .0
-            .as_ref()
-            .and_then(|col| col.term_ords(addr.doc_id).next());
-        if let Some(o) = ord {
-            wanted.entry(addr.segment_ord).or_default().push(o);
-        }
-        doc_ords.push(ord.map(|o| (addr.segment_ord, o)));
-    }
-    let mut names: HashMap<(u32, u64), String> = HashMap::new();
-    for (seg, mut ords) in wanted {
-        ords.sort_unstable();
-        ords.dedup();
-        if let Some(col) = &columns[seg as usize].0 {
-            let mut it = ords.iter();
-            col.dictionary()
-                .sorted_ords_to_term_cb(&ords, |bytes| {
-                    if let Some(&o) = it.next() {
-                        names.insert((seg, o), String::from_utf8_lossy(bytes).into_owned());
-                    }
-                })
-                .map_err(tantivy::TantivyError::from)?;
-        }
-    }
-    for (i, ((_, addr, _, _), ord)) in ranked.docs.iter().zip(&doc_ords).enumerate() {
-        let soc = ord.and_then(|k| names.get(&k).cloned()).unwrap_or_default();
-        let level_col = &columns[addr.segment_ord as usize].1;
+    for (i, ((_, addr, _, _), soc)) in ranked.docs.iter().zip(socs).enumerate() {
+        let level_col = &level_columns[addr.segment_ord as usize];
         let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
             .unwrap_or(Level::Emerging);
         *levels
@@ -1049,6 +1002,25 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             None => scored.push((bonus, soc.clone(), Vec::new())),
         }
     }
+    if let Some(p) = &prepared {
+        // (1 - ratio) × the lexical score ÷ the best one + ratio × the semantic evidence.
+        let evidence = hybrid::occupation_evidence(engine, &searcher, p, &addrs, OCCUPATION_POOL)?;
+        let best = scored
+            .iter()
+            .map(|s| s.0)
+            .fold(0.0, f32::max)
+            .max(f32::MIN_POSITIVE);
+        let r = req.semantic_ratio;
+        for entry in scored.iter_mut() {
+            let e = evidence.get(&entry.1).copied().unwrap_or(0.0);
+            entry.0 = (1.0 - r) * entry.0 / best + r * e;
+        }
+        for (soc, e) in evidence {
+            if !scored.iter().any(|s| s.1 == soc) && in_filters(engine, &searcher, req, &soc)? {
+                scored.push((r * e, soc, Vec::new()));
+            }
+        }
+    }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let total = scored.len();
     let mut occupations = Vec::new();
@@ -1088,6 +1060,46 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         });
     }
     Ok(OccupationResults { occupations, total })
+}
+
+/// The SOC code of each statement, through the fast columns: ordinals first, then each
+/// segment's distinct ordinals resolved to codes in one sorted pass over its dictionary (one
+/// look-up per document would dominate a whole request). Empty for a document without one.
+pub(crate) fn socs_of(searcher: &Searcher, docs: &[DocAddress]) -> Result<Vec<String>> {
+    let mut columns = Vec::new();
+    for seg in searcher.segment_readers() {
+        columns.push(seg.fast_fields().str("soc")?);
+    }
+    let mut doc_ords: Vec<Option<(u32, u64)>> = Vec::with_capacity(docs.len());
+    let mut wanted: HashMap<u32, Vec<u64>> = HashMap::new();
+    for addr in docs {
+        let ord = columns[addr.segment_ord as usize]
+            .as_ref()
+            .and_then(|col| col.term_ords(addr.doc_id).next());
+        if let Some(o) = ord {
+            wanted.entry(addr.segment_ord).or_default().push(o);
+        }
+        doc_ords.push(ord.map(|o| (addr.segment_ord, o)));
+    }
+    let mut names: HashMap<(u32, u64), String> = HashMap::new();
+    for (seg, mut ords) in wanted {
+        ords.sort_unstable();
+        ords.dedup();
+        if let Some(col) = &columns[seg as usize] {
+            let mut it = ords.iter();
+            col.dictionary()
+                .sorted_ords_to_term_cb(&ords, |bytes| {
+                    if let Some(&o) = it.next() {
+                        names.insert((seg, o), String::from_utf8_lossy(bytes).into_owned());
+                    }
+                })
+                .map_err(tantivy::TantivyError::from)?;
+        }
+    }
+    Ok(doc_ords
+        .into_iter()
+        .map(|k| k.and_then(|k| names.get(&k).cloned()).unwrap_or_default())
+        .collect())
 }
 
 /// An occupation whose titles or tools name the query gains this many times the best
@@ -1209,6 +1221,26 @@ fn knowledge_matches(
 
 /// The first statement of an occupation (for its title, group and job zone); an error when the
 /// index has none.
+/// Does the occupation have a statement within the request's filters (SOC, level, job zone)?
+fn in_filters(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    soc: &str,
+) -> Result<bool> {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(
+        Occur::Must,
+        Box::new(TermQuery::new(
+            engine.fields.soc_term(soc),
+            IndexRecordOption::Basic,
+        )),
+    )];
+    for f in filter_clauses(&engine.fields, req)? {
+        clauses.push((Occur::Must, f));
+    }
+    Ok(searcher.search(&BooleanQuery::new(clauses), &Count)? > 0)
+}
+
 fn first_statement(engine: &Engine, searcher: &Searcher, soc: &str) -> Result<SearchHit> {
     let q = TermQuery::new(engine.fields.soc_term(soc), IndexRecordOption::Basic);
     let Some((_, addr)) = searcher
