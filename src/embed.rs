@@ -292,8 +292,15 @@ pub fn normalise(v: &mut [f32]) {
     }
 }
 
-/// The dot product (the cosine of two unit vectors), in eight lanes so that it vectorises.
+/// The dot product (the cosine of two unit vectors). (A copy compiled for AVX2 and FMA,
+/// chosen at run time, made batch mapping no faster in a measurement: the cost is in memory.)
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_lanes(a, b)
+}
+
+/// In eight lanes, so that it vectorises.
+#[inline(always)]
+fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca
@@ -437,6 +444,15 @@ mod tests {
             proptest::prop_assert_eq!(m.tokens(&text), slow_tokens(&text));
             proptest::prop_assert_eq!(m.tokens(&word), slow_tokens(&word));
         }
+    }
+
+    #[test]
+    fn both_dot_products_agree() {
+        let a: Vec<f32> = (0..259).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..259).map(|i| (i as f32 * 0.11).cos()).collect();
+        let plain: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert!((dot(&a, &b) - plain).abs() < 1e-3);
+        assert!((dot_lanes(&a, &b) - plain).abs() < 1e-3);
     }
 
     #[test]

@@ -314,8 +314,17 @@ pub fn verify(engine: &Engine) -> Result<usize> {
             damaged: bad,
         });
     }
-    // The vector file checks its own checksum as it is read.
-    let vectors = engine.vectors().map(|v| usize::from(!v.is_empty()))?;
+    let store = engine.vectors()?;
+    if let Some(token) = engine
+        .index
+        .load_metas()?
+        .payload
+        .as_deref()
+        .and_then(schema::vectors_token)
+    {
+        store.verify(&engine.path, token)?;
+    }
+    let vectors = usize::from(!store.is_empty());
     Ok(engine.index.directory().list_managed_files().len() + vectors)
 }
 

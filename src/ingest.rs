@@ -18,7 +18,7 @@ use crate::engine;
 use crate::error::{Error, Result};
 use crate::model::{ExportError, Framework, Table, parse_export, parse_table};
 use crate::schema::Fields;
-use crate::vectors::{self, Quantised};
+use crate::vectors;
 
 /// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
 pub const IGNORE_FILE: &str = ".skillmapignore";
@@ -111,10 +111,10 @@ struct Run<'a> {
     /// Titles and tools read from tables, and the number of tables.
     knowledge: Mutex<(u64, u64, usize)>,
     fatal: Mutex<Option<tantivy::TantivyError>>,
-    /// Vectors of the last commit whose documents are still alive (read-only during the run).
-    carried: &'a HashMap<u64, Quantised>,
-    /// Vectors of the texts this run adds that `carried` lacks.
-    added: Mutex<HashMap<u64, Quantised>>,
+    /// Keys of the last commit's vectors whose documents are still alive: carried over.
+    live: &'a std::collections::HashSet<u64>,
+    /// Vectors of the texts this run adds that the last commit lacks.
+    spill: &'a vectors::Spill,
 }
 
 /// What an input file holds.
@@ -178,11 +178,19 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         .as_deref()
         .and_then(crate::schema::vectors_token)
         .map(str::to_string);
-    let carried = if opts.rebuild {
-        HashMap::new()
+    // Vector files and spills that no commit names (a run killed between writing its vector
+    // file and committing) go too.
+    vectors::remove_others(&opts.index_dir, previous_token.as_deref());
+    let (old_vectors, live) = if opts.rebuild {
+        (vectors::Store::default(), std::collections::HashSet::new())
     } else {
         carried_vectors(&before, &opts.index_dir, previous_token.as_deref())?
     };
+    let spill = vectors::Spill::create(&opts.index_dir).map_err(|e| Error::WriteFailed {
+        path: opts.index_dir.clone(),
+        cause: e.to_string(),
+        committed: false,
+    })?;
 
     let run = Run {
         writer: &writer,
@@ -193,8 +201,8 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         exports: Mutex::new(0),
         knowledge: Mutex::new((0, 0, 0)),
         fatal: Mutex::new(None),
-        carried: &carried,
-        added: Mutex::new(HashMap::new()),
+        live: &live,
+        spill: &spill,
     };
     progress.set_length(files.len() as u64);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -216,7 +224,6 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         exports,
         knowledge,
         fatal,
-        added,
         ..
     } = run;
     let (table_titles, table_tools, tables) =
@@ -243,17 +250,16 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     if committed {
         // The vector file first (synced), then the commit that names it: a crash in between
         // leaves the last commit and its own vector file as they were.
-        let mut entries = carried;
-        entries.extend(added.into_inner().unwrap_or_else(|p| p.into_inner()));
         let token = vectors::new_token();
-        let written = match vectors::Store::write(&opts.index_dir, &token, &entries) {
+        let keep = |k: u64| live.contains(&k);
+        let written = match spill.write(&opts.index_dir, &token, &old_vectors, &keep) {
             Ok(path) => path,
             Err(e) => {
                 let e = tantivy::TantivyError::IoError(std::sync::Arc::new(e));
                 return Err(abandon(&index, writer, &opts.index_dir, e));
             }
         };
-        drop(entries);
+        drop(old_vectors);
         if let Err(e) = commit(&mut writer, &token) {
             let _ = std::fs::remove_file(&written);
             return Err(abandon(&index, writer, &opts.index_dir, e));
@@ -328,22 +334,20 @@ fn replaced_count<'a>(
 impl Run<'_> {
     /// Embeds the texts whose vectors neither the last commit nor this run has yet.
     fn embed<'t>(&self, texts: impl Iterator<Item = &'t str>) {
-        let missing: Vec<(u64, &str)> = {
-            let added = lock(&self.added);
-            texts
-                .map(|t| (vectors::key(t), t))
-                .filter(|(k, _)| !self.carried.contains_key(k) && !added.contains_key(k))
-                .collect()
-        };
+        let wanted: Vec<(u64, &str)> = texts
+            .map(|t| (vectors::key(t), t))
+            .filter(|(k, _)| !self.live.contains(k))
+            .collect();
+        let missing = self.spill.missing(wanted);
         if missing.is_empty() {
             return;
         }
         let model = crate::embed::Model::bundled();
-        let fresh: Vec<(u64, Quantised)> = missing
+        let fresh: Vec<(u64, crate::embed::Vector)> = missing
             .into_iter()
-            .map(|(k, t)| (k, Quantised::of(&model.embed(t))))
+            .map(|(k, t)| (k, model.embed(t)))
             .collect();
-        lock(&self.added).extend(fresh);
+        self.spill.push(&fresh);
     }
 
     fn reject(&self, path: &Path, error: ExportError) {
@@ -559,18 +563,18 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, vectors_token: &str) -> tan
     prepared.commit()
 }
 
-/// The last commit's vectors of the documents that are still alive: the ones this run keeps
-/// (vectors of deleted documents are dropped here, one run after their deletion).
+/// The last commit's vectors, and the keys of those whose documents are still alive: the ones
+/// this run keeps (vectors of deleted documents are dropped here, one run after their deletion).
 fn carried_vectors(
     before: &Searcher,
     dir: &Path,
     token: Option<&str>,
-) -> Result<HashMap<u64, Quantised>> {
+) -> Result<(vectors::Store, std::collections::HashSet<u64>)> {
     let Some(token) = token else {
-        return Ok(HashMap::new());
+        return Ok(Default::default());
     };
     let store = vectors::Store::open(dir, token)?;
-    let mut carried = HashMap::new();
+    let mut carried = std::collections::HashSet::new();
     for seg in before.segment_readers() {
         let ff = seg.fast_fields();
         let alive = seg.alive_bitset();
@@ -581,16 +585,14 @@ fn carried_vectors(
                     continue;
                 }
                 for k in col.values_for_doc(doc) {
-                    if let std::collections::hash_map::Entry::Vacant(e) = carried.entry(k)
-                        && let Some(q) = store.quantised(k)
-                    {
-                        e.insert(q);
+                    if !carried.contains(&k) && store.contains(k) {
+                        carried.insert(k);
                     }
                 }
             }
         }
     }
-    Ok(carried)
+    Ok((store, carried))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -30,26 +30,14 @@ pub fn key(text: &str) -> u64 {
     h
 }
 
-/// One quantised vector: a scale and DIMS int8 values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Quantised {
-    pub scale: f32,
-    pub values: Vec<i8>,
-}
-
-impl Quantised {
-    /// Quantises a vector (its largest value maps to ±127).
-    pub fn of(v: &[f32]) -> Quantised {
-        let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-        Quantised {
-            scale,
-            values: v
-                .iter()
-                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8)
-                .collect(),
-        }
+/// Quantises a vector into `values` (its largest value maps to ±127); returns the scale.
+pub fn quantise(v: &[f32], values: &mut [i8]) -> f32 {
+    let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    for (q, x) in values.iter_mut().zip(v) {
+        *q = (x / scale).round().clamp(-127.0, 127.0) as i8;
     }
+    scale
 }
 
 /// The file name of a commit's vectors.
@@ -69,53 +57,77 @@ pub fn new_token() -> String {
     format!("{a:016x}{b:016x}")
 }
 
-/// A commit's vectors, read into memory.
+/// A commit's vectors, mapped from its file (pages are read as they are used).
 #[derive(Debug, Default)]
 pub struct Store {
-    keys: Vec<u64>,
-    scales: Vec<f32>,
-    values: Vec<i8>,
+    map: Option<memmap2::Mmap>,
+    n: usize,
 }
 
 impl Store {
     /// Number of vectors.
     pub fn len(&self) -> usize {
-        self.keys.len()
+        self.n
     }
 
     /// No vectors.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.n == 0
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// Key `i` (in sorted order).
+    pub fn key_at(&self, i: usize) -> u64 {
+        let at = HEADER + 8 * i;
+        u64::from_le_bytes(self.bytes()[at..at + 8].try_into().unwrap_or_default())
+    }
+
+    fn scale_at(&self, i: usize) -> f32 {
+        let at = HEADER + 8 * self.n + 4 * i;
+        f32::from_le_bytes(self.bytes()[at..at + 4].try_into().unwrap_or_default())
+    }
+
+    fn values_at(&self, i: usize) -> &[u8] {
+        let at = HEADER + 12 * self.n + DIMS * i;
+        &self.bytes()[at..at + DIMS]
+    }
+
+    fn position(&self, key: u64) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.n);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.key_at(mid).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// Does the store hold `key`?
+    pub fn contains(&self, key: u64) -> bool {
+        self.position(key).is_some()
     }
 
     /// The unit vector of a key, if the store has it.
     pub fn get(&self, key: u64) -> Option<embed::Vector> {
-        let i = self.keys.binary_search(&key).ok()?;
-        let s = self.scales[i];
+        let i = self.position(key)?;
+        let s = self.scale_at(i);
         Some(
-            self.values[i * DIMS..(i + 1) * DIMS]
+            self.values_at(i)
                 .iter()
-                .map(|&q| f32::from(q) * s)
+                .map(|&q| f32::from(q as i8) * s)
                 .collect(),
         )
     }
 
-    /// The entry of a key, quantised as stored.
-    pub fn quantised(&self, key: u64) -> Option<Quantised> {
-        let i = self.keys.binary_search(&key).ok()?;
-        Some(Quantised {
-            scale: self.scales[i],
-            values: self.values[i * DIMS..(i + 1) * DIMS].to_vec(),
-        })
-    }
-
-    /// Every key, sorted.
-    pub fn keys(&self) -> &[u64] {
-        &self.keys
-    }
-
     /// Reads the vector file of the commit whose token is `token`, refusing one of another
-    /// commit or another embedding model.
+    /// commit or another embedding model, or of the wrong length. The checksum over the whole
+    /// file is [`Store::verify`]'s (as tantivy checks its files' checksums on demand only).
     pub fn open(dir: &Path, token: &str) -> Result<Store> {
         let path = dir.join(file_name(token));
         let bad = |why: &str| Error::Damaged {
@@ -123,11 +135,16 @@ impl Store {
             detail: format!("its vector file {} {why}", file_name(token)),
             damaged: vec![file_name(token)],
         };
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(bad("is missing")),
             Err(e) => return Err(Error::io(&path, e)),
         };
+        // SAFETY: a vector file is written once, synced, and never changed afterwards (each
+        // commit writes a new file name; old ones are only removed), so the mapping does not
+        // change under the reader.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
+        let bytes: &[u8] = &map;
         if bytes.len() < HEADER || &bytes[..8] != MAGIC {
             return Err(bad("is not a vector file"));
         }
@@ -140,10 +157,6 @@ impl Store {
         if &bytes[72..104] != token.as_bytes() {
             return Err(bad("belongs to another commit"));
         }
-        let crc = u32::from_le_bytes(bytes[104..108].try_into().unwrap_or_default());
-        if crc32fast::hash(&bytes[108..]) != crc {
-            return Err(bad("fails its checksum"));
-        }
         let n = u64::from_le_bytes(bytes[108..116].try_into().unwrap_or_default()) as usize;
         let need = n
             .checked_mul(8 + 4 + DIMS)
@@ -151,69 +164,211 @@ impl Store {
         if need != Some(bytes.len()) {
             return Err(bad("is cut short or too long for its entry count"));
         }
-        let mut at = HEADER;
-        let keys: Vec<u64> = bytes[at..at + 8 * n]
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect();
-        at += 8 * n;
-        let scales: Vec<f32> = bytes[at..at + 4 * n]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default()))
-            .collect();
-        at += 4 * n;
-        let values: Vec<i8> = bytes[at..].iter().map(|&b| b as i8).collect();
-        if !keys.windows(2).all(|w| w[0] < w[1]) {
-            return Err(bad("has unsorted keys"));
-        }
-        Ok(Store {
-            keys,
-            scales,
-            values,
-        })
+        Ok(Store { map: Some(map), n })
     }
 
-    /// Writes entries as the vector file of commit `token` (synced before it returns), and
-    /// returns its path.
-    pub fn write(
-        dir: &Path,
-        token: &str,
-        entries: &HashMap<u64, Quantised>,
-    ) -> std::io::Result<PathBuf> {
-        let path = dir.join(file_name(token));
-        let mut keys: Vec<u64> = entries.keys().copied().collect();
-        keys.sort_unstable();
-        let mut out = Vec::with_capacity(HEADER + keys.len() * (12 + DIMS));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(embed::Model::bundled().fingerprint().as_bytes());
-        out.extend_from_slice(token.as_bytes());
-        out.extend_from_slice(&[0; 4]);
-        out.extend_from_slice(&(keys.len() as u64).to_le_bytes());
-        for k in &keys {
-            out.extend_from_slice(&k.to_le_bytes());
-        }
-        for k in &keys {
-            out.extend_from_slice(&entries[k].scale.to_le_bytes());
-        }
-        for k in &keys {
-            out.extend(entries[k].values.iter().map(|&v| v as u8));
-        }
-        let crc = crc32fast::hash(&out[108..]);
-        out[104..108].copy_from_slice(&crc.to_le_bytes());
-        let write = || -> std::io::Result<()> {
-            let mut f = std::fs::File::create(&path)?;
-            f.write_all(&out)?;
-            f.sync_all()
+    /// Checks the file's checksum and that its keys are sorted.
+    pub fn verify(&self, dir: &Path, token: &str) -> Result<()> {
+        let bad = |why: &str| Error::Damaged {
+            path: dir.to_path_buf(),
+            detail: format!("its vector file {} {why}", file_name(token)),
+            damaged: vec![file_name(token)],
         };
-        if let Err(e) = write() {
-            let _ = std::fs::remove_file(&path);
-            return Err(e);
+        let bytes = self.bytes();
+        if bytes.len() < HEADER {
+            return Ok(());
         }
-        Ok(path)
+        let crc = u32::from_le_bytes(bytes[104..108].try_into().unwrap_or_default());
+        if crc32fast::hash(&bytes[108..]) != crc {
+            return Err(bad("fails its checksum"));
+        }
+        if !(1..self.n).all(|i| self.key_at(i - 1) < self.key_at(i)) {
+            return Err(bad("has unsorted keys"));
+        }
+        Ok(())
     }
 }
 
-/// Removes every vector file in `dir` but the one of `keep`.
+/// Length of one spilled record: key, scale, values.
+const RECORD: usize = 8 + 4 + DIMS;
+
+/// The vectors one index run adds, spilled to a file beside the index as they are made (so
+/// that a run of millions of statements holds a key set in memory, not the vectors).
+pub struct Spill {
+    path: PathBuf,
+    inner: std::sync::Mutex<Option<SpillInner>>,
+}
+
+struct SpillInner {
+    out: std::io::BufWriter<std::fs::File>,
+    /// Key → record number.
+    keys: HashMap<u64, u32>,
+    failed: Option<std::io::Error>,
+}
+
+impl Spill {
+    /// A new spill file in `dir` (removed when the spill is dropped).
+    pub fn create(dir: &Path) -> std::io::Result<Spill> {
+        let path = dir.join(format!("vectors-{}.spill", new_token()));
+        // Read too: the spill is mapped to be read back when the vector file is written.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)?;
+        Ok(Spill {
+            path,
+            inner: std::sync::Mutex::new(Some(SpillInner {
+                out: std::io::BufWriter::with_capacity(1 << 20, file),
+                keys: HashMap::new(),
+                failed: None,
+            })),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<SpillInner>> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keys of `wanted` that the spill lacks.
+    pub fn missing<T: Copy>(&self, wanted: Vec<(u64, T)>) -> Vec<(u64, T)> {
+        let inner = self.lock();
+        let Some(inner) = inner.as_ref() else {
+            return Vec::new();
+        };
+        wanted
+            .into_iter()
+            .filter(|(k, _)| !inner.keys.contains_key(k))
+            .collect()
+    }
+
+    /// Adds vectors (a key already there is skipped).
+    pub fn push(&self, vectors: &[(u64, embed::Vector)]) {
+        let mut record = [0u8; RECORD];
+        let mut values = [0i8; DIMS];
+        let mut guard = self.lock();
+        let Some(inner) = guard.as_mut() else {
+            return;
+        };
+        for (k, v) in vectors {
+            if inner.failed.is_some() || inner.keys.contains_key(k) {
+                continue;
+            }
+            let scale = quantise(v, &mut values);
+            record[..8].copy_from_slice(&k.to_le_bytes());
+            record[8..12].copy_from_slice(&scale.to_le_bytes());
+            for (b, q) in record[12..].iter_mut().zip(values) {
+                *b = q as u8;
+            }
+            let n = inner.keys.len() as u32;
+            match inner.out.write_all(&record) {
+                Ok(()) => {
+                    inner.keys.insert(*k, n);
+                }
+                Err(e) => inner.failed = Some(e),
+            }
+        }
+    }
+
+    /// Writes the vector file of commit `token`: the spilled vectors and those of `old` whose
+    /// keys are in `keep`, sorted by key, synced before it returns. Returns its path.
+    pub fn write(
+        self,
+        dir: &Path,
+        token: &str,
+        old: &Store,
+        keep: &dyn Fn(u64) -> bool,
+    ) -> std::io::Result<PathBuf> {
+        let Some(mut inner) = self.lock().take() else {
+            return Err(std::io::Error::other("the spill was written already"));
+        };
+        if let Some(e) = inner.failed.take() {
+            return Err(e);
+        }
+        inner.out.flush()?;
+        let spill = inner.out.get_ref();
+        // SAFETY: the spill file is ours alone and complete (flushed) from here on.
+        let spilled = if inner.keys.is_empty() {
+            None
+        } else {
+            Some(unsafe { memmap2::Mmap::map(spill)? })
+        };
+        let spilled: &[u8] = spilled.as_deref().unwrap_or(&[]);
+        // (key, where): where < 0 is old entry !where, else a spill record.
+        let mut order: Vec<(u64, i64)> = inner
+            .keys
+            .iter()
+            .map(|(k, n)| (*k, i64::from(*n)))
+            .collect();
+        for i in 0..old.len() {
+            let k = old.key_at(i);
+            if keep(k) && !inner.keys.contains_key(&k) {
+                order.push((k, !(i as i64)));
+            }
+        }
+        order.sort_unstable();
+        let path = dir.join(file_name(token));
+        let result = write_sections(&path, token, &order, old, spilled);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+        result.map(|()| path)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn write_sections(
+    path: &Path,
+    token: &str,
+    order: &[(u64, i64)],
+    old: &Store,
+    spilled: &[u8],
+) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let file = std::fs::File::create(path)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut crc = crc32fast::Hasher::new();
+    out.write_all(MAGIC)?;
+    out.write_all(embed::Model::bundled().fingerprint().as_bytes())?;
+    out.write_all(token.as_bytes())?;
+    out.write_all(&[0; 4])?;
+    let mut put = |out: &mut std::io::BufWriter<std::fs::File>, b: &[u8]| {
+        crc.update(b);
+        out.write_all(b)
+    };
+    put(&mut out, &(order.len() as u64).to_le_bytes())?;
+    for (k, _) in order {
+        put(&mut out, &k.to_le_bytes())?;
+    }
+    let record = |n: i64| &spilled[n as usize * RECORD..(n as usize + 1) * RECORD];
+    for &(_, at) in order {
+        if at < 0 {
+            put(&mut out, &old.scale_at(!at as usize).to_le_bytes())?;
+        } else {
+            put(&mut out, &record(at)[8..12])?;
+        }
+    }
+    for &(_, at) in order {
+        if at < 0 {
+            put(&mut out, old.values_at(!at as usize))?;
+        } else {
+            put(&mut out, &record(at)[12..])?;
+        }
+    }
+    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+    file.seek(SeekFrom::Start(104))?;
+    file.write_all(&crc.finalize().to_le_bytes())?;
+    file.sync_all()
+}
+
+/// Removes every vector file (and spill) in `dir` but the one of `keep`. Only with the writer
+/// lock held: a spill is another writer's work in progress.
 pub fn remove_others(dir: &Path, keep: Option<&str>) {
     let keep = keep.map(file_name);
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -222,7 +377,8 @@ pub fn remove_others(dir: &Path, keep: Option<&str>) {
     for e in entries.flatten() {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with("vectors-") && name.ends_with(".skv") && Some(name) != keep.as_deref() {
+        let ours = name.ends_with(".skv") || name.ends_with(".spill");
+        if name.starts_with("vectors-") && ours && Some(name) != keep.as_deref() {
             let _ = std::fs::remove_file(e.path());
         }
     }
@@ -239,29 +395,56 @@ mod tests {
         assert_eq!(key("nurse"), key("nurse"));
     }
 
+    fn write(dir: &Path, texts: &[&str], old: &Store, keep: &dyn Fn(u64) -> bool) -> String {
+        let m = embed::Model::bundled();
+        let spill = Spill::create(dir).unwrap();
+        let vectors: Vec<(u64, embed::Vector)> =
+            texts.iter().map(|t| (key(t), m.embed(t))).collect();
+        spill.push(&vectors);
+        spill.push(&vectors[..1]);
+        let token = new_token();
+        spill.write(dir, &token, old, keep).unwrap();
+        token
+    }
+
     #[test]
-    fn a_written_store_reads_back_and_refuses_another_commit() {
+    fn a_written_store_reads_back_merges_and_refuses_another_commit() {
         let dir = tempfile::tempdir().unwrap();
         let m = embed::Model::bundled();
         let texts = ["Registered Nurses", "operate a forklift", "Welders"];
-        let entries: HashMap<u64, Quantised> = texts
-            .iter()
-            .map(|t| (key(t), Quantised::of(&m.embed(t))))
-            .collect();
-        let token = new_token();
-        Store::write(dir.path(), &token, &entries).unwrap();
+        let token = write(dir.path(), &texts, &Store::default(), &|_| true);
         let store = Store::open(dir.path(), &token).unwrap();
         assert_eq!(store.len(), 3);
+        store.verify(dir.path(), &token).unwrap();
         for t in texts {
             let got = store.get(key(t)).unwrap();
-            let want = m.embed(t);
-            assert!(embed::dot(&got, &want) > 0.999, "{t}");
+            assert!(embed::dot(&got, &m.embed(t)) > 0.999, "{t}");
         }
         assert!(store.get(key("absent")).is_none());
+        // No spill file is left behind.
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, vec![file_name(&token)]);
+
+        // A merge keeps what `keep` keeps of the old store and adds the new.
+        let next = write(dir.path(), &["Welders", "Baristas"], &store, &|k| {
+            k != key("Welders") && k != key("operate a forklift")
+        });
+        let merged = Store::open(dir.path(), &next).unwrap();
+        merged.verify(dir.path(), &next).unwrap();
+        assert_eq!(merged.len(), 3);
+        for t in ["Registered Nurses", "Welders", "Baristas"] {
+            assert!(
+                embed::dot(&merged.get(key(t)).unwrap(), &m.embed(t)) > 0.999,
+                "{t}"
+            );
+        }
+        assert!(!merged.contains(key("operate a forklift")));
 
         // The same bytes under another commit's name are refused.
         let other = new_token();
-        assert_ne!(other, token);
         std::fs::copy(
             dir.path().join(file_name(&token)),
             dir.path().join(file_name(&other)),
@@ -270,13 +453,14 @@ mod tests {
         let err = Store::open(dir.path(), &other).unwrap_err().to_string();
         assert!(err.contains("another commit"), "{err}");
 
-        // A flipped byte and a cut file are refused.
+        // A flipped byte fails the checksum; a cut file is refused.
         let path = dir.path().join(file_name(&token));
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x55;
         std::fs::write(&path, &bytes).unwrap();
-        let err = Store::open(dir.path(), &token).unwrap_err().to_string();
+        let flipped = Store::open(dir.path(), &token).unwrap();
+        let err = flipped.verify(dir.path(), &token).unwrap_err().to_string();
         assert!(err.contains("checksum"), "{err}");
         std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
         assert!(Store::open(dir.path(), &token).is_err());

@@ -271,3 +271,73 @@ fn fit_with_prior(
     let n = rows.iter().filter(|(_, e)| e.is_some()).count().max(1);
     Ok((total_loss / n as f64, fitted))
 }
+
+/// `cargo xtask dump-candidates`: each labelled line's best candidates under `map`'s lexical
+/// features alone (the semantic ones weigh nothing), with their scores, as JSON Lines, for the
+/// reference measurement of the semantic features (xtask/distill/reference.py). The mapper
+/// hides every title the file's lines were made from, as `eval` does; each file is mapped on
+/// its own, so each hides only its own titles.
+pub fn dump_candidates(data: &Path, file: &Path, top: usize, out: &Path) -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let engine = index_bundled(data, &tmp.path().join("index"))?;
+    let lines = read_lines(&[file])?;
+    let exclude = lines
+        .iter()
+        .filter_map(|l| l.unseen_title.as_deref())
+        .map(skillmap::map::titles::identity)
+        .collect();
+    let mapper = Mapper::with_options(
+        &engine,
+        &MapOptions {
+            exclude_titles: exclude,
+            title_model_prior: None,
+        },
+    )?;
+    let weights = skillmap::map::model::weights();
+    let semantic: Vec<usize> = FEATURES
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.starts_with("semantic_"))
+        .map(|(i, _)| i)
+        .collect();
+    let rows: Vec<String> = lines
+        .par_iter()
+        .map(|l| {
+            let req = MapRequest {
+                text: l.text.clone(),
+                title: l.title.clone(),
+                top: 5,
+            };
+            let Ok((title_only, candidates)) = mapper.candidates(&req) else {
+                return String::new();
+            };
+            let mut w = weights.for_request(title_only).to_vec();
+            for &i in &semantic {
+                w[i] = 0.0;
+            }
+            let mut scored: Vec<(f32, String)> = candidates
+                .into_iter()
+                .map(|(soc, f)| (skillmap::map::model::score(&w, &f), soc))
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            scored.truncate(top);
+            serde_json::json!({
+                "id": l.id,
+                "kind": l.kind,
+                "soc": l.soc,
+                "title": l.title,
+                "unseen_title": l.unseen_title,
+                "text": l.text,
+                "candidates": scored.iter().map(|(s, soc)| serde_json::json!([soc, s])).collect::<Vec<_>>(),
+            })
+            .to_string()
+        })
+        .collect();
+    let mut text = String::new();
+    for r in rows.iter().filter(|r| !r.is_empty()) {
+        text.push_str(r);
+        text.push('\n');
+    }
+    std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
+}

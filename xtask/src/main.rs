@@ -39,6 +39,12 @@ enum Command {
     /// search over nDCG@10, the simplest point within one standard error of the best); prints
     /// the grid's best points and the choice.
     TuneSearch(TuneArgs),
+    /// Write each labelled line's best candidates under map's lexical features alone, as JSON
+    /// Lines (for xtask/distill/reference.py).
+    DumpCandidates(DumpArgs),
+    /// Measure on the held-out splits how much the static table keeps of the transformer: the
+    /// same semantic re-ranking of map's top 50, with each (xtask/distill/reference.py).
+    SemanticReference,
     /// Rebuild models/ (the static embedding table) by distilling all-MiniLM-L6-v2 from its
     /// PyPI wheel in a temporary Python environment (xtask/distill/).
     Distill,
@@ -56,6 +62,18 @@ struct TuneArgs {
     /// How many of the best grid points to print.
     #[arg(long, default_value_t = 15)]
     show: usize,
+}
+
+#[derive(Debug, Args)]
+struct DumpArgs {
+    /// Labelled lines (data/eval/*.jsonl).
+    file: PathBuf,
+    /// Output JSON Lines.
+    #[arg(long)]
+    out: PathBuf,
+    /// Candidates per line.
+    #[arg(long, default_value_t = 50)]
+    top: usize,
 }
 
 #[derive(Debug, Args)]
@@ -97,12 +115,34 @@ struct GenCorpusArgs {
     no_jsonl: bool,
 }
 
+/// Runs xtask/distill/run.sh with these arguments.
+fn distill(args: &[&str]) -> anyhow::Result<()> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/distill/run.sh");
+    let status = std::process::Command::new("bash")
+        .arg(script)
+        .args(args)
+        .status()?;
+    anyhow::ensure!(status.success(), "{script} failed ({status})");
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Distill => {
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/distill/run.sh");
-            let status = std::process::Command::new("bash").arg(script).status()?;
-            anyhow::ensure!(status.success(), "{script} failed ({status})");
+        Command::DumpCandidates(args) => {
+            fit::dump_candidates(DATA.as_ref(), &args.file, args.top, &args.out)?;
+        }
+        Command::Distill => distill(&["distill"])?,
+        Command::SemanticReference => {
+            // Each split's candidates under the lexical features alone, then the re-ranking.
+            let tmp = tempfile::tempdir()?;
+            for split in ["dev", "test", "dev-titles", "test-titles"] {
+                let file = PathBuf::from(DATA)
+                    .join("eval")
+                    .join(format!("{split}.jsonl"));
+                let out = tmp.path().join(format!("{split}.jsonl"));
+                fit::dump_candidates(DATA.as_ref(), &file, 50, &out)?;
+            }
+            distill(&["reference", &tmp.path().display().to_string()])?;
         }
         Command::GenSample(args) => {
             let out = args.out.unwrap_or_else(|| DATA.into());
