@@ -1015,8 +1015,13 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             let e = evidence.get(&entry.1).copied().unwrap_or(0.0);
             entry.0 = (1.0 - r) * entry.0 / best + r * e;
         }
+        let known: std::collections::HashSet<String> = scored.iter().map(|s| s.1.clone()).collect();
         for (soc, e) in evidence {
-            if !scored.iter().any(|s| s.1 == soc) && in_filters(engine, &searcher, req, &soc)? {
+            let filtered =
+                !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
+            if !known.contains(soc.as_str())
+                && (!filtered || in_filters(engine, &searcher, req, &soc)?)
+            {
                 scored.push((r * e, soc, Vec::new()));
             }
         }
