@@ -140,11 +140,7 @@ pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<(
     let tmp = tempfile::tempdir()?;
     let engine = index_bundled(data, &tmp.path().join("index"))?;
     let lines = read_lines(files)?;
-    let exclude = lines
-        .iter()
-        .filter_map(|l| l.unseen_title.as_deref())
-        .map(skillmap::map::titles::identity)
-        .collect();
+    let exclude = unseen(&lines);
     // The title models' prior is chosen on a grid, the weights fitted for each; the pair with
     // the lowest log-loss over all dev lines wins.
     let mut best: Option<(f64, Weights)> = None;
@@ -165,6 +161,24 @@ pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<(
         fitted.title_model_prior
     );
     Ok(())
+}
+
+/// The map request of a labelled line.
+fn request(l: &Labelled) -> MapRequest {
+    MapRequest {
+        text: l.text.clone(),
+        title: l.title.clone(),
+        top: 5,
+    }
+}
+
+/// The titles the lines were made from, as the mapper keys them (hidden from it).
+fn unseen(lines: &[Labelled]) -> std::collections::HashSet<String> {
+    lines
+        .iter()
+        .filter_map(|l| l.unseen_title.as_deref())
+        .map(skillmap::map::titles::identity)
+        .collect()
 }
 
 /// Title-model priors tried by default.
@@ -190,11 +204,7 @@ fn fit_with_prior(
     let rows: Vec<(bool, Option<Example>)> = lines
         .par_iter()
         .map(|l| {
-            let req = MapRequest {
-                text: l.text.clone(),
-                title: l.title.clone(),
-                top: 5,
-            };
+            let req = request(l);
             let Ok((title_only, candidates)) = mapper.candidates(&req) else {
                 return (false, None);
             };
@@ -281,11 +291,7 @@ pub fn dump_candidates(data: &Path, file: &Path, top: usize, out: &Path) -> Resu
     let tmp = tempfile::tempdir()?;
     let engine = index_bundled(data, &tmp.path().join("index"))?;
     let lines = read_lines(&[file])?;
-    let exclude = lines
-        .iter()
-        .filter_map(|l| l.unseen_title.as_deref())
-        .map(skillmap::map::titles::identity)
-        .collect();
+    let exclude = unseen(&lines);
     let mapper = Mapper::with_options(
         &engine,
         &MapOptions {
@@ -303,11 +309,7 @@ pub fn dump_candidates(data: &Path, file: &Path, top: usize, out: &Path) -> Resu
     let rows: Vec<String> = lines
         .par_iter()
         .map(|l| {
-            let req = MapRequest {
-                text: l.text.clone(),
-                title: l.title.clone(),
-                top: 5,
-            };
+            let req = request(l);
             let Ok((title_only, candidates)) = mapper.candidates(&req) else {
                 return String::new();
             };
