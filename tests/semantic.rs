@@ -313,3 +313,33 @@ async fn the_api_takes_hybrid_and_checks_the_ratio() {
         );
     }
 }
+
+#[test]
+fn hybrid_search_takes_any_text_without_a_panic() {
+    let env = env_with_excel();
+    let long = "x".repeat(500);
+    let index = env.index();
+    let ix = index.to_str().unwrap();
+    for q in [
+        "\"",
+        "** ?? --",
+        "naïve café résumé",
+        "数据 分析",
+        "\u{202e}bidi",
+        long.as_str(),
+        "zzzzqqqq",
+        "a",
+    ] {
+        for extra in [&["--hybrid"][..], &["--hybrid", "--by-occupation"]] {
+            let mut args = vec!["search", q, "--index", ix];
+            args.extend_from_slice(extra);
+            let out = env.run(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                matches!(out.status.code(), Some(0) | Some(1)),
+                "{q:?} {extra:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{err}");
+        }
+    }
+}
