@@ -248,21 +248,40 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
 
     let committed = !opts.strict || rejected.is_empty();
     if committed {
-        // The vector file first (synced), then the commit that names it: a crash in between
-        // leaves the last commit and its own vector file as they were.
+        // The vector file (synced) before the commit that names it: a crash in between leaves
+        // the last commit and its own vector file as they were. It is written while tantivy
+        // flushes its segments (prepare_commit), so that the two tails overlap.
         let token = vectors::new_token();
         let keep = |k: u64| live.contains(&k);
-        let written = match spill.write(&opts.index_dir, &token, &old_vectors, &keep) {
-            Ok(path) => path,
-            Err(e) => {
-                let e = tantivy::TantivyError::IoError(std::sync::Arc::new(e));
-                return Err(abandon(&index, writer, &opts.index_dir, e));
+        let dir = &opts.index_dir;
+        let outcome = std::thread::scope(|s| {
+            let vectors = s.spawn(|| spill.write(dir, &token, &old_vectors, &keep));
+            let prepared = writer.prepare_commit();
+            let written = vectors
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("writing the vectors panicked")));
+            match (prepared, written) {
+                (Ok(mut prepared), Ok(path)) => {
+                    prepared.set_payload(&crate::schema::payload(&token));
+                    prepared.commit().map(|_| ()).inspect_err(|_| {
+                        let _ = std::fs::remove_file(&path);
+                    })
+                }
+                (Ok(prepared), Err(e)) => {
+                    let _ = prepared.abort();
+                    Err(tantivy::TantivyError::IoError(std::sync::Arc::new(e)))
+                }
+                (Err(e), written) => {
+                    if let Ok(path) = written {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    Err(e)
+                }
             }
-        };
+        });
         drop(old_vectors);
-        if let Err(e) = commit(&mut writer, &token) {
-            let _ = std::fs::remove_file(&written);
-            return Err(abandon(&index, writer, &opts.index_dir, e));
+        if let Err(e) = outcome {
+            return Err(abandon(&index, writer, dir, e));
         }
         vectors::remove_others(&opts.index_dir, Some(&token));
         if opts.optimize {

@@ -34,8 +34,12 @@ pub fn key(text: &str) -> u64 {
 pub fn quantise(v: &[f32], values: &mut [i8]) -> f32 {
     let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let inv = 1.0 / scale;
     for (q, x) in values.iter_mut().zip(v) {
-        *q = (x / scale).round().clamp(-127.0, 127.0) as i8;
+        // Rounds half away from zero, as f32::round, without its library call (the cast
+        // saturates, and |x × inv| ≤ 127 by the choice of scale).
+        let y = x * inv;
+        *q = (y + 0.5f32.copysign(y)) as i8;
     }
     scale
 }
@@ -387,6 +391,20 @@ pub fn remove_others(dir: &Path, keep: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantising_rounds_to_the_nearest_step_and_keeps_the_largest_at_127() {
+        let v = [0.5f32, -0.25, 0.0, 0.1251, -0.5];
+        let mut q = [0i8; 5];
+        let scale = quantise(&v, &mut q);
+        assert_eq!(q, [127, -64, 0, 32, -127]);
+        for (x, q) in v.iter().zip(q) {
+            assert!((x - f32::from(q) * scale).abs() <= scale / 2.0 + 1e-6);
+        }
+        let mut zero = [5i8; 2];
+        assert_eq!(quantise(&[0.0, 0.0], &mut zero), 1.0);
+        assert_eq!(zero, [0, 0]);
+    }
 
     #[test]
     fn keys_are_stable_and_distinct() {
