@@ -449,7 +449,15 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Show(args) => {
             let engine = open_engine(&args.dir.index)?;
-            let view = show::show(&engine, &args.soc, &args.level)?;
+            let view = match show::show(&engine, &args.soc, &args.level) {
+                // A code the index should hold may be missing because a file is damaged: the
+                // checksums tell (on this error path only; the service does not pay for it).
+                Err(e @ Error::UnknownSoc { .. }) => {
+                    engine::verify(&engine)?;
+                    return Err(e.into());
+                }
+                other => other?,
+            };
             match args.format {
                 Format::Human => output::show_human(&mut out, &view, stdout_style())?,
                 Format::Json => output::json_line(&mut out, &view)?,

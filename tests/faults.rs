@@ -477,7 +477,9 @@ fn damage(index: &Path, seed: u64) -> String {
             !name.starts_with('.') && name != "meta.json"
         })
         .collect();
-    files.sort();
+    // By extension first: segment and vector file names are random, and the seeds should pick
+    // the same kinds of file in every run.
+    files.sort_by_key(|p| (p.extension().map(|e| e.to_owned()), p.clone()));
     let file = &files[next() as usize % files.len()];
     let mut bytes = std::fs::read(file).unwrap();
     let flips = [1, 1, 2, 8][next() as usize % 4];
