@@ -11,6 +11,7 @@ mod json;
 mod knowledge;
 mod map;
 mod props;
+mod rankings;
 mod relevance;
 mod search;
 mod semantic;
