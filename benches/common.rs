@@ -19,8 +19,8 @@ pub fn bundled_data() -> PathBuf {
 }
 
 /// Indexes the bundled collection into `dir/idx` (2 threads) and opens it.
-pub fn build_bundled(dir: &std::path::Path) -> skillmap::engine::Engine {
-    let opts = skillmap::ingest::IngestOptions {
+pub fn build_bundled(dir: &std::path::Path) -> skillmap::index::engine::Engine {
+    let opts = skillmap::index::ingest::IngestOptions {
         index_dir: dir.join("idx"),
         paths: vec![bundled_data()],
         threads: 2,
@@ -30,6 +30,6 @@ pub fn build_bundled(dir: &std::path::Path) -> skillmap::engine::Engine {
         max_file_bytes: 16 << 20,
         optimize: false,
     };
-    skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
-    skillmap::engine::Engine::open(&dir.join("idx")).unwrap()
+    skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+    skillmap::index::engine::Engine::open(&dir.join("idx")).unwrap()
 }

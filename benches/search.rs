@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use criterion::Criterion;
-use skillmap::engine::Engine;
+use skillmap::index::engine::Engine;
 use skillmap::search::{Ranking, SearchRequest, search, search_occupations, search_ranked};
 
 mod common;

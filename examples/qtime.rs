@@ -2,7 +2,7 @@
 use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let engine = skillmap::engine::Engine::open(std::path::Path::new(&args[1])).unwrap();
+    let engine = skillmap::index::engine::Engine::open(std::path::Path::new(&args[1])).unwrap();
     for q in &args[2..] {
         let req = skillmap::search::SearchRequest::new(q.as_str());
         let _ = skillmap::search::search(&engine, &req).unwrap();

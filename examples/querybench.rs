@@ -12,7 +12,7 @@ fn main() {
         .and_then(|r| r.parse::<f32>().ok())
         .unwrap_or(0.0);
     let occupations = args.get(5).is_some_and(|a| a == "occupations");
-    let engine = skillmap::engine::Engine::open(std::path::Path::new(index)).unwrap();
+    let engine = skillmap::index::engine::Engine::open(std::path::Path::new(index)).unwrap();
     let queries: Vec<String> = std::fs::read_to_string(queries)
         .unwrap()
         .lines()

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use skillmap::{Outcome, cli::Cli, run};
+use skillmap::{Outcome, app::cli::Cli, run};
 
 fn main() -> ExitCode {
     skillmap::panics::install_quiet_hook();

@@ -325,7 +325,7 @@ fn searches_during_an_index_run_see_old_or_new_data_never_a_mix() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let engine = skillmap::engine::Engine::open(&idx).unwrap();
+    let engine = skillmap::index::engine::Engine::open(&idx).unwrap();
     let mut seen = std::collections::BTreeSet::new();
     let mut searches = 0;
     loop {

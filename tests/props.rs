@@ -4,9 +4,9 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use skillmap::engine::Engine;
+use skillmap::index::engine::Engine;
 use skillmap::search::{Ranking, SearchRequest, search, search_ranked};
-use skillmap::seniority::{combine, cues};
+use skillmap::map::seniority::{combine, cues};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
@@ -42,7 +42,7 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 /// An index of `rel` (below the crate root) in a temporary folder, indexed `runs` times.
 fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let opts = skillmap::ingest::IngestOptions {
+    let opts = skillmap::index::ingest::IngestOptions {
         index_dir: dir.path().join("idx"),
         paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)],
         threads: 2,
@@ -53,7 +53,7 @@ fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
         optimize: false,
     };
     for _ in 0..runs {
-        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+        skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
     }
     let e = Engine::open(&dir.path().join("idx")).unwrap();
     (dir, e)
@@ -140,7 +140,7 @@ proptest! {
         req.offset = offset;
         req.limit = limit;
         let pruned = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
-        req.levels = skillmap::model::Level::ALL.to_vec();
+        req.levels = skillmap::domain::framework::Level::ALL.to_vec();
         let merged = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
         prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
@@ -160,12 +160,12 @@ proptest! {
     #[test]
     fn validation_never_panics_on_json_values(v in json_value()) {
         let bytes = serde_json::to_vec(&v).unwrap();
-        let _ = skillmap::model::parse_export(&bytes);
+        let _ = skillmap::domain::framework::parse_export(&bytes);
     }
 
     #[test]
     fn validation_never_panics_on_bytes(b in prop::collection::vec(any::<u8>(), 0..300)) {
-        let _ = skillmap::model::parse_export(&b);
+        let _ = skillmap::domain::framework::parse_export(&b);
     }
 
     #[test]

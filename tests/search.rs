@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use skillmap::text::{index_analyzer, terms};
+use skillmap::index::analyzer::{index_analyzer, terms};
 
 use crate::util::{TestEnv, fixture_statements};
 

@@ -1,7 +1,7 @@
 //! The static embedding in use: the index's vector file, `search --hybrid` and the API's
 //! `hybrid=true`, and map's semantic features.
 
-use skillmap::vectors::{self, Store};
+use skillmap::index::vectors::{self, Store};
 
 use crate::util::TestEnv;
 
@@ -118,7 +118,7 @@ fn a_query_with_a_typo_and_a_synonym_still_ranks_the_right_occupation_first() {
 fn token(index: &std::path::Path) -> String {
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(index.join("meta.json")).unwrap()).unwrap();
-    skillmap::schema::vectors_token(meta["payload"].as_str().unwrap())
+    skillmap::index::schema::vectors_token(meta["payload"].as_str().unwrap())
         .unwrap()
         .to_string()
 }
@@ -228,7 +228,7 @@ fn a_missing_or_foreign_vector_file_is_named_with_the_way_out() {
 fn map_features_carry_the_semantic_evidence() {
     use skillmap::map::model::FEATURES;
     let env = crate::util::bundled();
-    let engine = skillmap::engine::Engine::open(&env.index()).unwrap();
+    let engine = skillmap::index::engine::Engine::open(&env.index()).unwrap();
     let mapper = skillmap::map::Mapper::new(&engine).unwrap();
     let statements = FEATURES
         .iter()

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use skillmap::engine::Engine;
+use skillmap::index::engine::Engine;
 use skillmap::serve::{AppState, ServeConfig, app};
 use tower::ServiceExt;
 

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use skillmap::engine::Engine;
+use skillmap::index::engine::Engine;
 
 static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
 
@@ -29,7 +29,7 @@ pub fn engine() -> &'static Engine {
             include_str!("../../tests/fixtures/frameworks/29-1141.00.json"),
         )
         .unwrap();
-        let opts = skillmap::ingest::IngestOptions {
+        let opts = skillmap::index::ingest::IngestOptions {
             index_dir: dir.path().join("idx"),
             paths: vec![input],
             threads: 1,
@@ -39,7 +39,7 @@ pub fn engine() -> &'static Engine {
             max_file_bytes: 1 << 20,
             optimize: false,
         };
-        skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+        skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
         let engine = Engine::open(&dir.path().join("idx")).unwrap();
         (dir, engine)
     });

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = skillmap::model::parse_export(data);
+    let _ = skillmap::domain::framework::parse_export(data);
 });

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use skillmap::engine::{Engine, guarded};
+use skillmap::index::engine::{Engine, guarded};
 use skillmap::map::{MapRequest, Mapper};
 use skillmap::search::{SearchRequest, search, search_occupations};
 
@@ -16,19 +16,19 @@ mod common;
 /// Everything a user can do with an index, once.
 fn read_all(dir: &Path) -> skillmap::Result<()> {
     let engine = Engine::open(dir)?;
-    skillmap::stats::stats(&engine)?;
+    skillmap::index::stats::stats(&engine)?;
     let mut req = SearchRequest::new("inspect cargo");
     req.count = true;
     search(&engine, &req)?;
     search_occupations(&engine, &req)?;
-    skillmap::show::show(&engine, "33-3051.04", &[])?;
+    skillmap::index::show::show(&engine, "33-3051.04", &[])?;
     let mapper = Mapper::new(&engine)?;
     mapper.map(&MapRequest {
         text: "inspect cargo and baggage for contraband".into(),
         title: Some("customs officer".into()),
         top: 3,
     })?;
-    skillmap::export::write_ndjson(&engine, &mut std::io::sink(), None)?;
+    skillmap::index::export::write_ndjson(&engine, &mut std::io::sink(), None)?;
     Ok(())
 }
 

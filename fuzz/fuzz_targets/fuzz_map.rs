@@ -20,5 +20,5 @@ fuzz_target!(|data: &[u8]| {
         top: 1 + (data.len() % 5),
     };
     let _ = mapper.map(&req);
-    let _ = skillmap::seniority::cues(&text, 1.0);
+    let _ = skillmap::map::seniority::cues(&text, 1.0);
 });

@@ -13,7 +13,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, TERMINATED, Term};
 
 use crate::error::Result;
-use crate::text;
+use crate::index::analyzer;
 
 use super::evidence::weighted_union;
 use super::read::Reading;
@@ -97,7 +97,7 @@ pub(super) fn title_heads(title: &str) -> Vec<String> {
     let mut heads: Vec<String> = part
         .split(" and ")
         .flat_map(|p| p.split('/'))
-        .filter_map(|p| text::query_terms(p).pop())
+        .filter_map(|p| analyzer::query_terms(p).pop())
         .collect();
     heads.sort();
     heads.dedup();
@@ -111,7 +111,7 @@ pub(super) fn title_heads(title: &str) -> Vec<String> {
 #[allow(clippy::type_complexity)]
 pub(super) fn tool_tables(
     occupations: &[Occupation],
-    knowledge: &BTreeMap<String, crate::model::Knowledge>,
+    knowledge: &BTreeMap<String, crate::domain::framework::Knowledge>,
 ) -> (HashMap<String, (Vec<u32>, f32)>, Vec<Vec<(String, String)>>) {
     let stemmed: Vec<Vec<(String, Vec<String>)>> = occupations
         .iter()
@@ -119,7 +119,7 @@ pub(super) fn tool_tables(
             let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
             tools
                 .iter()
-                .map(|t| (t.name.clone(), text::query_terms(&t.name)))
+                .map(|t| (t.name.clone(), analyzer::query_terms(&t.name)))
                 .collect()
         })
         .collect();
@@ -195,7 +195,7 @@ const BOILERPLATE: &str = "job jobs role position positions responsibilities res
 /// The boilerplate words as stemmed terms.
 fn boilerplate() -> &'static std::collections::HashSet<String> {
     static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
-    SET.get_or_init(|| text::index_terms(BOILERPLATE).into_iter().collect())
+    SET.get_or_init(|| analyzer::index_terms(BOILERPLATE).into_iter().collect())
 }
 
 /// A posting's candidates, and what the later stages need of its words.
@@ -214,17 +214,17 @@ impl Mapper<'_> {
     /// The posting's weighted terms, and every candidate with its features.
     pub(super) fn candidates_of(&self, r: &Reading) -> Result<Candidates> {
         let searcher = &self.searcher;
-        let stats = crate::engine::StatementStats::of(searcher)?;
+        let stats = crate::index::engine::StatementStats::of(searcher)?;
         let n_docs = self.n_statements;
         let f = &self.engine.fields;
 
         // Known terms with their weights (IDF × sublinear TF).
         let mut tf: foldhash::HashMap<String, u32> = Default::default();
-        let body_terms = text::query_terms(&r.body);
+        let body_terms = analyzer::query_terms(&r.body);
         for t in body_terms
             .iter()
             .cloned()
-            .chain(text::query_terms(&r.title_content))
+            .chain(analyzer::query_terms(&r.title_content))
         {
             *tf.entry(t).or_insert(0) += 1;
         }
@@ -264,7 +264,7 @@ impl Mapper<'_> {
         }
 
         // T: the title's words in the occupation's own title; B: its title words in the text.
-        let mut title_terms = text::query_terms(&r.title_content);
+        let mut title_terms = analyzer::query_terms(&r.title_content);
         title_terms.sort();
         title_terms.dedup();
         let titles = self.title_scores(&title_terms, r.head.as_deref());
@@ -622,7 +622,7 @@ mod tests {
             title_terms: Vec::new(),
             heads: Vec::new(),
         };
-        let tool = |name: &str| crate::model::Tool {
+        let tool = |name: &str| crate::domain::framework::Tool {
             name: name.into(),
             category: String::new(),
         };
@@ -631,7 +631,7 @@ mod tests {
             ("a", vec!["Apache Airflow", "Microsoft Excel"]),
             ("b", vec!["Apache Kafka", "Microsoft Excel"]),
         ] {
-            let k: &mut crate::model::Knowledge = knowledge.entry(soc.to_string()).or_default();
+            let k: &mut crate::domain::framework::Knowledge = knowledge.entry(soc.to_string()).or_default();
             k.tools = tools.into_iter().map(tool).collect();
         }
         let (postings, names) = tool_tables(&[occ("a"), occ("b")], &knowledge);

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use crate::schema::normalize_soc_filter;
+use crate::index::schema::normalize_soc_filter;
 
 use super::SharedGroup;
 use super::model::{self, FeatureVector};

@@ -10,9 +10,9 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, TantivyDocument, Term};
 
 use crate::error::Result;
-use crate::model::Level;
+use crate::domain::framework::Level;
 use crate::search::{highlight, hit_from_doc};
-use crate::text::{self, Highlighter};
+use crate::index::analyzer::{self, Highlighter};
 
 use super::{Evidence, Gap, Mapper, level};
 
@@ -66,7 +66,7 @@ impl Mapper<'_> {
             ),
         ]);
         let n: usize = occs.iter().map(|&o| self.occ_docs[o].len()).sum();
-        for (s, addr) in crate::engine::StatementStats::of(&self.searcher)?
+        for (s, addr) in crate::index::engine::StatementStats::of(&self.searcher)?
             .search(&q, &TopDocs::with_limit(n.max(1)).order_by_score())?
         {
             scored.insert(addr, s);
@@ -103,7 +103,7 @@ impl Mapper<'_> {
             .map(|(s, addr)| {
                 let doc: TantivyDocument = self.searcher.doc(addr)?;
                 let mut hit = hit_from_doc(f, &doc);
-                text::with_index_analyzer(|a| highlight(&mut hit, highlighter, a));
+                analyzer::with_index_analyzer(|a| highlight(&mut hit, highlighter, a));
                 Ok(Evidence {
                     level: hit.level,
                     statement: hit.statement,
@@ -169,8 +169,8 @@ pub fn weighted_union(
 #[cfg(test)]
 mod tests {
     use crate::map::{Mapper, fixture_engine};
-    use crate::model::Level;
-    use crate::text::Highlighter;
+    use crate::domain::framework::Level;
+    use crate::index::analyzer::Highlighter;
 
     #[test]
     fn scores_stay_within_the_occupations_asked_and_every_statement_is_evidence_or_gap() {

@@ -2,8 +2,8 @@
 //! weight, from which levels' statements the posting matches best (the evidence's mean level).
 //! The same cues serve every match; the statement evidence is the match's own.
 
-use crate::model::Level;
-use crate::seniority::{self, Cue};
+use crate::domain::framework::Level;
+use crate::map::seniority::{self, Cue};
 
 /// Weight of the statement evidence when it is combined with seniority cues.
 pub const W_LEVEL_EVIDENCE: f32 = 0.1;

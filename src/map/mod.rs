@@ -19,21 +19,25 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::Level;
-use crate::seniority::Cue;
-use crate::text::{self, Highlighter};
+use crate::domain::framework::Level;
+use crate::map::seniority::Cue;
+use crate::index::analyzer::{self, Highlighter};
 
 use candidates::{NO_OCC, Occupation, idf, title_heads, tool_tables};
 
+pub mod batch;
 pub mod candidates;
 pub mod confidence;
+pub mod eval;
 pub mod evidence;
 pub mod level;
 pub mod model;
+pub mod posting;
 pub mod read;
 pub mod semantic;
+pub mod seniority;
 pub mod titles;
 
 pub use confidence::shared_group;
@@ -260,7 +264,7 @@ impl<'e> Mapper<'e> {
                         // "X, Except Y" names what the occupation is not: Y's words neither
                         // match a posting's title nor dilute X's.
                         let kept = title.split(", Except").next().unwrap_or(&title);
-                        let mut title_terms = text::query_terms(kept);
+                        let mut title_terms = analyzer::query_terms(kept);
                         title_terms.sort();
                         title_terms.dedup();
                         occupations.push(Occupation {
@@ -324,7 +328,7 @@ impl<'e> Mapper<'e> {
             .collect();
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
-        let knowledge = crate::knowledge::all(&searcher, f)?;
+        let knowledge = crate::index::knowledge::all(&searcher, f)?;
         let title_index = titles::TitleIndex::build(
             occupations.iter().enumerate().flat_map(|(i, o)| {
                 let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
@@ -346,7 +350,7 @@ impl<'e> Mapper<'e> {
             &knowledge,
             &options.exclude_titles,
         );
-        let n_statements = crate::engine::statement_count(&searcher, f)?.max(1);
+        let n_statements = crate::index::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
             engine,
             searcher,
@@ -491,10 +495,10 @@ fn check_top(top: usize) -> Result<()> {
 /// Each occupation's statement vectors (from the vector file) and title vectors: its own title
 /// and its alternates, but those an evaluation hides; a title the file lacks is embedded here.
 fn semantic_tables(
-    store: &crate::vectors::Store,
+    store: &crate::index::vectors::Store,
     occupations: &[Occupation],
     occ_keys: &[Vec<u64>],
-    knowledge: &std::collections::BTreeMap<String, crate::model::Knowledge>,
+    knowledge: &std::collections::BTreeMap<String, crate::domain::framework::Knowledge>,
     exclude: &std::collections::HashSet<String>,
 ) -> semantic::Tables {
     use rayon::prelude::*;
@@ -521,7 +525,7 @@ fn semantic_tables(
                     continue;
                 }
                 let v = store
-                    .get(crate::vectors::key(t))
+                    .get(crate::index::vectors::key(t))
                     .unwrap_or_else(|| model.embed(t));
                 m.push(&v);
             }
@@ -535,7 +539,7 @@ fn semantic_tables(
 #[cfg(test)]
 pub(crate) fn fixture_engine() -> (tempfile::TempDir, Engine) {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let opts = crate::ingest::IngestOptions {
+    let opts = crate::index::ingest::IngestOptions {
         index_dir: tmp.path().join("index"),
         paths: vec![
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
@@ -547,7 +551,7 @@ pub(crate) fn fixture_engine() -> (tempfile::TempDir, Engine) {
         max_file_bytes: 1 << 20,
         optimize: false,
     };
-    let report = crate::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
+    let report = crate::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
     assert!(report.committed);
     let engine = Engine::open(&opts.index_dir).expect("opens");
     (tmp, engine)

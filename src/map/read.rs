@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::seniority::{self, Cue};
-use crate::text;
+use crate::map::seniority::{self, Cue};
+use crate::index::analyzer;
 
 use super::titles;
 
@@ -48,7 +48,7 @@ pub fn read(text: &str, title: Option<&str>) -> Result<Reading> {
         text = &text[..end];
     }
     // Benefits, pay, "about us" and equal-opportunity lines say nothing about the job.
-    let cleaned = crate::posting::without_boilerplate(text);
+    let cleaned = crate::map::posting::without_boilerplate(text);
     let text = cleaned.as_str();
     let explicit_title = title.map(str::trim).filter(|t| !t.is_empty());
     if text.trim().is_empty() && explicit_title.is_none() {
@@ -60,7 +60,7 @@ pub fn read(text: &str, title: Option<&str>) -> Result<Reading> {
     // before seniority is read ("Sales Associate" is a job, not a level).
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let start = text.find(first_line).unwrap_or(0);
-    let title_from_text = explicit_title.is_none() && crate::posting::looks_like_title(first_line);
+    let title_from_text = explicit_title.is_none() && crate::map::posting::looks_like_title(first_line);
     // The title as written, for the nearest-title look-up.
     let raw_title: Option<&str> = explicit_title.or(title_from_text.then(|| first_line.trim()));
     // What job boards add to titles (location, shift, pay, "Remote") is no evidence.
@@ -105,7 +105,7 @@ pub fn read(text: &str, title: Option<&str>) -> Result<Reading> {
     } else {
         content
     };
-    let head = text::query_terms(title_core(&title_content)).pop();
+    let head = analyzer::query_terms(title_core(&title_content)).pop();
     let mut title_readings: Vec<String> = [raw_title.unwrap_or(""), &title_content]
         .iter()
         .map(|r| titles::clean_title(r))

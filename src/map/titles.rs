@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::text;
+use crate::index::analyzer;
 
 /// Weight of a character trigram relative to a word (both times their IDF): trigrams bridge
 /// spelling variants, words carry the meaning.
@@ -142,7 +142,7 @@ struct Analysed {
 }
 
 fn analyse(title: &str) -> Analysed {
-    let words = text::query_terms(title);
+    let words = analyzer::query_terms(title);
     let main = main_part(title);
     let head = if main.len() == title.trim().len() {
         words.last().cloned()
@@ -166,7 +166,7 @@ fn main_part(title: &str) -> &str {
 
 /// The stem of a title's head noun: its last word that is not a stop word.
 pub fn head_of(title: &str) -> Option<String> {
-    text::query_terms(main_part(title)).pop()
+    analyzer::query_terms(main_part(title)).pop()
 }
 
 /// The key under which identical titles are counted and excluded: lower-cased words.
@@ -382,7 +382,7 @@ impl TitleIndex {
     /// each occupation's titles), as a posterior over occupations with a uniform prior: the
     /// occupations whose titles use the words, best first, with their probability.
     pub fn likelihood(&self, title: &str) -> Vec<(u32, f32)> {
-        let words: Vec<String> = text::query_terms(&self.expand(title))
+        let words: Vec<String> = analyzer::query_terms(&self.expand(title))
             .into_iter()
             .filter(|w| self.word_share.contains_key(w))
             .collect();
@@ -455,7 +455,7 @@ impl TitleIndex {
     /// their similarity in 0..=1.
     pub fn lookup(&self, title: &str) -> Vec<TitleMatch> {
         let expanded = self.expand(title);
-        let qf = features(&expanded, &text::query_terms(&expanded));
+        let qf = features(&expanded, &analyzer::query_terms(&expanded));
         // A head no known title has misses every title alike.
         let head = head_of(title).map(|h| self.heads.get(&h).copied().unwrap_or(u32::MAX));
         let mut q_norm = 0.0f32;
@@ -731,7 +731,7 @@ mod tests {
             (1, "Account Manager"),
             (2, "Copy Editor"),
         ]);
-        let words = text::query_terms("edit advertising copy and track campaign response");
+        let words = analyzer::query_terms("edit advertising copy and track campaign response");
         let ranked = idx.vocabulary(words.iter().map(|w| (w.as_str(), 1.0)));
         assert_eq!(ranked[0].0, 0, "{ranked:?}");
         assert!(

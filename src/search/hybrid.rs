@@ -14,7 +14,7 @@ use tantivy::{DocAddress, Searcher, Term};
 
 use super::{Compiled, RankedDoc, Ranking, SearchRequest, compile, rank};
 use crate::embed::{self, Model, Vector};
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::Result;
 
 /// The ratio `--hybrid` uses when none is given.
@@ -38,7 +38,7 @@ pub fn vocabulary(engine: &Engine, searcher: &Searcher) -> Result<Arc<Vocabulary
         let f = engine.fields.statement;
         let mut words = Vec::new();
         for (w, v) in Model::bundled().words() {
-            let stems = crate::text::query_terms(&w);
+            let stems = crate::index::analyzer::query_terms(&w);
             let [stem] = stems.as_slice() else { continue };
             if searcher.doc_freq(&Term::from_field_text(f, stem))? > 0 {
                 words.push((w, stem.clone(), v));
@@ -122,7 +122,7 @@ pub(crate) fn prepare(
     let model = Model::bundled();
     let vocabulary = vocabulary(engine, searcher)?;
     let query = model.embed(&vocabulary.corrected(&req.query));
-    let own = crate::text::query_terms(&req.query);
+    let own = crate::index::analyzer::query_terms(&req.query);
     let words: Vec<String> = vocabulary
         .expansion(&query, &own)
         .into_iter()
@@ -187,7 +187,7 @@ pub fn occupation_vectors(engine: &Engine, searcher: &Searcher) -> Result<Arc<Oc
     engine.occupation_vectors.get(searcher, || {
         let store = engine.vectors()?;
         let model = Model::bundled();
-        let knowledge = crate::knowledge::all(searcher, &engine.fields)?;
+        let knowledge = crate::index::knowledge::all(searcher, &engine.fields)?;
         let own = own_titles(engine, searcher)?;
         let mut titles: HashMap<String, embed::Matrix> = HashMap::new();
         for (soc, title) in own {
@@ -195,7 +195,7 @@ pub fn occupation_vectors(engine: &Engine, searcher: &Searcher) -> Result<Arc<Oc
             let m = titles.entry(soc).or_default();
             for t in std::iter::once(&title).chain(alternates) {
                 let v = store
-                    .get(crate::vectors::key(t))
+                    .get(crate::index::vectors::key(t))
                     .unwrap_or_else(|| model.embed(t));
                 m.push(&v);
             }
@@ -344,11 +344,11 @@ mod tests {
                     ["excel", "spreadsheet", "welding", "worksheets", "forklift"]
                         .contains(&w.as_str())
                 })
-                .map(|(w, v)| (w.clone(), crate::text::query_terms(&w).remove(0), v))
+                .map(|(w, v)| (w.clone(), crate::index::analyzer::query_terms(&w).remove(0), v))
                 .collect(),
         };
         let q = m.embed("spreadsheet software");
-        let own = crate::text::query_terms("spreadsheet software");
+        let own = crate::index::analyzer::query_terms("spreadsheet software");
         let got: Vec<String> = vocab.expansion(&q, &own).into_iter().map(|w| w.0).collect();
         assert!(got.contains(&"excel".to_string()), "{got:?}");
         assert!(!got.iter().any(|w| own.contains(w)), "{got:?}");

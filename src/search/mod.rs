@@ -21,13 +21,14 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
-use crate::engine::{Engine, StatementStats};
+use crate::index::engine::{Engine, StatementStats};
 use crate::error::{Error, Result};
-use crate::model::Level;
-use crate::schema::{Fields, normalize_soc_filter};
-use crate::text::{self, Highlighter};
+use crate::domain::framework::Level;
+use crate::index::schema::{Fields, normalize_soc_filter};
+use crate::index::analyzer::{self, Highlighter};
 
 pub mod hybrid;
+pub mod relevance;
 
 /// Weight of the occupation title when ranking occupations (statement search uses
 /// [`Ranking::STATEMENTS`]).
@@ -208,17 +209,17 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
             free.push_str(piece);
             continue;
         }
-        let words = text::index_terms(piece);
+        let words = analyzer::index_terms(piece);
         match words.len() {
             0 => {}
             1 => units.push(Unit::Word(words[0].clone())),
             _ => units.push(Unit::Phrase(words)),
         }
     }
-    let mut words = text::query_terms(&free);
+    let mut words = analyzer::query_terms(&free);
     if words.is_empty() && units.is_empty() {
         // A query of stop words only ("the") still searches for them.
-        words = text::index_terms(&free);
+        words = analyzer::index_terms(&free);
     }
     units.extend(words.into_iter().map(Unit::Word));
     let mut seen = std::collections::HashSet::new();
@@ -840,8 +841,8 @@ pub(crate) fn highlight(
     analyzer: &mut tantivy::tokenizer::TextAnalyzer,
 ) {
     let ranges = h.ranges(analyzer, &hit.statement);
-    hit.snippet = text::marked_html(&hit.statement, &ranges);
-    hit.highlights = text::char_ranges(&hit.statement, &ranges);
+    hit.snippet = analyzer::marked_html(&hit.statement, &ranges);
+    hit.highlights = analyzer::char_ranges(&hit.statement, &ranges);
     hit.byte_ranges = ranges;
 }
 
@@ -860,7 +861,7 @@ fn hits(
         hit.rank = first_rank + i;
         hit.score = *score;
         hit.all_terms = *all_terms;
-        text::with_index_analyzer(|a| highlight(&mut hit, &c.highlighter, a));
+        analyzer::with_index_analyzer(|a| highlight(&mut hit, &c.highlighter, a));
         if explain {
             hit.explain = Some(serde_json::to_value(
                 StatementStats::of(searcher)?.explain(*q, *addr)?,
@@ -1124,7 +1125,7 @@ fn knowledge_matches(
     req: &SearchRequest,
 ) -> Result<HashMap<String, (f32, Vec<String>)>> {
     let f = &engine.fields;
-    let mut words = text::query_terms(&req.query);
+    let mut words = analyzer::query_terms(&req.query);
     words.sort();
     words.dedup();
     if words.is_empty() {
@@ -1158,7 +1159,7 @@ fn knowledge_matches(
     socs.sort();
     socs.dedup();
     let holds = |name: &str| {
-        let terms = text::query_terms(name);
+        let terms = analyzer::query_terms(name);
         words.iter().all(|w| terms.contains(w))
     };
     let mut found: Vec<(String, f32, Vec<String>)> = Vec::new();
@@ -1167,7 +1168,7 @@ fn knowledge_matches(
             || req
                 .soc
                 .iter()
-                .any(|p| crate::schema::normalize_soc_filter(p).is_ok_and(|p| soc.starts_with(&p)));
+                .any(|p| crate::index::schema::normalize_soc_filter(p).is_ok_and(|p| soc.starts_with(&p)));
         if !in_filter {
             continue;
         }
@@ -1182,9 +1183,9 @@ fn knowledge_matches(
         {
             continue;
         }
-        let k = crate::knowledge::of(searcher, f, &soc)?;
+        let k = crate::index::knowledge::of(searcher, f, &soc)?;
         let titles: Vec<&String> = k.titles.iter().filter(|t| holds(t)).collect();
-        let tools: Vec<&crate::model::Tool> = k
+        let tools: Vec<&crate::domain::framework::Tool> = k
             .tools
             .iter()
             .filter(|t| holds(&t.name) || holds(&t.category))

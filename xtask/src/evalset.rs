@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sample::{Placed, Rng, Sources, place};
 use anyhow::{Context, Result};
-use skillmap::model::Level;
+use skillmap::domain::framework::Level;
 
 /// One labelled line.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

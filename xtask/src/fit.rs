@@ -11,7 +11,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
-use skillmap::eval::Labelled;
+use skillmap::map::eval::Labelled;
 use skillmap::map::model::{FEATURES, FeatureVector, N_FEATURES, Weights};
 use skillmap::map::{MapOptions, MapRequest, Mapper};
 
@@ -117,8 +117,8 @@ fn read_lines(files: &[&Path]) -> Result<Vec<Labelled>> {
 /// Builds an index of `data` in a temporary folder, fits on `files`, and writes `out`.
 /// Indexes the bundled collection into `dir` with one writer thread (the same segments every
 /// run, so the same candidates in the same order and the same results to the last bit).
-pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::engine::Engine> {
-    let opts = skillmap::ingest::IngestOptions {
+pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::index::engine::Engine> {
+    let opts = skillmap::index::ingest::IngestOptions {
         index_dir: dir.to_path_buf(),
         paths: vec![data.to_path_buf()],
         threads: 1,
@@ -128,12 +128,12 @@ pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::engine::Engine
         max_file_bytes: 64 << 20,
         optimize: false,
     };
-    let report = skillmap::ingest::ingest(&opts, &indicatif::ProgressBar::hidden())?;
+    let report = skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden())?;
     anyhow::ensure!(
         report.committed,
         "the bundled collection did not index cleanly"
     );
-    Ok(skillmap::engine::Engine::open(dir)?)
+    Ok(skillmap::index::engine::Engine::open(dir)?)
 }
 
 pub fn run(data: &Path, files: &[&Path], out: &Path, priors: &[f32]) -> Result<()> {
@@ -187,7 +187,7 @@ pub const PRIORS: [f32; 5] = [2.0, 5.0, 10.0, 20.0, 40.0];
 /// Fits the weights for one title-model prior; returns the mean log-loss over all lines and the
 /// weights.
 fn fit_with_prior(
-    engine: &skillmap::engine::Engine,
+    engine: &skillmap::index::engine::Engine,
     lines: &[Labelled],
     exclude: &std::collections::HashSet<String>,
     prior: f32,

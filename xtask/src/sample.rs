@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use skillmap::model::{Level, RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology};
+use skillmap::domain::framework::{Level, RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology};
 
 /// The O*NET attribution that every copy of the data keeps.
 pub const ONET_ATTRIBUTION: &str = "This product includes information from the O*NET Database by the U.S. Department of Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. O*NET is a trademark of USDOL/ETA.";
@@ -759,7 +759,7 @@ pub fn write_collection(source: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let fw = skillmap::model::parse_export(&bytes)
+        let fw = skillmap::domain::framework::parse_export(&bytes)
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let target = dir.join(format!("{}.json", fw.soc));
         std::fs::write(&target, &bytes)

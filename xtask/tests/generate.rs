@@ -87,7 +87,7 @@ fn corpus_generator_is_deterministic() {
     assert_eq!(a.lines().count(), 300);
     // Every generated export is valid, with 40 statements.
     for (i, line) in a.lines().enumerate() {
-        let fw = skillmap::model::parse_export(line.as_bytes())
+        let fw = skillmap::domain::framework::parse_export(line.as_bytes())
             .unwrap_or_else(|e| panic!("export {i} is invalid: {e}"));
         assert_eq!(fw.statements.len(), 40, "export {i}");
     }

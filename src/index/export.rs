@@ -7,9 +7,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::{Error, Result};
-use crate::schema::soc_prefixes;
+use crate::index::schema::soc_prefixes;
 use crate::search::hit_from_doc;
 
 /// One statement, flat.

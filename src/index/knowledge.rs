@@ -9,8 +9,8 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::error::Result;
-use crate::model::{Knowledge, Tool, push_title};
-use crate::schema::Fields;
+use crate::domain::framework::{Knowledge, Tool, push_title};
+use crate::index::schema::Fields;
 
 /// Every occupation's knowledge, merged over its knowledge documents (its export's and every
 /// table's), by O*NET-SOC code. Titles and tools are in a stable order (by source, then as

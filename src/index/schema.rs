@@ -5,7 +5,7 @@ use tantivy::schema::{
 };
 use tantivy::{TantivyDocument, Term};
 
-use crate::model::{Framework, Knowledge};
+use crate::domain::framework::{Framework, Knowledge};
 
 /// The analyzer of prose fields: tantivy's built-in English stemmer chain
 /// (simple tokenizer, long-token removal, lower-casing, Porter/Snowball stemming).
@@ -214,7 +214,7 @@ impl Fields {
         d.add_text(self.source, source);
         for t in &knowledge.titles {
             d.add_text(self.alt_title, t);
-            d.add_u64(self.title_keys, crate::vectors::key(t));
+            d.add_u64(self.title_keys, crate::index::vectors::key(t));
         }
         for t in &knowledge.tools {
             d.add_text(self.tool, &t.name);
@@ -244,7 +244,7 @@ impl Fields {
                     if !fw.context.is_empty() {
                         d.add_text(self.context, &fw.context);
                     }
-                    d.add_u64(self.title_keys, crate::vectors::key(&fw.title));
+                    d.add_u64(self.title_keys, crate::index::vectors::key(&fw.title));
                 }
                 d.add_text(
                     self.id,
@@ -271,7 +271,7 @@ impl Fields {
                 // preparation").
                 d.add_text(self.statement, &s.text);
                 d.add_text(self.topic, &s.topic);
-                d.add_u64(self.vec_key, crate::vectors::key(&s.text));
+                d.add_u64(self.vec_key, crate::index::vectors::key(&s.text));
                 d
             })
             .collect()
@@ -302,7 +302,7 @@ pub fn normalize_soc_filter(input: &str) -> Result<String, String> {
     let valid = match b.len() {
         2 => ok_digits(0..2),
         4..=7 => ok_digits(0..2) && b[2] == b'-' && ok_digits(3..b.len()),
-        10 => crate::model::is_valid_soc(s),
+        10 => crate::domain::framework::is_valid_soc(s),
         _ => false,
     };
     if !valid {

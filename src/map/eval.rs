@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::map::{MapRequest, MapResult, Mapper};
-use crate::model::Level;
+use crate::domain::framework::Level;
 
 /// One labelled line as read from the file.
 #[derive(Debug, Clone, Deserialize)]

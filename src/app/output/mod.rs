@@ -5,14 +5,14 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::eval::EvalReport;
-use crate::ingest::IngestReport;
+use crate::map::eval::EvalReport;
+use crate::index::ingest::IngestReport;
 use crate::map::MapResult;
-use crate::model::Level;
-use crate::relevance::{Query, Run, SearchEvalReport};
+use crate::domain::framework::Level;
+use crate::search::relevance::{Query, Run, SearchEvalReport};
 use crate::search::{OccupationResults, SearchHit, SearchResults};
-use crate::show::OccupationView;
-use crate::stats::Stats;
+use crate::index::show::OccupationView;
+use crate::index::stats::Stats;
 
 /// How human text is decorated.
 #[derive(Debug, Clone, Copy, Default)]

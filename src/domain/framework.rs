@@ -957,7 +957,7 @@ fn truncate(s: &str, max: usize) -> String {
 mod tests {
     use super::*;
 
-    const REAL: &str = include_str!("../tests/fixtures/frameworks/33-3051.04.json");
+    const REAL: &str = include_str!("../../tests/fixtures/frameworks/33-3051.04.json");
 
     #[test]
     fn parses_the_real_export() {

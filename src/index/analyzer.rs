@@ -120,7 +120,7 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
 pub fn register(index: &tantivy::Index) {
     index
         .tokenizers()
-        .register(crate::schema::TEXT_ANALYZER, index_analyzer());
+        .register(crate::index::schema::TEXT_ANALYZER, index_analyzer());
 }
 
 thread_local! {

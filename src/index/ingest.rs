@@ -14,11 +14,11 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexWriter, Searcher, TantivyDocument};
 
-use crate::engine;
+use crate::index::engine;
 use crate::error::{Error, Result};
-use crate::model::{ExportError, Framework, Table, parse_export, parse_table};
-use crate::schema::Fields;
-use crate::vectors;
+use crate::domain::framework::{ExportError, Framework, Table, parse_export, parse_table};
+use crate::index::schema::Fields;
+use crate::index::vectors;
 
 /// Name of the ignore file (gitignore syntax) that keeps folders or files out of a walk.
 pub const IGNORE_FILE: &str = ".skillmapignore";
@@ -176,7 +176,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
         .load_metas()?
         .payload
         .as_deref()
-        .and_then(crate::schema::vectors_token)
+        .and_then(crate::index::schema::vectors_token)
         .map(str::to_string);
     // Vector files and spills that no commit names (a run killed between writing its vector
     // file and committing) go too.
@@ -262,7 +262,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
                 .unwrap_or_else(|_| Err(std::io::Error::other("writing the vectors panicked")));
             match (prepared, written) {
                 (Ok(mut prepared), Ok(path)) => {
-                    prepared.set_payload(&crate::schema::payload(&token));
+                    prepared.set_payload(&crate::index::schema::payload(&token));
                     prepared.commit().map(|_| ()).inspect_err(|_| {
                         let _ = std::fs::remove_file(&path);
                     })
@@ -578,7 +578,7 @@ fn io_cause(e: &tantivy::TantivyError) -> String {
 /// Commits, marking the index with the format its documents are in and its vector file.
 fn commit(writer: &mut IndexWriter<TantivyDocument>, vectors_token: &str) -> tantivy::Result<u64> {
     let mut prepared = writer.prepare_commit()?;
-    prepared.set_payload(&crate::schema::payload(vectors_token));
+    prepared.set_payload(&crate::index::schema::payload(vectors_token));
     prepared.commit()
 }
 

@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::{Error, Result};
 use crate::search::{self, Ranking, SearchRequest};
 

@@ -16,17 +16,17 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 
-use crate::batch::Cancel;
+use crate::map::batch::Cancel;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::batch::BatchOutput;
-use crate::engine::Engine;
+use crate::map::batch::BatchOutput;
+use crate::index::engine::Engine;
 use crate::error::Error;
 use crate::map::{MapRequest, MapResult, Mapper};
-use crate::model::Level;
+use crate::domain::framework::Level;
 use crate::search::{OccupationHit, SearchHit, SearchRequest};
-use crate::show::OccupationView;
-use crate::stats::Stats;
+use crate::index::show::OccupationView;
+use crate::index::stats::Stats;
 
 /// Limits and address of the service.
 #[derive(Debug, Clone)]
@@ -159,7 +159,7 @@ impl AppState {
         .await
         .map_err(|e| {
             let cause = match e.try_into_panic() {
-                Ok(p) => crate::panic_message(p.as_ref()),
+                Ok(p) => crate::panics::panic_message(p.as_ref()),
                 Err(e) => e.to_string(),
             };
             ApiError::Internal(format!("worker failed: {cause}"))
@@ -226,9 +226,9 @@ async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiE
     state
         .blocking(move |s, _| {
             let searcher = s.0.engine.searcher();
-            let statements = crate::engine::statement_count(&searcher, &s.0.engine.fields)?;
+            let statements = crate::index::engine::statement_count(&searcher, &s.0.engine.fields)?;
             let occupations =
-                crate::stats::alive_term_counts(&searcher, s.0.engine.fields.soc)?.len();
+                crate::index::stats::alive_term_counts(&searcher, s.0.engine.fields.soc)?.len();
             metrics::gauge!("skillmap_index_generation")
                 .set(searcher.generation().generation_id() as f64);
             metrics::gauge!("skillmap_index_statements").set(statements as f64);
@@ -669,7 +669,7 @@ async fn map_batch_handler(
             "expected Content-Type: application/x-ndjson (JSON Lines)".into(),
         ));
     }
-    let lines = crate::batch::count_lines(&body);
+    let lines = crate::map::batch::count_lines(&body);
     let max_lines = state.0.config.max_batch_lines;
     if lines > max_lines {
         return Err(ApiError::TooLarge(format!(
@@ -680,7 +680,7 @@ async fn map_batch_handler(
         .blocking(move |s, cancel| {
             let mapper = s.mapper()?;
             let mut out = Vec::new();
-            crate::batch::run(
+            crate::map::batch::run(
                 &mapper,
                 &body[..],
                 &mut out,
@@ -712,7 +712,7 @@ async fn occupation_handler(
     Path(soc): Path<String>,
 ) -> Result<Response, ApiError> {
     state
-        .blocking(move |s, _| Ok(Json(crate::show::show(s.0.engine, &soc, &[])?).into_response()))
+        .blocking(move |s, _| Ok(Json(crate::index::show::show(s.0.engine, &soc, &[])?).into_response()))
         .await
 }
 
@@ -729,7 +729,7 @@ async fn occupation_handler(
 )]
 async fn stats_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
-        .blocking(move |s, _| Ok(Json(crate::stats::stats(s.0.engine)?).into_response()))
+        .blocking(move |s, _| Ok(Json(crate::index::stats::stats(s.0.engine)?).into_response()))
         .await
 }
 

@@ -6,9 +6,9 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::{Level, Tool};
+use crate::domain::framework::{Level, Tool};
 use crate::search::{SearchHit, hit_from_doc};
 
 /// One level of an occupation's framework.
@@ -68,7 +68,7 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
     let soc = soc.trim();
     // A code of the wrong shape is refused before any look-up: suggesting codes for a 30 KB
     // string would cost seconds of edit distances.
-    if !crate::model::is_valid_soc(soc) {
+    if !crate::domain::framework::is_valid_soc(soc) {
         let shown: String = soc.chars().take(20).collect();
         let more = if soc.chars().count() > 20 { "…" } else { "" };
         return Err(Error::Invalid(format!(
@@ -95,7 +95,7 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
             }),
         }
     }
-    let knowledge = crate::knowledge::of(&engine.searcher(), &engine.fields, &first.soc)?;
+    let knowledge = crate::index::knowledge::of(&engine.searcher(), &engine.fields, &first.soc)?;
     Ok(OccupationView {
         titles: knowledge.titles,
         tools: knowledge.tools,
@@ -112,7 +112,7 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
 /// The indexed codes closest to `soc`: longest shared prefix first, then fewest edits. `soc` is
 /// a valid code (at most 10 characters), so this is one short edit distance per occupation.
 pub fn closest_codes(engine: &Engine, soc: &str, n: usize) -> Result<Vec<String>> {
-    let codes = crate::stats::alive_term_counts(&engine.searcher(), engine.fields.soc)?;
+    let codes = crate::index::stats::alive_term_counts(&engine.searcher(), engine.fields.soc)?;
     let mut ranked: Vec<(usize, usize, String)> = codes
         .into_keys()
         .map(|c| {

@@ -9,7 +9,7 @@ use tantivy::directory::{
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher, TantivyError};
 
 use crate::error::{Error, Result};
-use crate::schema::{self, Fields};
+use crate::index::schema::{self, Fields};
 
 /// An open index for reading: one `IndexReader` per process, a `Searcher` per request.
 pub struct Engine {
@@ -18,7 +18,7 @@ pub struct Engine {
     pub fields: Fields,
     pub path: PathBuf,
     /// The vectors of the last commit seen, with its token.
-    vectors: std::sync::Mutex<Option<(String, std::sync::Arc<crate::vectors::Store>)>>,
+    vectors: std::sync::Mutex<Option<(String, std::sync::Arc<crate::index::vectors::Store>)>>,
     /// Hybrid search's tables (expansion vocabulary, occupations' title vectors), built at the
     /// first hybrid query of each index generation.
     pub(crate) hybrid_vocabulary: ByGeneration<crate::search::hybrid::Vocabulary>,
@@ -78,7 +78,7 @@ impl Engine {
     /// The vectors of the index's newest commit (read once per commit). They hold every vector
     /// of the commit before too, but for documents deleted before that, so a searcher that has
     /// not reloaded yet finds its documents' vectors as well.
-    pub fn vectors(&self) -> Result<std::sync::Arc<crate::vectors::Store>> {
+    pub fn vectors(&self) -> Result<std::sync::Arc<crate::index::vectors::Store>> {
         let metas = self.index.load_metas()?;
         let Some(token) = metas.payload.as_deref().and_then(schema::vectors_token) else {
             // Nothing committed yet.
@@ -90,7 +90,7 @@ impl Engine {
         {
             return Ok(store.clone());
         }
-        let store = std::sync::Arc::new(crate::vectors::Store::open(&self.path, token)?);
+        let store = std::sync::Arc::new(crate::index::vectors::Store::open(&self.path, token)?);
         *cached = Some((token.to_string(), store.clone()));
         Ok(store)
     }
@@ -157,7 +157,7 @@ fn open_existing_with(path: &Path, access: Access) -> Result<Index> {
             path: path.to_path_buf(),
         });
     }
-    crate::text::register(&index);
+    crate::index::analyzer::register(&index);
     Ok(index)
 }
 
@@ -181,7 +181,7 @@ pub fn open_or_create(path: &Path) -> Result<Index> {
     std::fs::create_dir_all(path).map_err(|e| Error::io(path, e))?;
     let (schema, _) = schema::build();
     let index = Index::create_in_dir(path, schema)?;
-    crate::text::register(&index);
+    crate::index::analyzer::register(&index);
     Ok(index)
 }
 
@@ -355,7 +355,7 @@ fn checksum_failures(index: &Index) -> tantivy::Result<Vec<String>> {
 }
 
 /// The number of live statements: every live document but the knowledge documents.
-pub fn statement_count(searcher: &Searcher, fields: &crate::schema::Fields) -> Result<u64> {
+pub fn statement_count(searcher: &Searcher, fields: &crate::index::schema::Fields) -> Result<u64> {
     let knowledge = tantivy::query::TermQuery::new(
         fields.knowledge_term(),
         tantivy::schema::IndexRecordOption::Basic,

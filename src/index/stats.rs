@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocSet, Searcher, TERMINATED};
 
-use crate::engine::Engine;
+use crate::index::engine::Engine;
 use crate::error::{Error, Result};
-use crate::model::Level;
+use crate::domain::framework::Level;
 
 /// One SOC major group in the index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -97,7 +97,7 @@ pub fn stats(engine: &Engine) -> Result<Stats> {
     }
     Ok(Stats {
         occupations: socs.len() as u64,
-        statements: crate::engine::statement_count(&searcher, &engine.fields)?,
+        statements: crate::index::engine::statement_count(&searcher, &engine.fields)?,
         levels,
         groups: groups.into_values().collect(),
         bytes: dir_size(&engine.path)?,
