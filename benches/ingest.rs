@@ -4,8 +4,8 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
-use skillmap::index::ingest::{IngestOptions, ingest};
 use skillmap::domain::framework::parse_export;
+use skillmap::index::ingest::{IngestOptions, ingest};
 
 mod common;
 

@@ -5,8 +5,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use skillmap::index::engine::Engine;
-use skillmap::search::{Ranking, SearchRequest, search, search_ranked};
 use skillmap::map::seniority::{combine, cues};
+use skillmap::search::{Ranking, SearchRequest, search, search_ranked};
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
@@ -140,7 +140,7 @@ proptest! {
         req.offset = offset;
         req.limit = limit;
         let pruned = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
-        req.levels = skillmap::domain::framework::Level::ALL.to_vec();
+        req.levels = skillmap::domain::level::Level::ALL.to_vec();
         let merged = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
         prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
         let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);

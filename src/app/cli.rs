@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::domain::framework::Level;
+use crate::domain::level::Level;
 
 /// Full-text search over competency framework statements.
 #[derive(Debug, Parser)]

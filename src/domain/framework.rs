@@ -2,9 +2,11 @@
 
 use indexmap::IndexMap;
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use super::level::Level;
+use super::soc;
 
 /// Longest statement accepted, in characters: real statements are one sentence.
 pub const MAX_STATEMENT_CHARS: usize = 10_000;
@@ -21,82 +23,6 @@ pub const MAX_TAG_CHARS: usize = 64;
 pub const MAX_PROSE_CHARS: usize = 5_000;
 /// The separator between a statement's topic and its action (`Topic — action in context`).
 pub const TOPIC_SEPARATOR: &str = " — ";
-
-/// One of the four ordered proficiency levels of a framework.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Emerging,
-    Developing,
-    Proficient,
-    Advanced,
-}
-
-impl Level {
-    /// All levels, lowest first.
-    pub const ALL: [Level; 4] = [
-        Level::Emerging,
-        Level::Developing,
-        Level::Proficient,
-        Level::Advanced,
-    ];
-
-    /// The level's name as it appears in exports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Emerging => "emerging",
-            Level::Developing => "developing",
-            Level::Proficient => "proficient",
-            Level::Advanced => "advanced",
-        }
-    }
-
-    /// 1 (emerging) to 4 (advanced).
-    pub fn ordinal(self) -> u64 {
-        self as u64 + 1
-    }
-
-    /// The level with the given ordinal (1-4).
-    pub fn from_ordinal(ordinal: u64) -> Option<Level> {
-        Level::ALL.get((ordinal as usize).checked_sub(1)?).copied()
-    }
-
-    /// 0-based index into [`Level::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        Level::ALL
-            .into_iter()
-            .find(|l| l.as_str() == lower)
-            .ok_or_else(|| {
-                format!("unknown level `{s}`; expected one of emerging, developing, proficient, advanced")
-            })
-    }
-}
 
 /// An export exactly as it is written on disk (schemaVersion 1.x). Unknown fields are accepted
 /// so that newer generators' additions do not reject a file.
@@ -392,17 +318,6 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Is `soc` an O*NET-SOC code (`NN-NNNN` or `NN-NNNN.NN`)?
-pub fn is_valid_soc(soc: &str) -> bool {
-    let b = soc.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    match b.len() {
-        7 => digits(0..2) && b[2] == b'-' && digits(3..7),
-        10 => digits(0..2) && b[2] == b'-' && digits(3..7) && b[7] == b'.' && digits(8..10),
-        _ => false,
-    }
-}
-
 /// Validates a parsed export into a [`Framework`], collecting every problem it finds.
 pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
     let mut problems: Vec<ExportError> = Vec::new();
@@ -418,7 +333,7 @@ pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
     }
     let occ = &raw.occupation;
     let soc = occ.soc.trim().to_string();
-    if !is_valid_soc(&soc) {
+    if !soc::is_valid(&soc) {
         problems.push(ExportError::field(
             "occupation.soc",
             format!(
@@ -838,7 +753,7 @@ pub fn parse_table(bytes: &[u8]) -> Result<Table, ExportError> {
         };
         let cells: Vec<&str> = line.split('\t').map(unquote_cell).collect();
         let soc = cells[0].trim();
-        if !is_valid_soc(soc) {
+        if !soc::is_valid(soc) {
             row_errors.push(row_error(
                 &columns[0],
                 format!(
@@ -1047,7 +962,7 @@ mod tests {
     #[test]
     fn soc_codes() {
         for ok in ["33-3051", "33-3051.04", "11-1011.00"] {
-            assert!(is_valid_soc(ok), "{ok}");
+            assert!(soc::is_valid(ok), "{ok}");
         }
         for bad in [
             "",
@@ -1059,7 +974,7 @@ mod tests {
             "33-3051.0a",
             "33_3051",
         ] {
-            assert!(!is_valid_soc(bad), "{bad}");
+            assert!(!soc::is_valid(bad), "{bad}");
         }
     }
 

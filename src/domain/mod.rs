@@ -2,3 +2,5 @@
 //! code with no index and no I/O.
 
 pub mod framework;
+pub mod level;
+pub mod soc;

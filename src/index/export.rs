@@ -7,9 +7,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tantivy::TantivyDocument;
 
-use crate::index::engine::Engine;
 use crate::error::{Error, Result};
-use crate::index::schema::soc_prefixes;
+use crate::index::engine::Engine;
 use crate::search::hit_from_doc;
 
 /// One statement, flat.
@@ -62,7 +61,7 @@ pub fn write_ndjson<W: Write>(
             }
             let hit = hit_from_doc(f, &stored);
             let flat = FlatStatement {
-                soc_prefix: soc_prefixes(&hit.soc),
+                soc_prefix: crate::domain::soc::prefixes(&hit.soc),
                 id: hit.id,
                 soc: hit.soc,
                 title: hit.title,

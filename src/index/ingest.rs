@@ -14,9 +14,9 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexWriter, Searcher, TantivyDocument};
 
-use crate::index::engine;
-use crate::error::{Error, Result};
 use crate::domain::framework::{ExportError, Framework, Table, parse_export, parse_table};
+use crate::error::{Error, Result};
+use crate::index::engine;
 use crate::index::schema::Fields;
 use crate::index::vectors;
 

@@ -8,8 +8,8 @@ use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::error::Result;
 use crate::domain::framework::{Knowledge, Tool, push_title};
+use crate::error::Result;
 use crate::index::schema::Fields;
 
 /// Every occupation's knowledge, merged over its knowledge documents (its export's and every

@@ -234,7 +234,7 @@ impl Fields {
 
     /// Converts a validated framework into one document per statement.
     pub fn documents(&self, fw: &Framework, source: &str) -> Vec<TantivyDocument> {
-        let prefixes = soc_prefixes(&fw.soc);
+        let prefixes = crate::domain::soc::prefixes(&fw.soc);
         fw.statements
             .iter()
             .enumerate()
@@ -278,80 +278,9 @@ impl Fields {
     }
 }
 
-/// The group prefixes of a valid SOC code, shortest first: major `33`, minor `33-3`, `33-30`,
-/// broad `33-305`, detailed `33-3051` and, for an O*NET code, the full `33-3051.04`.
-pub fn soc_prefixes(soc: &str) -> Vec<String> {
-    let mut out: Vec<String> = [2, 4, 5, 6, 7]
-        .into_iter()
-        .filter(|&n| n <= soc.len())
-        .map(|n| soc[..n].to_string())
-        .collect();
-    if soc.len() > 7 {
-        out.push(soc.to_string());
-    }
-    out
-}
-
-/// Normalizes a `--soc` filter to an indexed prefix. Accepts a prefix (`33`, `33-30`, `33-305`,
-/// `33-3051`, `33-3051.04`) or an official SOC group code whose trailing zeros mark the group
-/// (`33-0000` major, `33-3000` minor, `33-3050` broad).
-pub fn normalize_soc_filter(input: &str) -> Result<String, String> {
-    let s = input.trim();
-    let b = s.as_bytes();
-    let ok_digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
-    let valid = match b.len() {
-        2 => ok_digits(0..2),
-        4..=7 => ok_digits(0..2) && b[2] == b'-' && ok_digits(3..b.len()),
-        10 => crate::domain::framework::is_valid_soc(s),
-        _ => false,
-    };
-    if !valid {
-        return Err(format!(
-            "`{input}` is not a SOC code or prefix; expected e.g. 33, 33-30, 33-305, 33-3051, 33-3051.04 or a group code like 33-3000"
-        ));
-    }
-    if b.len() == 7 {
-        // A 6-digit code ending in zeros is a group code: strip them to get its prefix.
-        let digits = s[3..].trim_end_matches('0');
-        return Ok(if digits.is_empty() {
-            s[..2].to_string()
-        } else {
-            format!("{}-{digits}", &s[..2])
-        });
-    }
-    Ok(s.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefixes_of_an_onet_code() {
-        assert_eq!(
-            soc_prefixes("33-3051.04"),
-            ["33", "33-3", "33-30", "33-305", "33-3051", "33-3051.04"]
-        );
-        assert_eq!(
-            soc_prefixes("33-3051"),
-            ["33", "33-3", "33-30", "33-305", "33-3051"]
-        );
-    }
-
-    #[test]
-    fn filters_normalize_to_prefixes() {
-        assert_eq!(normalize_soc_filter("33").unwrap(), "33");
-        assert_eq!(normalize_soc_filter("33-30").unwrap(), "33-30");
-        assert_eq!(normalize_soc_filter("33-0000").unwrap(), "33");
-        assert_eq!(normalize_soc_filter("33-3000").unwrap(), "33-3");
-        assert_eq!(normalize_soc_filter("15-1200").unwrap(), "15-12");
-        assert_eq!(normalize_soc_filter("33-3050").unwrap(), "33-305");
-        assert_eq!(normalize_soc_filter("33-3051").unwrap(), "33-3051");
-        assert_eq!(normalize_soc_filter(" 33-3051.04 ").unwrap(), "33-3051.04");
-        for bad in ["3", "333", "33-", "33-30a", "x", "33-3051.4", "33-30511"] {
-            assert!(normalize_soc_filter(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn from_schema_finds_every_field() {

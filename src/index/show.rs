@@ -6,9 +6,10 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 
-use crate::index::engine::Engine;
+use crate::domain::framework::Tool;
+use crate::domain::level::Level;
 use crate::error::{Error, Result};
-use crate::domain::framework::{Level, Tool};
+use crate::index::engine::Engine;
 use crate::search::{SearchHit, hit_from_doc};
 
 /// One level of an occupation's framework.
@@ -68,7 +69,7 @@ pub fn show(engine: &Engine, soc: &str, levels: &[Level]) -> Result<OccupationVi
     let soc = soc.trim();
     // A code of the wrong shape is refused before any look-up: suggesting codes for a 30 KB
     // string would cost seconds of edit distances.
-    if !crate::domain::framework::is_valid_soc(soc) {
+    if !crate::domain::soc::is_valid(soc) {
         let shown: String = soc.chars().take(20).collect();
         let more = if soc.chars().count() > 20 { "…" } else { "" };
         return Err(Error::Invalid(format!(

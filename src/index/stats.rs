@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocSet, Searcher, TERMINATED};
 
-use crate::index::engine::Engine;
+use crate::domain::level::{Level, LevelCounts};
 use crate::error::{Error, Result};
-use crate::domain::framework::Level;
+use crate::index::engine::Engine;
 
 /// One SOC major group in the index.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -27,7 +27,7 @@ pub struct Stats {
     pub occupations: u64,
     pub statements: u64,
     /// Statements per level, all four levels present.
-    pub levels: BTreeMap<String, u64>,
+    pub levels: LevelCounts,
     pub groups: Vec<GroupStats>,
     /// Size of the index folder on disk.
     pub bytes: u64,
@@ -71,18 +71,13 @@ pub fn stats(engine: &Engine) -> Result<Stats> {
     let f = &engine.fields;
     let socs = alive_term_counts(&searcher, f.soc)?;
     let by_level = alive_term_counts(&searcher, f.level)?;
-    let levels = Level::ALL
-        .iter()
-        .map(|l| {
-            (
-                l.as_str().to_string(),
-                by_level.get(l.as_str()).copied().unwrap_or(0),
-            )
-        })
-        .collect();
+    let mut levels = LevelCounts::default();
+    for l in Level::ALL {
+        *levels.get_mut(l) = by_level.get(l.as_str()).copied().unwrap_or(0);
+    }
     let mut groups: BTreeMap<String, GroupStats> = BTreeMap::new();
     for (soc, n) in &socs {
-        let code = soc.get(..2).unwrap_or(soc).to_string();
+        let code = crate::domain::soc::major(soc).to_string();
         let g = groups.entry(code.clone()).or_insert_with(|| GroupStats {
             code,
             name: String::new(),

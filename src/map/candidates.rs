@@ -12,6 +12,7 @@ use tantivy::query::BooleanQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, TERMINATED, Term};
 
+use crate::domain::soc;
 use crate::error::Result;
 use crate::index::analyzer;
 
@@ -561,7 +562,7 @@ impl Mapper<'_> {
             let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
             for (o, f) in &rows {
                 groups
-                    .entry(&self.occupations[*o].soc[..2])
+                    .entry(soc::major(&self.occupations[*o].soc))
                     .or_default()
                     .push(f[source]);
             }
@@ -578,7 +579,7 @@ impl Mapper<'_> {
                 .fold(0.0, f32::max)
                 .max(f32::MIN_POSITIVE);
             for (o, f) in rows.iter_mut() {
-                f[feature] = evidence[&self.occupations[*o].soc[..2]] / best;
+                f[feature] = evidence[soc::major(&self.occupations[*o].soc)] / best;
             }
         }
         rows
@@ -631,7 +632,8 @@ mod tests {
             ("a", vec!["Apache Airflow", "Microsoft Excel"]),
             ("b", vec!["Apache Kafka", "Microsoft Excel"]),
         ] {
-            let k: &mut crate::domain::framework::Knowledge = knowledge.entry(soc.to_string()).or_default();
+            let k: &mut crate::domain::framework::Knowledge =
+                knowledge.entry(soc.to_string()).or_default();
             k.tools = tools.into_iter().map(tool).collect();
         }
         let (postings, names) = tool_tables(&[occ("a"), occ("b")], &knowledge);

@@ -2,11 +2,6 @@
 //! weights, its confidence (its softmax probability among all candidates), whether the answer
 //! is uncertain, and then the narrowest SOC 2018 group that the close candidates share.
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-use crate::index::schema::normalize_soc_filter;
-
 use super::SharedGroup;
 use super::model::{self, FeatureVector};
 
@@ -65,52 +60,14 @@ pub fn close_count(confidence: &[f32]) -> usize {
     close.max(confidence.len().min(2))
 }
 
-/// SOC 2018 group names, bundled with the binary (public domain, BLS).
-fn soc_names() -> &'static BTreeMap<String, (String, String)> {
-    static NAMES: OnceLock<BTreeMap<String, (String, String)>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        include_str!("../../data/source/soc/soc2018.tsv")
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                let code = f.next()?.to_string();
-                let name = f.next()?.to_string();
-                let level = f.next()?.to_string();
-                Some((code, (name, level)))
-            })
-            .collect()
-    })
-}
-
-/// The narrowest SOC group containing every code (`None` when they share no major group, or
-/// there are none).
+/// The narrowest SOC 2018 group containing every code (`None` when they share no major group,
+/// or there are none).
 pub fn shared_group(socs: &[&str]) -> Option<SharedGroup> {
-    if socs.is_empty() {
-        return None;
-    }
-    let mut best: Option<(usize, SharedGroup)> = None;
-    for (code, (name, level)) in soc_names() {
-        if !matches!(level.as_str(), "major" | "minor" | "broad" | "detailed") {
-            continue;
-        }
-        let Ok(prefix) = normalize_soc_filter(code) else {
-            continue;
-        };
-        if socs.iter().all(|s| s.starts_with(&prefix))
-            && best.as_ref().is_none_or(|(n, _)| prefix.len() > *n)
-        {
-            best = Some((
-                prefix.len(),
-                SharedGroup {
-                    code: code.clone(),
-                    level: level.clone(),
-                    name: name.clone(),
-                },
-            ));
-        }
-    }
-    best.map(|(_, g)| g)
+    crate::domain::soc::narrowest_shared_group(socs).map(|g| SharedGroup {
+        code: g.code.clone(),
+        level: g.level,
+        name: g.name.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::level::Level;
 use crate::map::{MapRequest, MapResult, Mapper};
-use crate::domain::framework::Level;
 
 /// One labelled line as read from the file.
 #[derive(Debug, Clone, Deserialize)]
@@ -262,7 +262,8 @@ fn accuracy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::map::{LevelScores, MapResult, Match};
+    use crate::domain::level::LevelScores;
+    use crate::map::{MapResult, Match};
 
     fn answer(socs: &[&str], level: Level, confidence: f32, uncertain: bool) -> MapResult {
         MapResult {

@@ -9,10 +9,10 @@ use tantivy::query::{BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, Te
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, TantivyDocument, Term};
 
+use crate::domain::level::Level;
 use crate::error::Result;
-use crate::domain::framework::Level;
-use crate::search::{highlight, hit_from_doc};
 use crate::index::analyzer::{self, Highlighter};
+use crate::search::{highlight, hit_from_doc};
 
 use super::{Evidence, Gap, Mapper, level};
 
@@ -168,9 +168,9 @@ pub fn weighted_union(
 
 #[cfg(test)]
 mod tests {
-    use crate::map::{Mapper, fixture_engine};
-    use crate::domain::framework::Level;
+    use crate::domain::level::Level;
     use crate::index::analyzer::Highlighter;
+    use crate::map::{Mapper, fixture_engine};
 
     #[test]
     fn scores_stay_within_the_occupations_asked_and_every_statement_is_evidence_or_gap() {

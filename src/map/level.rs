@@ -2,7 +2,7 @@
 //! weight, from which levels' statements the posting matches best (the evidence's mean level).
 //! The same cues serve every match; the statement evidence is the match's own.
 
-use crate::domain::framework::Level;
+use crate::domain::level::Level;
 use crate::map::seniority::{self, Cue};
 
 /// Weight of the statement evidence when it is combined with seniority cues.

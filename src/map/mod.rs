@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
-use crate::index::engine::Engine;
+use crate::domain::level::{Level, LevelScores};
 use crate::error::{Error, Result};
-use crate::domain::framework::Level;
-use crate::map::seniority::Cue;
 use crate::index::analyzer::{self, Highlighter};
+use crate::index::engine::Engine;
+use crate::map::seniority::Cue;
 
 use candidates::{NO_OCC, Occupation, idf, title_heads, tool_tables};
 
@@ -63,27 +63,6 @@ impl MapRequest {
     /// Matches returned when a request does not say.
     pub fn default_top() -> usize {
         default_top()
-    }
-}
-
-/// A score for each level, summing to 1.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LevelScores {
-    pub emerging: f32,
-    pub developing: f32,
-    pub proficient: f32,
-    pub advanced: f32,
-}
-
-impl From<[f32; 4]> for LevelScores {
-    fn from(s: [f32; 4]) -> Self {
-        LevelScores {
-            emerging: s[0],
-            developing: s[1],
-            proficient: s[2],
-            advanced: s[3],
-        }
     }
 }
 
@@ -134,7 +113,7 @@ pub struct SharedGroup {
     /// SOC 2018 code of the group, e.g. `33-3050`.
     pub code: String,
     /// `major`, `minor`, `broad` or `detailed`.
-    pub level: String,
+    pub level: crate::domain::soc::GroupLevel,
     pub name: String,
 }
 
@@ -551,7 +530,8 @@ pub(crate) fn fixture_engine() -> (tempfile::TempDir, Engine) {
         max_file_bytes: 1 << 20,
         optimize: false,
     };
-    let report = crate::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
+    let report =
+        crate::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
     assert!(report.committed);
     let engine = Engine::open(&opts.index_dir).expect("opens");
     (tmp, engine)

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::error::{Error, Result};
-use crate::map::seniority::{self, Cue};
 use crate::index::analyzer;
+use crate::map::seniority::{self, Cue};
 
 use super::titles;
 
@@ -60,7 +60,8 @@ pub fn read(text: &str, title: Option<&str>) -> Result<Reading> {
     // before seniority is read ("Sales Associate" is a job, not a level).
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let start = text.find(first_line).unwrap_or(0);
-    let title_from_text = explicit_title.is_none() && crate::map::posting::looks_like_title(first_line);
+    let title_from_text =
+        explicit_title.is_none() && crate::map::posting::looks_like_title(first_line);
     // The title as written, for the nearest-title look-up.
     let raw_title: Option<&str> = explicit_title.or(title_from_text.then(|| first_line.trim()));
     // What job boards add to titles (location, shift, pay, "Remote") is no evidence.

@@ -14,8 +14,8 @@ use tantivy::{DocAddress, Searcher, Term};
 
 use super::{Compiled, RankedDoc, Ranking, SearchRequest, compile, rank};
 use crate::embed::{self, Model, Vector};
-use crate::index::engine::Engine;
 use crate::error::Result;
+use crate::index::engine::Engine;
 
 /// The ratio `--hybrid` uses when none is given.
 pub const DEFAULT_RATIO: f32 = 0.3;
@@ -344,7 +344,13 @@ mod tests {
                     ["excel", "spreadsheet", "welding", "worksheets", "forklift"]
                         .contains(&w.as_str())
                 })
-                .map(|(w, v)| (w.clone(), crate::index::analyzer::query_terms(&w).remove(0), v))
+                .map(|(w, v)| {
+                    (
+                        w.clone(),
+                        crate::index::analyzer::query_terms(&w).remove(0),
+                        v,
+                    )
+                })
                 .collect(),
         };
         let q = m.embed("spreadsheet software");

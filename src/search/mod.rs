@@ -9,7 +9,7 @@
 //! the title at 0.7. A word that occurs nowhere in the index is looked up with typo tolerance
 //! (edit distance 1, or 2 for words of 7+ letters) at a constant 0.5, below any exact match.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
@@ -21,11 +21,12 @@ use tantivy::query::{
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
-use crate::index::engine::{Engine, StatementStats};
+use crate::domain::level::{Level, LevelCounts};
+use crate::domain::soc;
 use crate::error::{Error, Result};
-use crate::domain::framework::Level;
-use crate::index::schema::{Fields, normalize_soc_filter};
 use crate::index::analyzer::{self, Highlighter};
+use crate::index::engine::{Engine, StatementStats};
+use crate::index::schema::Fields;
 
 pub mod hybrid;
 pub mod relevance;
@@ -164,7 +165,7 @@ pub struct OccupationHit {
     /// Matching statements of this occupation among the aggregated pool.
     pub matched: usize,
     /// How those matches spread over the four levels.
-    pub levels: BTreeMap<String, u64>,
+    pub levels: LevelCounts,
     /// The best statements (up to three).
     pub hits: Vec<SearchHit>,
     /// The occupation's titles and tools that name the query (up to three), when they do.
@@ -278,7 +279,7 @@ fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>
     if !req.soc.is_empty() {
         let mut qs = Vec::new();
         for s in &req.soc {
-            let prefix = normalize_soc_filter(s).map_err(Error::Invalid)?;
+            let prefix = soc::normalize_filter(s).map_err(Error::Invalid)?;
             qs.push(term_query(f.soc_prefix, &prefix));
         }
         out.push(should(qs));
@@ -953,21 +954,12 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         level_columns.push(seg.fast_fields().u64("level_ord")?);
     }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut levels: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+    let mut levels: HashMap<String, LevelCounts> = HashMap::new();
     for (i, ((_, addr, _, _), soc)) in ranked.docs.iter().zip(socs).enumerate() {
         let level_col = &level_columns[addr.segment_ord as usize];
         let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
             .unwrap_or(Level::Emerging);
-        *levels
-            .entry(soc.clone())
-            .or_insert_with(|| {
-                Level::ALL
-                    .iter()
-                    .map(|l| (l.as_str().to_string(), 0))
-                    .collect()
-            })
-            .entry(level.as_str().to_string())
-            .or_insert(0) += 1;
+        *levels.entry(soc.clone()).or_default().get_mut(level) += 1;
         groups.entry(soc).or_default().push(i);
     }
     let mut scored: Vec<(f32, String, Vec<usize>)> = groups
@@ -1046,12 +1038,6 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             Some(h) => h.clone(),
             None => first_statement(engine, &searcher, &soc)?,
         };
-        let empty_levels = || {
-            Level::ALL
-                .iter()
-                .map(|l| (l.as_str().to_string(), 0))
-                .collect()
-        };
         occupations.push(OccupationHit {
             rank: n + 1,
             title: first.title.clone(),
@@ -1059,7 +1045,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             job_zone: first.job_zone,
             score,
             matched: idx.len(),
-            levels: levels.remove(&soc).unwrap_or_else(empty_levels),
+            levels: levels.remove(&soc).unwrap_or_default(),
             named_by: named.get(&soc).map(|n| n.1.clone()).unwrap_or_default(),
             soc,
             hits,
@@ -1168,7 +1154,7 @@ fn knowledge_matches(
             || req
                 .soc
                 .iter()
-                .any(|p| crate::index::schema::normalize_soc_filter(p).is_ok_and(|p| soc.starts_with(&p)));
+                .any(|p| soc::normalize_filter(p).is_ok_and(|p| soc.starts_with(&p)));
         if !in_filter {
             continue;
         }

@@ -21,8 +21,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::index::engine::Engine;
 use crate::error::{Error, Result};
+use crate::index::engine::Engine;
 use crate::search::{self, Ranking, SearchRequest};
 
 /// Depth of nDCG and precision.

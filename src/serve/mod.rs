@@ -19,14 +19,14 @@ use tokio::sync::Semaphore;
 use crate::map::batch::Cancel;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::map::batch::BatchOutput;
-use crate::index::engine::Engine;
+use crate::domain::level::Level;
 use crate::error::Error;
-use crate::map::{MapRequest, MapResult, Mapper};
-use crate::domain::framework::Level;
-use crate::search::{OccupationHit, SearchHit, SearchRequest};
+use crate::index::engine::Engine;
 use crate::index::show::OccupationView;
 use crate::index::stats::Stats;
+use crate::map::batch::BatchOutput;
+use crate::map::{MapRequest, MapResult, Mapper};
+use crate::search::{OccupationHit, SearchHit, SearchRequest};
 
 /// Limits and address of the service.
 #[derive(Debug, Clone)]
@@ -712,7 +712,9 @@ async fn occupation_handler(
     Path(soc): Path<String>,
 ) -> Result<Response, ApiError> {
     state
-        .blocking(move |s, _| Ok(Json(crate::index::show::show(s.0.engine, &soc, &[])?).into_response()))
+        .blocking(move |s, _| {
+            Ok(Json(crate::index::show::show(s.0.engine, &soc, &[])?).into_response())
+        })
         .await
 }
 

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::sample::{Placed, Rng, Setting, Sources, Task, statement_for};
 use anyhow::{Context, Result};
-use skillmap::domain::framework::{Level, RawExport, RawFramework, RawLevel};
+use skillmap::domain::framework::{RawExport, RawFramework, RawLevel};
+use skillmap::domain::level::Level;
 
 /// What the corpus generator writes.
 #[derive(Debug, Clone)]

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sample::{Placed, Rng, Sources, place};
 use anyhow::{Context, Result};
-use skillmap::domain::framework::Level;
+use skillmap::domain::level::Level;
 
 /// One labelled line.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

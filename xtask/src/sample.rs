@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use skillmap::domain::framework::{Level, RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology};
+use skillmap::domain::framework::{
+    RawExport, RawFramework, RawLevel, RawOccupation, RawTechnology,
+};
+use skillmap::domain::level::Level;
 
 /// The O*NET attribution that every copy of the data keeps.
 pub const ONET_ATTRIBUTION: &str = "This product includes information from the O*NET Database by the U.S. Department of Labor, Employment and Training Administration (USDOL/ETA), used under the CC BY 4.0 license. O*NET is a trademark of USDOL/ETA.";

@@ -12,8 +12,8 @@
 use std::path::Path;
 
 use anyhow::Result;
-use skillmap::search::relevance::{self, Split};
 use skillmap::search::Ranking;
+use skillmap::search::relevance::{self, Split};
 
 /// Weights tried for the occupation title, its alternate titles and the phrase bonus, and the
 /// phrase's slops.
@@ -100,7 +100,12 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
             let mut f = std::io::BufWriter::new(std::fs::File::create(
                 dir.join(format!("candidate-{}.run", i + 1)),
             )?);
-            skillmap::app::output::trec_run(&mut f, &all_queries, &run, &format!("candidate{}", i + 1))?;
+            skillmap::app::output::trec_run(
+                &mut f,
+                &all_queries,
+                &run,
+                &format!("candidate{}", i + 1),
+            )?;
             std::io::Write::flush(&mut f)?;
         }
     }

@@ -5,14 +5,14 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::map::eval::EvalReport;
+use crate::domain::level::Level;
 use crate::index::ingest::IngestReport;
-use crate::map::MapResult;
-use crate::domain::framework::Level;
-use crate::search::relevance::{Query, Run, SearchEvalReport};
-use crate::search::{OccupationResults, SearchHit, SearchResults};
 use crate::index::show::OccupationView;
 use crate::index::stats::Stats;
+use crate::map::MapResult;
+use crate::map::eval::EvalReport;
+use crate::search::relevance::{Query, Run, SearchEvalReport};
+use crate::search::{OccupationResults, SearchHit, SearchResults};
 
 /// How human text is decorated.
 #[derive(Debug, Clone, Copy, Default)]
@@ -204,7 +204,7 @@ pub fn occupations_human<W: Write>(
     for o in &r.occupations {
         let spread: Vec<String> = Level::ALL
             .iter()
-            .map(|l| format!("{l} {}", o.levels.get(l.as_str()).copied().unwrap_or(0)))
+            .map(|l| format!("{l} {}", o.levels.get(*l)))
             .collect();
         writeln!(
             w,
@@ -276,7 +276,7 @@ pub fn stats_human<W: Write>(w: &mut W, s: &Stats) -> io::Result<()> {
     writeln!(w, "occupations  {}", s.occupations)?;
     writeln!(w, "statements   {}", s.statements)?;
     for l in Level::ALL {
-        let n = s.levels.get(l.as_str()).copied().unwrap_or(0);
+        let n = s.levels.get(l);
         writeln!(w, "  {:<11}{n}", l.as_str())?;
     }
     writeln!(
