@@ -20,15 +20,11 @@ pub fn bundled_data() -> PathBuf {
 
 /// Indexes the bundled collection into `dir/idx` (2 threads) and opens it.
 pub fn build_bundled(dir: &std::path::Path) -> skillmap::index::engine::Engine {
-    let opts = skillmap::index::ingest::IngestOptions {
+    let opts = skillmap::index::ingest::IngestConfig {
         index_dir: dir.join("idx"),
         paths: vec![bundled_data()],
         threads: 2,
-        memory_bytes: 128_000_000,
-        strict: false,
-        rebuild: false,
-        max_file_bytes: 16 << 20,
-        optimize: false,
+        ..Default::default()
     };
     skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
     skillmap::index::engine::Engine::open(&dir.join("idx")).unwrap()

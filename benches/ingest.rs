@@ -5,7 +5,7 @@ use std::hint::black_box;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use indicatif::ProgressBar;
 use skillmap::domain::framework::parse_export;
-use skillmap::index::ingest::{IngestOptions, ingest};
+use skillmap::index::ingest::{IngestConfig, ingest};
 
 mod common;
 
@@ -31,15 +31,11 @@ fn index(c: &mut Criterion) {
             b.iter_batched(
                 || tempfile::tempdir().unwrap(),
                 |dir| {
-                    let opts = IngestOptions {
+                    let opts = IngestConfig {
                         index_dir: dir.path().join("idx"),
                         paths: vec![data.clone()],
                         threads,
-                        memory_bytes: 128_000_000,
-                        strict: false,
-                        rebuild: false,
-                        max_file_bytes: 16 << 20,
-                        optimize: false,
+                        ..Default::default()
                     };
                     let r = ingest(&opts, &ProgressBar::hidden()).unwrap();
                     assert!(r.rejected.is_empty());

@@ -42,15 +42,13 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 /// An index of `rel` (below the crate root) in a temporary folder, indexed `runs` times.
 fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
     let dir = tempfile::tempdir().unwrap();
-    let opts = skillmap::index::ingest::IngestOptions {
+    let opts = skillmap::index::ingest::IngestConfig {
         index_dir: dir.path().join("idx"),
         paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)],
         threads: 2,
         memory_bytes: 50_000_000,
-        strict: false,
-        rebuild: false,
         max_file_bytes: 1 << 20,
-        optimize: false,
+        ..Default::default()
     };
     for _ in 0..runs {
         skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();

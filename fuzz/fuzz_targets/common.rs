@@ -29,15 +29,14 @@ pub fn engine() -> &'static Engine {
             include_str!("../../tests/fixtures/frameworks/29-1141.00.json"),
         )
         .unwrap();
-        let opts = skillmap::index::ingest::IngestOptions {
+        let opts = skillmap::index::ingest::IngestConfig {
             index_dir: dir.path().join("idx"),
             paths: vec![input],
             threads: 1,
             memory_bytes: 20_000_000,
             strict: true,
-            rebuild: false,
             max_file_bytes: 1 << 20,
-            optimize: false,
+            ..Default::default()
         };
         skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
         let engine = Engine::open(&dir.path().join("idx")).unwrap();

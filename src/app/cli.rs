@@ -7,6 +7,7 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::level::Level;
+use crate::index::ingest::{DEFAULT_MAX_FILE_MIB, DEFAULT_MEMORY_MB};
 
 /// Full-text search over competency framework statements.
 #[derive(Debug, Parser)]
@@ -95,7 +96,7 @@ pub struct IndexDir {
     #[arg(
         long = "index",
         env = "SKILLMAP_INDEX",
-        default_value = "index",
+        default_value = crate::app::DEFAULT_INDEX,
         value_name = "DIR"
     )]
     pub index: PathBuf,
@@ -110,7 +111,7 @@ pub const MAX_MEMORY_MB: usize = 32_000;
 /// limit means none, and the byte count must not overflow.
 pub const MAX_FILE_MIB: u64 = 1 << 20;
 
-/// `--threads`: a whole number from 1 to [`MAX_THREADS`].
+/// `--semantic-ratio`: a number from 0 to 1.
 fn parse_ratio(s: &str) -> Result<f32, String> {
     match s.parse::<f32>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
@@ -118,6 +119,7 @@ fn parse_ratio(s: &str) -> Result<f32, String> {
     }
 }
 
+/// `--threads`: a whole number from 1 to [`MAX_THREADS`].
 fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
     match s.parse::<usize>() {
         Ok(n @ 1..=MAX_THREADS) => Ok(NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN)),
@@ -138,7 +140,7 @@ fn parse_api_key(s: &str) -> Result<String, String> {
 #[derive(Debug, Args)]
 pub struct IndexArgs {
     /// Files or folders to index (folders are walked recursively).
-    #[arg(value_name = "PATH", default_value = "data")]
+    #[arg(value_name = "PATH", default_value = crate::app::BUNDLED_DATA)]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub dir: IndexDir,
@@ -146,7 +148,7 @@ pub struct IndexArgs {
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<NonZeroUsize>,
     /// Memory budget of the index writer, in MB (split between its threads; at least 15 per thread).
-    #[arg(long, value_name = "MB", default_value_t = 128,
+    #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_MB,
           value_parser = clap::value_parser!(u64).range(1..=MAX_MEMORY_MB as u64).map(|n| n as usize))]
     pub memory: usize,
     /// Commit nothing if any file is rejected.
@@ -160,7 +162,7 @@ pub struct IndexArgs {
     #[arg(long)]
     pub optimize: bool,
     /// Largest file accepted, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 16,
+    #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_MIB,
           value_parser = clap::value_parser!(u64).range(1..=MAX_FILE_MIB))]
     pub max_file_size: u64,
     /// Summary format: human (on stderr) or json (on stdout).

@@ -5,7 +5,7 @@ pub mod cli;
 pub mod output;
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -14,7 +14,7 @@ use crate::app::cli::{Cli, Command, Format, IndexArgs};
 use crate::app::output::Style;
 use crate::domain::framework as model;
 use crate::index::engine::{self, Engine};
-use crate::index::ingest::{IngestOptions, ingest};
+use crate::index::ingest::{IngestConfig, ingest};
 use crate::index::{export, show, stats};
 use crate::map::{self, batch, eval};
 use crate::search::{self, SearchRequest, relevance};
@@ -89,12 +89,12 @@ fn stdout_style() -> Style {
     }
 }
 
-fn index_options(args: &IndexArgs) -> IngestOptions {
+fn index_options(args: &IndexArgs) -> IngestConfig {
     let threads = args
         .threads
         .map(|n| n.get())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    IngestOptions {
+    IngestConfig {
         index_dir: args.dir.index.clone(),
         paths: args.paths.clone(),
         threads,
@@ -116,16 +116,7 @@ fn open_engine(index: &Path) -> anyhow::Result<Engine> {
         eprintln!(
             "skillmap: no index at {DEFAULT_INDEX}/ yet; building it from {BUNDLED_DATA}/ first"
         );
-        let opts = IngestOptions {
-            index_dir: PathBuf::from(DEFAULT_INDEX),
-            paths: vec![PathBuf::from(BUNDLED_DATA)],
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            memory_bytes: 128_000_000,
-            strict: false,
-            rebuild: false,
-            max_file_bytes: 16 << 20,
-            optimize: false,
-        };
+        let opts = IngestConfig::default();
         let report = ingest(&opts, &progress_bar(false))?;
         output::index_report_human(&mut std::io::stderr().lock(), &report)?;
     }

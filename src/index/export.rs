@@ -9,7 +9,7 @@ use tantivy::TantivyDocument;
 
 use crate::error::{Error, Result};
 use crate::index::engine::Engine;
-use crate::search::hit_from_doc;
+use crate::index::store::{self, StoredStatement};
 
 /// One statement, flat.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -41,13 +41,6 @@ pub fn write_ndjson<W: Write>(
 ) -> Result<u64> {
     let searcher = engine.searcher();
     let f = &engine.fields;
-    let get = |doc: &TantivyDocument, field| {
-        use tantivy::schema::Value;
-        doc.get_first(field)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_string()
-    };
     let mut n = 0;
     for seg in searcher.segment_readers() {
         let store = seg
@@ -55,11 +48,11 @@ pub fn write_ndjson<W: Write>(
             .map_err(tantivy::TantivyError::from)?;
         for doc in seg.doc_ids_alive() {
             let stored: TantivyDocument = store.get(doc)?;
-            if stored.get_first(f.know_soc).is_some() {
+            if store::is_knowledge(f, &stored) {
                 // A knowledge document (titles and tools), not a statement.
                 continue;
             }
-            let hit = hit_from_doc(f, &stored);
+            let hit = StoredStatement::read(f, &stored);
             let flat = FlatStatement {
                 soc_prefix: crate::domain::soc::prefixes(&hit.soc),
                 id: hit.id,
@@ -72,8 +65,8 @@ pub fn write_ndjson<W: Write>(
                 job_zone: hit.job_zone,
                 topic: hit.topic,
                 text: hit.statement,
-                version: get(&stored, f.version),
-                source: get(&stored, f.source),
+                version: store::text(&stored, f.version),
+                source: store::text(&stored, f.source),
             };
             if let Some(index) = bulk_index {
                 serde_json::to_writer(

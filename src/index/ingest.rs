@@ -29,9 +29,16 @@ const WRITER_MAX_THREADS: usize = 8;
 const WRITER_MIN_BYTES_PER_THREAD: usize = 15_000_000;
 const WRITER_MAX_BYTES_PER_THREAD: usize = 4_000_000_000;
 
+/// The writer's default memory budget, in MB: enough for the bundled collection in one
+/// segment per thread, small beside any machine this runs on.
+pub const DEFAULT_MEMORY_MB: usize = 128;
+/// The default largest file, in MiB: real exports are a few kB, so 16 MiB is far above any
+/// real one and still a bounded read.
+pub const DEFAULT_MAX_FILE_MIB: u64 = 16;
+
 /// What `skillmap index` was asked to do.
 #[derive(Debug, Clone)]
-pub struct IngestOptions {
+pub struct IngestConfig {
     pub index_dir: PathBuf,
     pub paths: Vec<PathBuf>,
     /// Threads for parsing; indexing uses as many, up to tantivy's limit of 8.
@@ -43,6 +50,23 @@ pub struct IngestOptions {
     pub max_file_bytes: u64,
     /// Merge the index into one segment after the commit.
     pub optimize: bool,
+}
+
+impl Default for IngestConfig {
+    /// The command line's defaults: the default index from the bundled collection, one thread
+    /// per core.
+    fn default() -> Self {
+        IngestConfig {
+            index_dir: PathBuf::from(crate::app::DEFAULT_INDEX),
+            paths: vec![PathBuf::from(crate::app::BUNDLED_DATA)],
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            memory_bytes: DEFAULT_MEMORY_MB * 1_000_000,
+            strict: false,
+            rebuild: false,
+            max_file_bytes: DEFAULT_MAX_FILE_MIB << 20,
+            optimize: false,
+        }
+    }
 }
 
 /// A file or record that was not indexed, and why.
@@ -137,7 +161,7 @@ struct InputFile {
 
 /// Runs one indexing job. Per-file problems are collected in the report; only problems with the
 /// index itself (lock, schema, I/O on the index) are returned as errors.
-pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestReport> {
+pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestReport> {
     let started = Instant::now();
     let (files, skipped, walk_errors) = collect_inputs(&opts.paths);
 
@@ -184,7 +208,7 @@ pub fn ingest(opts: &IngestOptions, progress: &ProgressBar) -> Result<IngestRepo
     let (old_vectors, live) = if opts.rebuild {
         (vectors::Store::default(), std::collections::HashSet::new())
     } else {
-        carried_vectors(&before, &opts.index_dir, previous_token.as_deref())?
+        carried_vectors(&before, &fields, &opts.index_dir, previous_token.as_deref())?
     };
     let spill = vectors::Spill::create(&opts.index_dir).map_err(|e| Error::WriteFailed {
         path: opts.index_dir.clone(),
@@ -586,6 +610,7 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, vectors_token: &str) -> tan
 /// this run keeps (vectors of deleted documents are dropped here, one run after their deletion).
 fn carried_vectors(
     before: &Searcher,
+    fields: &Fields,
     dir: &Path,
     token: Option<&str>,
 ) -> Result<(vectors::Store, std::collections::HashSet<u64>)> {
@@ -595,10 +620,9 @@ fn carried_vectors(
     let store = vectors::Store::open(dir, token)?;
     let mut carried = std::collections::HashSet::new();
     for seg in before.segment_readers() {
-        let ff = seg.fast_fields();
         let alive = seg.alive_bitset();
-        for name in ["vec_key", "title_keys"] {
-            let col = ff.u64(name)?;
+        for field in [fields.vec_key, fields.title_keys] {
+            let col = crate::index::store::u64_column(seg, before, field)?;
             for doc in 0..seg.max_doc() {
                 if alive.is_some_and(|a| !a.is_alive(doc)) {
                     continue;

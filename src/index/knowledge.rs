@@ -11,6 +11,7 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 use crate::domain::framework::{Knowledge, Tool, push_title};
 use crate::error::Result;
 use crate::index::schema::Fields;
+use crate::index::store;
 
 /// Every occupation's knowledge, merged over its knowledge documents (its export's and every
 /// table's), by O*NET-SOC code. Titles and tools are in a stable order (by source, then as
@@ -39,22 +40,18 @@ fn read(
     let mut docs: Vec<(String, String, TantivyDocument)> = Vec::with_capacity(addrs.len());
     for addr in addrs {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let text = |f| {
-            doc.get_first(f)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        docs.push((text(fields.know_soc), text(fields.source), doc));
+        docs.push((
+            store::text(&doc, fields.know_soc),
+            store::text(&doc, fields.source),
+            doc,
+        ));
     }
     docs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let mut out: BTreeMap<String, Knowledge> = BTreeMap::new();
     for (soc, _, doc) in docs {
         let k = out.entry(soc).or_default();
-        for v in doc.get_all(fields.alt_title) {
-            if let Some(t) = v.as_str() {
-                push_title(&mut k.titles, t);
-            }
+        for t in store::texts(&doc, fields.alt_title) {
+            push_title(&mut k.titles, t);
         }
         if let Some(json) = doc.get_first(fields.tools_json).and_then(|v| v.as_str()) {
             // Written by `Fields::knowledge_document`; an unreadable value is left out.

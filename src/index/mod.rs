@@ -10,4 +10,27 @@ pub mod knowledge;
 pub mod schema;
 pub mod show;
 pub mod stats;
+pub mod store;
 pub mod vectors;
+
+/// An index of the two fixture exports in a temp dir, for the unit tests of every stage.
+#[cfg(test)]
+pub(crate) fn fixture_engine() -> (tempfile::TempDir, engine::Engine) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let opts = ingest::IngestConfig {
+        index_dir: tmp.path().join("index"),
+        paths: vec![
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
+        ],
+        threads: 1,
+        memory_bytes: 50_000_000,
+        strict: true,
+        rebuild: true,
+        max_file_bytes: 1 << 20,
+        ..Default::default()
+    };
+    let report = ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
+    assert!(report.committed);
+    let engine = engine::Engine::open(&opts.index_dir).expect("opens");
+    (tmp, engine)
+}

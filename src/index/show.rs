@@ -10,7 +10,8 @@ use crate::domain::framework::Tool;
 use crate::domain::level::Level;
 use crate::error::{Error, Result};
 use crate::index::engine::Engine;
-use crate::search::{SearchHit, hit_from_doc};
+use crate::index::store;
+use crate::search::SearchHit;
 
 /// One level of an occupation's framework.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -49,15 +50,9 @@ pub fn statements_of(engine: &Engine, soc: &str) -> Result<Vec<(SearchHit, Strin
     let mut out = Vec::with_capacity(n);
     for (_, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr)?;
-        let hit = hit_from_doc(&engine.fields, &doc);
-        let get = |f| {
-            use tantivy::schema::Value;
-            doc.get_first(f)
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string()
-        };
-        out.push((hit, get(engine.fields.version), get(engine.fields.source)));
+        let version = store::text(&doc, engine.fields.version);
+        let source = store::text(&doc, engine.fields.source);
+        out.push((SearchHit::read(&engine.fields, &doc), version, source));
     }
     out.sort_by_key(|(h, _, _)| (h.level_ord, h.position));
     Ok(out)

@@ -104,7 +104,6 @@ pub fn stats(engine: &Engine) -> Result<Stats> {
 fn group_name(engine: &Engine, searcher: &Searcher, code: &str) -> Result<String> {
     use tantivy::collector::TopDocs;
     use tantivy::query::TermQuery;
-    use tantivy::schema::Value;
     let q = TermQuery::new(
         tantivy::Term::from_field_text(engine.fields.soc_prefix, code),
         IndexRecordOption::Basic,
@@ -114,11 +113,7 @@ fn group_name(engine: &Engine, searcher: &Searcher, code: &str) -> Result<String
         return Ok(String::new());
     };
     let doc: tantivy::TantivyDocument = searcher.doc(*addr)?;
-    Ok(doc
-        .get_first(engine.fields.group)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string())
+    Ok(crate::index::store::text(&doc, engine.fields.group))
 }
 
 /// Bytes of the files directly in the index folder (tantivy keeps no subfolders).

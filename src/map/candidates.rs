@@ -589,7 +589,7 @@ impl Mapper<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::map::fixture_engine;
+    use crate::index::fixture_engine;
     use crate::map::read::read;
 
     #[test]

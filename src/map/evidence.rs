@@ -12,7 +12,8 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 use crate::domain::level::Level;
 use crate::error::Result;
 use crate::index::analyzer::{self, Highlighter};
-use crate::search::{highlight, hit_from_doc};
+use crate::index::store;
+use crate::search::{SearchHit, highlight};
 
 use super::{Evidence, Gap, Mapper, level};
 
@@ -102,7 +103,7 @@ impl Mapper<'_> {
             .take(EVIDENCE_SHOWN)
             .map(|(s, addr)| {
                 let doc: TantivyDocument = self.searcher.doc(addr)?;
-                let mut hit = hit_from_doc(f, &doc);
+                let mut hit = SearchHit::read(f, &doc);
                 analyzer::with_index_analyzer(|a| highlight(&mut hit, highlighter, a));
                 Ok(Evidence {
                     level: hit.level,
@@ -134,7 +135,7 @@ impl Mapper<'_> {
                 let doc: TantivyDocument = self.searcher.doc(addr)?;
                 Ok(Gap {
                     level,
-                    statement: hit_from_doc(&self.engine.fields, &doc).statement,
+                    statement: store::text(&doc, self.engine.fields.statement),
                 })
             })
             .collect()
@@ -170,7 +171,8 @@ pub fn weighted_union(
 mod tests {
     use crate::domain::level::Level;
     use crate::index::analyzer::Highlighter;
-    use crate::map::{Mapper, fixture_engine};
+    use crate::index::fixture_engine;
+    use crate::map::Mapper;
 
     #[test]
     fn scores_stay_within_the_occupations_asked_and_every_statement_is_evidence_or_gap() {

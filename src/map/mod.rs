@@ -16,13 +16,13 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use tantivy::schema::Value;
 use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::domain::level::{Level, LevelScores};
 use crate::error::{Error, Result};
 use crate::index::analyzer::{self, Highlighter};
 use crate::index::engine::Engine;
+use crate::index::store;
 use crate::map::seniority::Cue;
 
 use candidates::{NO_OCC, Occupation, idf, title_heads, tool_tables};
@@ -192,39 +192,21 @@ impl<'e> Mapper<'e> {
         let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
         let mut occ_keys: Vec<Vec<u64>> = Vec::new();
         for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
-            let ff = seg.fast_fields();
-            let soc_col = ff.str("soc")?;
-            let level_col = ff.u64("level_ord")?;
-            let pos_col = ff.u64("position")?;
-            let key_col = ff.u64("vec_key")?;
-            let alive = seg.alive_bitset();
+            let level_col = store::u64_column(seg, &searcher, f.level_ord)?;
+            let pos_col = store::u64_column(seg, &searcher, f.position)?;
+            let key_col = store::u64_column(seg, &searcher, f.vec_key)?;
             // Occupation index of each term ordinal of this segment's SOC column.
             let mut docs = vec![NO_OCC; seg.max_doc() as usize];
-            let Some(col) = &soc_col else {
+            let Some(col) = store::soc_column(seg, &searcher, f)? else {
                 doc_occ.push(docs);
                 continue;
             };
             // Ordinals of the live documents, then every distinct ordinal resolved to its code
             // in one sorted pass over the dictionary.
-            let mut doc_ord: Vec<Option<u64>> = vec![None; seg.max_doc() as usize];
-            let mut first_doc: HashMap<u64, u32> = HashMap::new();
-            for doc in 0..seg.max_doc() {
-                if alive.is_some_and(|a| !a.is_alive(doc)) {
-                    continue;
-                }
-                if let Some(ord) = col.term_ords(doc).next() {
-                    doc_ord[doc as usize] = Some(ord);
-                    first_doc.entry(ord).or_insert(doc);
-                }
-            }
+            let store::SegmentSocs { doc_ord, first_doc } = store::SegmentSocs::scan(seg, &col);
             let mut ords: Vec<u64> = first_doc.keys().copied().collect();
             ords.sort_unstable();
-            let mut codes: Vec<String> = Vec::with_capacity(ords.len());
-            col.dictionary()
-                .sorted_ords_to_term_cb(&ords, |bytes| {
-                    codes.push(String::from_utf8_lossy(bytes).into_owned());
-                })
-                .map_err(tantivy::TantivyError::from)?;
+            let codes = store::codes_of(&col, &ords)?;
             let mut ord_occ: HashMap<u64, u32> = HashMap::with_capacity(ords.len());
             for (ord, soc) in ords.iter().zip(codes) {
                 let o = match by_soc.get(&soc) {
@@ -232,13 +214,7 @@ impl<'e> Mapper<'e> {
                     None => {
                         let stored: TantivyDocument =
                             searcher.doc(DocAddress::new(seg_ord as u32, first_doc[ord]))?;
-                        let get = |field| {
-                            stored
-                                .get_first(field)
-                                .and_then(|v| v.as_str())
-                                .unwrap_or("")
-                                .to_string()
-                        };
+                        let get = |field| store::text(&stored, field);
                         let title = get(f.title);
                         // "X, Except Y" names what the occupation is not: Y's words neither
                         // match a posting's title nor dilute X's.
@@ -515,27 +491,6 @@ fn semantic_tables(
 }
 
 /// An index of the three test fixture exports in a temporary folder, for the stages' tests.
-#[cfg(test)]
-pub(crate) fn fixture_engine() -> (tempfile::TempDir, Engine) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let opts = crate::index::ingest::IngestOptions {
-        index_dir: tmp.path().join("index"),
-        paths: vec![
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
-        ],
-        threads: 1,
-        memory_bytes: 50_000_000,
-        strict: true,
-        rebuild: true,
-        max_file_bytes: 1 << 20,
-        optimize: false,
-    };
-    let report =
-        crate::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).expect("indexes");
-    assert!(report.committed);
-    let engine = Engine::open(&opts.index_dir).expect("opens");
-    (tmp, engine)
-}
 
 /// The mapper's index of the occupation with code `soc` (for the stages' tests).
 #[cfg(test)]
@@ -554,7 +509,7 @@ mod tests {
 
     #[test]
     fn the_pipeline_maps_a_posting_with_evidence_level_and_gap() {
-        let (_tmp, engine) = fixture_engine();
+        let (_tmp, engine) = crate::index::fixture_engine();
         let mapper = Mapper::new(&engine).unwrap();
         assert_eq!(mapper.occupations(), 3);
         let req = MapRequest {

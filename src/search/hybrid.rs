@@ -16,6 +16,7 @@ use super::{Compiled, RankedDoc, Ranking, SearchRequest, compile, rank};
 use crate::embed::{self, Model, Vector};
 use crate::error::Result;
 use crate::index::engine::Engine;
+use crate::index::store;
 
 /// The ratio `--hybrid` uses when none is given.
 pub const DEFAULT_RATIO: f32 = 0.3;
@@ -206,40 +207,10 @@ pub fn occupation_vectors(engine: &Engine, searcher: &Searcher) -> Result<Arc<Oc
 
 /// Each occupation's own title, read from one of its statements.
 fn own_titles(engine: &Engine, searcher: &Searcher) -> Result<Vec<(String, String)>> {
-    use tantivy::schema::Value;
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
-        let Some(col) = seg.fast_fields().str("soc")? else {
-            continue;
-        };
-        let alive = seg.alive_bitset();
-        let mut firsts: HashMap<u64, u32> = HashMap::new();
-        for doc in 0..seg.max_doc() {
-            if alive.is_some_and(|a| !a.is_alive(doc)) {
-                continue;
-            }
-            if let Some(ord) = col.term_ords(doc).next() {
-                firsts.entry(ord).or_insert(doc);
-            }
-        }
-        let mut firsts: Vec<u32> = firsts.into_values().collect();
-        firsts.sort_unstable();
-        for doc in firsts {
-            let stored: tantivy::TantivyDocument =
-                searcher.doc(DocAddress::new(seg_ord as u32, doc))?;
-            let get = |f| {
-                stored
-                    .get_first(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let soc = get(engine.fields.soc);
-            if seen.insert(soc.clone()) {
-                out.push((soc, get(engine.fields.title)));
-            }
-        }
+    for (soc, addr) in store::occupations(searcher, &engine.fields)? {
+        let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
+        out.push((soc, store::text(&doc, engine.fields.title)));
     }
     Ok(out)
 }
@@ -266,7 +237,7 @@ pub(crate) fn occupation_evidence(
     }
     docs.sort_unstable();
     docs.dedup();
-    let socs = super::socs_of(searcher, &docs)?;
+    let socs = store::socs_of(searcher, &engine.fields, &docs)?;
     let cosines = statement_cosines(engine, searcher, &docs, &prepared.query)?;
     let mut best: HashMap<String, Vec<f32>> = HashMap::new();
     for (soc, c) in socs.into_iter().zip(cosines) {
@@ -316,7 +287,7 @@ fn statement_cosines(
     let store = engine.vectors()?;
     let mut key_columns = Vec::new();
     for seg in searcher.segment_readers() {
-        key_columns.push(seg.fast_fields().u64("vec_key")?);
+        key_columns.push(store::u64_column(seg, searcher, engine.fields.vec_key)?);
     }
     Ok(docs
         .iter()

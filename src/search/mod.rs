@@ -27,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::index::analyzer::{self, Highlighter};
 use crate::index::engine::{Engine, StatementStats};
 use crate::index::schema::Fields;
+use crate::index::store::{self, StoredStatement};
 
 pub mod hybrid;
 pub mod relevance;
@@ -800,38 +801,33 @@ fn rank<'a>(
     })
 }
 
-fn stored_str(doc: &TantivyDocument, field: Field) -> String {
-    doc.get_first(field)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-        .to_string()
-}
+impl SearchHit {
+    /// A hit of a stored statement (rank, score and highlights filled by the caller).
+    pub fn from_stored(s: StoredStatement) -> SearchHit {
+        SearchHit {
+            rank: 0,
+            id: s.id,
+            soc: s.soc,
+            title: s.title,
+            group: s.group,
+            level: s.level,
+            level_ord: s.level_ord,
+            position: s.position,
+            job_zone: s.job_zone,
+            topic: s.topic,
+            statement: s.statement,
+            score: 0.0,
+            all_terms: false,
+            snippet: String::new(),
+            highlights: Vec::new(),
+            explain: None,
+            byte_ranges: Vec::new(),
+        }
+    }
 
-fn stored_u64(doc: &TantivyDocument, field: Field) -> Option<u64> {
-    doc.get_first(field).and_then(|v| v.as_u64())
-}
-
-/// Reads a stored statement into a hit (rank, score and highlights filled by the caller).
-pub(crate) fn hit_from_doc(f: &Fields, doc: &TantivyDocument) -> SearchHit {
-    let level_ord = stored_u64(doc, f.level_ord).unwrap_or(1);
-    SearchHit {
-        rank: 0,
-        id: stored_str(doc, f.id),
-        soc: stored_str(doc, f.soc),
-        title: stored_str(doc, f.title),
-        group: stored_str(doc, f.group),
-        level: Level::from_ordinal(level_ord).unwrap_or(Level::Emerging),
-        level_ord,
-        position: stored_u64(doc, f.position).unwrap_or(0),
-        job_zone: stored_u64(doc, f.job_zone),
-        topic: stored_str(doc, f.topic),
-        statement: stored_str(doc, f.statement),
-        score: 0.0,
-        all_terms: false,
-        snippet: String::new(),
-        highlights: Vec::new(),
-        explain: None,
-        byte_ranges: Vec::new(),
+    /// Reads a stored statement document into a hit.
+    pub fn read(f: &Fields, doc: &TantivyDocument) -> SearchHit {
+        SearchHit::from_stored(StoredStatement::read(f, doc))
     }
 }
 
@@ -858,7 +854,7 @@ fn hits(
     let mut out = Vec::with_capacity(ranked.len());
     for (i, (score, addr, all_terms, q)) in ranked.iter().enumerate() {
         let doc: TantivyDocument = searcher.doc(*addr)?;
-        let mut hit = hit_from_doc(&engine.fields, &doc);
+        let mut hit = SearchHit::read(&engine.fields, &doc);
         hit.rank = first_rank + i;
         hit.score = *score;
         hit.all_terms = *all_terms;
@@ -948,10 +944,10 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     };
     // Group by SOC through the fast columns, reading stored documents only for what is shown.
     let addrs: Vec<DocAddress> = ranked.docs.iter().map(|d| d.1).collect();
-    let socs = socs_of(&searcher, &addrs)?;
+    let socs = store::socs_of(&searcher, &engine.fields, &addrs)?;
     let mut level_columns = Vec::new();
     for seg in searcher.segment_readers() {
-        level_columns.push(seg.fast_fields().u64("level_ord")?);
+        level_columns.push(store::u64_column(seg, &searcher, engine.fields.level_ord)?);
     }
     let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut levels: HashMap<String, LevelCounts> = HashMap::new();
@@ -1052,46 +1048,6 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         });
     }
     Ok(OccupationResults { occupations, total })
-}
-
-/// The SOC code of each statement, through the fast columns: ordinals first, then each
-/// segment's distinct ordinals resolved to codes in one sorted pass over its dictionary (one
-/// look-up per document would dominate a whole request). Empty for a document without one.
-pub(crate) fn socs_of(searcher: &Searcher, docs: &[DocAddress]) -> Result<Vec<String>> {
-    let mut columns = Vec::new();
-    for seg in searcher.segment_readers() {
-        columns.push(seg.fast_fields().str("soc")?);
-    }
-    let mut doc_ords: Vec<Option<(u32, u64)>> = Vec::with_capacity(docs.len());
-    let mut wanted: HashMap<u32, Vec<u64>> = HashMap::new();
-    for addr in docs {
-        let ord = columns[addr.segment_ord as usize]
-            .as_ref()
-            .and_then(|col| col.term_ords(addr.doc_id).next());
-        if let Some(o) = ord {
-            wanted.entry(addr.segment_ord).or_default().push(o);
-        }
-        doc_ords.push(ord.map(|o| (addr.segment_ord, o)));
-    }
-    let mut names: HashMap<(u32, u64), String> = HashMap::new();
-    for (seg, mut ords) in wanted {
-        ords.sort_unstable();
-        ords.dedup();
-        if let Some(col) = &columns[seg as usize] {
-            let mut it = ords.iter();
-            col.dictionary()
-                .sorted_ords_to_term_cb(&ords, |bytes| {
-                    if let Some(&o) = it.next() {
-                        names.insert((seg, o), String::from_utf8_lossy(bytes).into_owned());
-                    }
-                })
-                .map_err(tantivy::TantivyError::from)?;
-        }
-    }
-    Ok(doc_ords
-        .into_iter()
-        .map(|k| k.and_then(|k| names.get(&k).cloned()).unwrap_or_default())
-        .collect())
 }
 
 /// An occupation whose titles or tools name the query gains this many times the best
@@ -1245,7 +1201,7 @@ fn first_statement(engine: &Engine, searcher: &Searcher, soc: &str) -> Result<Se
         )));
     };
     let doc: TantivyDocument = searcher.doc(addr)?;
-    Ok(hit_from_doc(&engine.fields, &doc))
+    Ok(SearchHit::read(&engine.fields, &doc))
 }
 
 #[cfg(test)]

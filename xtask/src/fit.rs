@@ -118,7 +118,7 @@ fn read_lines(files: &[&Path]) -> Result<Vec<Labelled>> {
 /// Indexes the bundled collection into `dir` with one writer thread (the same segments every
 /// run, so the same candidates in the same order and the same results to the last bit).
 pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::index::engine::Engine> {
-    let opts = skillmap::index::ingest::IngestOptions {
+    let opts = skillmap::index::ingest::IngestConfig {
         index_dir: dir.to_path_buf(),
         paths: vec![data.to_path_buf()],
         threads: 1,
@@ -126,7 +126,7 @@ pub fn index_bundled(data: &Path, dir: &Path) -> Result<skillmap::index::engine:
         strict: true,
         rebuild: true,
         max_file_bytes: 64 << 20,
-        optimize: false,
+        ..Default::default()
     };
     let report = skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden())?;
     anyhow::ensure!(
