@@ -490,8 +490,6 @@ fn semantic_tables(
     semantic::Tables::new(statements, titles)
 }
 
-/// An index of the three test fixture exports in a temporary folder, for the stages' tests.
-
 /// The mapper's index of the occupation with code `soc` (for the stages' tests).
 #[cfg(test)]
 pub(crate) fn occupation_index(mapper: &Mapper, soc: &str) -> usize {
