@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::domain::level::Level;
 use crate::index::ingest::{DEFAULT_MAX_FILE_MIB, DEFAULT_MEMORY_MB};
+use crate::search::request;
 
 /// Full-text search over competency framework statements.
 #[derive(Debug, Parser)]
@@ -111,14 +112,6 @@ pub const MAX_MEMORY_MB: usize = 32_000;
 /// limit means none, and the byte count must not overflow.
 pub const MAX_FILE_MIB: u64 = 1 << 20;
 
-/// `--semantic-ratio`: a number from 0 to 1.
-fn parse_ratio(s: &str) -> Result<f32, String> {
-    match s.parse::<f32>() {
-        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
-        _ => Err("expected a number from 0 to 1".into()),
-    }
-}
-
 /// `--threads`: a whole number from 1 to [`MAX_THREADS`].
 fn parse_threads(s: &str) -> Result<NonZeroUsize, String> {
     match s.parse::<usize>() {
@@ -186,10 +179,10 @@ pub struct SearchArgs {
     #[arg(long, value_name = "LEVEL")]
     pub level: Vec<Level>,
     /// Keep occupations of this job zone (1-5). Repeatable.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=5))]
+    #[arg(long, value_name = "N", value_parser = request::parse_job_zone)]
     pub job_zone: Vec<u8>,
     /// Results to show.
-    #[arg(long, short = 'n', default_value_t = 10, value_name = "N")]
+    #[arg(long, short = 'n', default_value_t = request::DEFAULT_LIMIT, value_name = "N")]
     pub limit: usize,
     /// Results to skip (for paging).
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -205,7 +198,7 @@ pub struct SearchArgs {
     #[arg(long)]
     pub hybrid: bool,
     /// With --hybrid: the cosine's share of the score, 0 to 1 (0 is BM25 alone).
-    #[arg(long, value_name = "R", requires = "hybrid", value_parser = parse_ratio)]
+    #[arg(long, value_name = "R", requires = "hybrid", value_parser = request::parse_semantic_ratio)]
     pub semantic_ratio: Option<f32>,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -228,7 +221,8 @@ pub struct MapArgs {
     #[arg(long, value_name = "FILE")]
     pub batch: Option<PathBuf>,
     /// Matches to return.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    #[arg(long, default_value_t = crate::map::DEFAULT_TOP as u16,
+          value_parser = clap::value_parser!(u16).range(1..=crate::map::MAX_TOP as i64))]
     pub top: u16,
     #[arg(long, value_enum, default_value_t)]
     pub format: Format,
@@ -284,7 +278,7 @@ pub struct EvalSearchArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "run")]
     pub write_run: Option<PathBuf>,
     /// Measure hybrid search with this semantic ratio (0 to 1; 0, the default, is BM25 alone).
-    #[arg(long, value_name = "R", conflicts_with = "run", value_parser = parse_ratio, default_value_t = 0.0)]
+    #[arg(long, value_name = "R", conflicts_with = "run", value_parser = request::parse_semantic_ratio, default_value_t = 0.0)]
     pub semantic_ratio: f32,
     /// Which queries: every one, the tuning half or the held-out half (split by a hash of the
     /// query id).

@@ -203,12 +203,10 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
                 explain: args.explain,
                 // Totals are shown to people only; JSON Lines carry hits alone.
                 count: args.format == Format::Human,
-                semantic_ratio: if args.hybrid {
-                    args.semantic_ratio.unwrap_or(search::hybrid::DEFAULT_RATIO)
-                } else {
-                    0.0
-                },
-            };
+                semantic_ratio: search::request::semantic_ratio(args.hybrid, args.semantic_ratio)
+                    .map_err(Error::Invalid)?,
+            }
+            .validated()?;
             let found = if args.by_occupation {
                 let r = search::search_occupations(&engine, &req)?;
                 match args.format {

@@ -55,8 +55,13 @@ pub struct MapRequest {
     pub top: usize,
 }
 
+/// Matches returned when a request does not say: the best and its close alternatives.
+pub const DEFAULT_TOP: usize = 5;
+/// Most matches one request may ask for: beyond 50 the confidences are all near zero.
+pub const MAX_TOP: usize = 50;
+
 fn default_top() -> usize {
-    5
+    DEFAULT_TOP
 }
 
 impl MapRequest {
@@ -441,8 +446,10 @@ impl<'e> Mapper<'e> {
 
 /// `top` must be 1 to 50.
 fn check_top(top: usize) -> Result<()> {
-    if top == 0 || top > 50 {
-        return Err(Error::Invalid(format!("top must be 1 to 50, not {top}")));
+    if !(1..=MAX_TOP).contains(&top) {
+        return Err(Error::Invalid(format!(
+            "top must be 1 to {MAX_TOP}, not {top}"
+        )));
     }
     Ok(())
 }

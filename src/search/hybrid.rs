@@ -18,8 +18,6 @@ use crate::error::Result;
 use crate::index::engine::Engine;
 use crate::index::store;
 
-/// The ratio `--hybrid` uses when none is given.
-pub const DEFAULT_RATIO: f32 = 0.3;
 /// Candidates taken from each pool (at least the page's depth).
 pub const POOL: usize = 200;
 /// Index words the query is expanded with, at most.

@@ -22,7 +22,6 @@ use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::domain::level::{Level, LevelCounts};
-use crate::domain::soc;
 use crate::error::{Error, Result};
 use crate::index::analyzer::{self, Highlighter};
 use crate::index::engine::{Engine, StatementStats};
@@ -31,15 +30,15 @@ use crate::index::store::{self, StoredStatement};
 
 pub mod hybrid;
 pub mod relevance;
+pub mod request;
+
+pub use request::{MAX_DEPTH, MAX_LIMIT, SearchRequest};
 
 /// Weight of the occupation title when ranking occupations (statement search uses
 /// [`Ranking::STATEMENTS`]).
 pub const W_TITLE: f32 = 0.7;
 /// Constant score of a typo-tolerant match.
 pub const W_FUZZY: f32 = 0.5;
-/// Most results one request may ask for (limit), and deepest page (offset + limit).
-pub const MAX_LIMIT: usize = 1_000;
-pub const MAX_DEPTH: usize = 100_000;
 /// Most bonus clauses (title terms, alternate titles, the phrase) for which the first tier runs one
 /// pruned pass per subset of them; with more, it merges two pruned searches instead.
 const MAX_BONUS_SUBSET_TERMS: usize = 3;
@@ -85,34 +84,6 @@ impl Ranking {
 pub const OCCUPATION_POOL: usize = 2_000;
 /// Scores of an occupation's best statements are summed with weights 1, 1/2, 1/4, … over this many.
 pub const OCCUPATION_TOP: usize = 5;
-
-/// A search: the query text and its filters.
-#[derive(Debug, Clone, Default)]
-pub struct SearchRequest {
-    pub query: String,
-    pub soc: Vec<String>,
-    pub levels: Vec<Level>,
-    pub job_zones: Vec<u8>,
-    pub limit: usize,
-    pub offset: usize,
-    pub explain: bool,
-    /// Count every match (exact totals cost a pass over all matches; top-k alone is faster).
-    pub count: bool,
-    /// Share of the static embedding's cosine in the ranking, 0..=1 (0: BM25 alone; see
-    /// [`hybrid`]).
-    pub semantic_ratio: f32,
-}
-
-impl SearchRequest {
-    /// A request for the top 10 hits of `query`, unfiltered.
-    pub fn new(query: impl Into<String>) -> Self {
-        SearchRequest {
-            query: query.into(),
-            limit: 10,
-            ..Default::default()
-        }
-    }
-}
 
 /// One statement found.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -274,15 +245,16 @@ fn should(qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     ))
 }
 
-/// Filters as zero-scoring required clauses (exact term matches, never approximate).
+/// Filters as zero-scoring required clauses (exact term matches, never approximate), of a
+/// validated request (its SOC filters are prefixes).
 fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>> {
     let mut out = Vec::new();
     if !req.soc.is_empty() {
-        let mut qs = Vec::new();
-        for s in &req.soc {
-            let prefix = soc::normalize_filter(s).map_err(Error::Invalid)?;
-            qs.push(term_query(f.soc_prefix, &prefix));
-        }
+        let qs = req
+            .soc
+            .iter()
+            .map(|p| term_query(f.soc_prefix, p))
+            .collect();
         out.push(should(qs));
     }
     if !req.levels.is_empty() {
@@ -467,31 +439,6 @@ fn alt_title_bonus(
             })
             .collect(),
     )))
-}
-
-fn check_ratio(req: &SearchRequest) -> Result<()> {
-    if !(0.0..=1.0).contains(&req.semantic_ratio) {
-        return Err(Error::Invalid(format!(
-            "semantic ratio must be between 0 and 1, got {}",
-            req.semantic_ratio
-        )));
-    }
-    Ok(())
-}
-
-fn check_page(req: &SearchRequest) -> Result<()> {
-    if req.limit > MAX_LIMIT {
-        return Err(Error::Invalid(format!(
-            "limit {} is over the maximum of {MAX_LIMIT}",
-            req.limit
-        )));
-    }
-    if req.offset.saturating_add(req.limit) > MAX_DEPTH {
-        return Err(Error::Invalid(format!(
-            "offset + limit is over the maximum depth of {MAX_DEPTH}"
-        )));
-    }
-    Ok(())
 }
 
 /// The best `depth` docs of a query, and the count of all its matches when asked for (counting
@@ -880,8 +827,7 @@ pub fn search_ranked(
     req: &SearchRequest,
     ranking: &Ranking,
 ) -> Result<SearchResults> {
-    check_page(req)?;
-    check_ratio(req)?;
+    let req = &req.clone().validated()?;
     let searcher = engine.searcher();
     let Some(c) = compile(engine, &searcher, req, ranking)? else {
         let zero = req.count.then_some(0);
@@ -930,8 +876,7 @@ pub fn search_ranked(
 /// scores weighted 1, 1/2, 1/4, … so that one strong statement beats many weak ones, yet
 /// breadth still counts.
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
-    check_page(req)?;
-    check_ratio(req)?;
+    let req = &req.clone().validated()?;
     let searcher = engine.searcher();
     let compiled = compile(engine, &searcher, req, &Ranking::OCCUPATIONS)?;
     let prepared = match (&compiled, req.semantic_ratio > 0.0) {
@@ -1106,11 +1051,8 @@ fn knowledge_matches(
     };
     let mut found: Vec<(String, f32, Vec<String>)> = Vec::new();
     for soc in socs {
-        let in_filter = req.soc.is_empty()
-            || req
-                .soc
-                .iter()
-                .any(|p| soc::normalize_filter(p).is_ok_and(|p| soc.starts_with(&p)));
+        // The request is validated: its SOC filters are prefixes.
+        let in_filter = req.soc.is_empty() || req.soc.iter().any(|p| soc.starts_with(p.as_str()));
         if !in_filter {
             continue;
         }

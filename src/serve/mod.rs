@@ -19,14 +19,13 @@ use tokio::sync::Semaphore;
 use crate::map::batch::Cancel;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::domain::level::Level;
 use crate::error::Error;
 use crate::index::engine::Engine;
 use crate::index::show::OccupationView;
 use crate::index::stats::Stats;
 use crate::map::batch::BatchOutput;
 use crate::map::{MapRequest, MapResult, Mapper};
-use crate::search::{OccupationHit, SearchHit, SearchRequest};
+use crate::search::{OccupationHit, SearchHit, SearchRequest, request};
 
 /// Limits and address of the service.
 #[derive(Debug, Clone)]
@@ -431,95 +430,77 @@ impl<S: Send + Sync> FromRequest<S> for AppBytes {
     }
 }
 
-/// The query string of `/api/search`.
-#[derive(Debug, Default)]
-struct SearchParams {
-    q: String,
-    soc: Vec<String>,
-    level: Vec<Level>,
-    job_zone: Vec<u8>,
-    limit: usize,
-    offset: usize,
-    by_occupation: bool,
-    explain: bool,
-    hybrid: bool,
-    semantic_ratio: Option<f32>,
-}
-
-fn parse_search_params(raw: Option<&str>, config: &ServeConfig) -> Result<SearchParams, ApiError> {
-    let mut p = SearchParams {
-        limit: 10,
-        ..Default::default()
+/// The query string of `/api/search`, parsed into the same validated [`SearchRequest`] as the
+/// command line's (with its value parsers), plus whether occupations are ranked. The service's
+/// own limits (query length, the operator's `--max-limit`) are checked here.
+fn parse_search_params(
+    raw: Option<&str>,
+    config: &ServeConfig,
+) -> Result<(SearchRequest, bool), ApiError> {
+    let mut req = SearchRequest {
+        count: true,
+        ..SearchRequest::new("")
     };
+    let (mut by_occupation, mut hybrid, mut ratio) = (false, false, None);
+    let bad = |k: &str, e: String| ApiError::BadRequest(format!("`{k}`: {e}"));
     let number = |k: &str, v: &str| {
         v.parse::<usize>()
-            .map_err(|_| ApiError::BadRequest(format!("`{k}` must be a whole number, not `{v}`")))
+            .map_err(|_| bad(k, format!("must be a whole number, not `{v}`")))
     };
+    let flag = |v: &str| matches!(v, "1" | "true" | "yes");
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         // Repeated keys and comma-separated values both give several filters.
         let values = || v.split(',').map(str::trim).filter(|s| !s.is_empty());
         match k.as_ref() {
-            "q" => p.q = v.into_owned(),
-            "soc" => p.soc.extend(values().map(str::to_string)),
+            "q" => req.query = v.into_owned(),
+            "soc" => req.soc.extend(values().map(str::to_string)),
             "level" => {
                 for l in values() {
-                    p.level.push(l.parse().map_err(ApiError::BadRequest)?);
+                    req.levels.push(l.parse().map_err(|e| bad("level", e))?);
                 }
             }
             "job_zone" => {
                 for z in values() {
-                    match z.parse::<u8>() {
-                        Ok(n @ 1..=5) => p.job_zone.push(n),
-                        _ => {
-                            return Err(ApiError::BadRequest(format!(
-                                "`job_zone` must be 1 to 5, not `{z}`"
-                            )));
-                        }
-                    }
+                    req.job_zones
+                        .push(request::parse_job_zone(z).map_err(|e| bad("job_zone", e))?);
                 }
             }
-            "limit" => p.limit = number("limit", &v)?,
-            "offset" => p.offset = number("offset", &v)?,
+            "limit" => req.limit = number("limit", &v)?,
+            "offset" => req.offset = number("offset", &v)?,
             "by" => match v.as_ref() {
-                "occupation" => p.by_occupation = true,
+                "occupation" => by_occupation = true,
                 "statement" | "" => {}
                 other => {
-                    return Err(ApiError::BadRequest(format!(
-                        "`by` must be occupation or statement, not `{other}`"
-                    )));
+                    return Err(bad(
+                        "by",
+                        format!("must be occupation or statement, not `{other}`"),
+                    ));
                 }
             },
-            "explain" => p.explain = matches!(v.as_ref(), "1" | "true" | "yes"),
-            "hybrid" => p.hybrid = matches!(v.as_ref(), "1" | "true" | "yes"),
-            "semantic_ratio" => match v.parse::<f32>() {
-                Ok(r) if (0.0..=1.0).contains(&r) => p.semantic_ratio = Some(r),
-                _ => {
-                    return Err(ApiError::BadRequest(format!(
-                        "`semantic_ratio` must be a number from 0 to 1, not `{v}`"
-                    )));
-                }
-            },
+            "explain" => req.explain = flag(&v),
+            "hybrid" => hybrid = flag(&v),
+            "semantic_ratio" => {
+                ratio =
+                    Some(request::parse_semantic_ratio(&v).map_err(|e| bad("semantic_ratio", e))?);
+            }
             _ => {} // unknown parameters are ignored, as browsers add their own
         }
     }
-    if p.q.chars().count() > config.max_query_chars {
-        return Err(ApiError::BadRequest(format!(
-            "`q` is longer than {} characters",
-            config.max_query_chars
-        )));
-    }
-    if p.limit > config.max_limit {
-        return Err(ApiError::BadRequest(format!(
-            "`limit` must be at most {}",
-            config.max_limit
-        )));
-    }
-    if p.semantic_ratio.is_some() && !p.hybrid {
-        return Err(ApiError::BadRequest(
-            "`semantic_ratio` needs `hybrid=true`".into(),
+    if req.query.chars().count() > config.max_query_chars {
+        return Err(bad(
+            "q",
+            format!("is longer than {} characters", config.max_query_chars),
         ));
     }
-    Ok(p)
+    if req.limit > config.max_limit {
+        return Err(bad(
+            "limit",
+            format!("must be at most {}", config.max_limit),
+        ));
+    }
+    req.semantic_ratio =
+        request::semantic_ratio(hybrid, ratio).map_err(|e| bad("semantic_ratio", e))?;
+    Ok((req.validated()?, by_occupation))
 }
 
 /// `GET /api/search` answer for statements.
@@ -555,28 +536,12 @@ async fn search_handler(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let p = parse_search_params(raw.as_deref(), &state.0.config)?;
+    let (req, by_occupation) = parse_search_params(raw.as_deref(), &state.0.config)?;
     state
         .blocking(move |s, _| {
             let started = Instant::now();
-            let req = SearchRequest {
-                query: p.q,
-                soc: p.soc,
-                levels: p.level,
-                job_zones: p.job_zone,
-                limit: p.limit,
-                offset: p.offset,
-                explain: p.explain,
-                count: true,
-                semantic_ratio: if p.hybrid {
-                    p.semantic_ratio
-                        .unwrap_or(crate::search::hybrid::DEFAULT_RATIO)
-                } else {
-                    0.0
-                },
-            };
             let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
-            if p.by_occupation {
+            if by_occupation {
                 let r = crate::search::search_occupations(s.0.engine, &req)?;
                 Ok(Json(OccupationResponse {
                     occupations: r.occupations,
