@@ -53,6 +53,16 @@ pub enum Error {
     /// The work was stopped from outside (its HTTP request ran out of time).
     #[error("stopped: the request ran out of time")]
     Cancelled,
+    /// The process could not start what it needs to work (threads, the async runtime).
+    #[error("cannot start the {what}: {cause}")]
+    Start { what: &'static str, cause: String },
+    /// The service cannot listen on its address (in use, or not this machine's).
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// JSON serialization of our own values failed (only on I/O errors in practice).
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),

@@ -6,7 +6,9 @@
 //! - `embed`: the static embedding table compiled into the binary;
 //! - `search` and `map`: the two use cases, each a pipeline over the index;
 //! - `app` (the command line) and `serve` (HTTP): the front ends, which build the same
-//!   validated requests and only format what the use cases return.
+//!   validated requests and only format what the use cases return;
+//! - `error`, `panics` and `workers`: what every layer shares (typed errors, the panic
+//!   boundary, thread pools).
 
 pub mod app;
 pub mod domain;
@@ -17,6 +19,7 @@ pub mod map;
 pub mod panics;
 pub mod search;
 pub mod serve;
+pub mod workers;
 
 pub use app::{BUNDLED_DATA, DEFAULT_INDEX, Outcome, run};
 pub use error::{Error, Result};

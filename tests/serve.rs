@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -13,18 +13,20 @@ use tower::ServiceExt;
 
 use crate::util::{TestEnv, fixture};
 
-pub(crate) fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<(TestEnv, &'static Engine)> = OnceLock::new();
+/// One engine over the fixture index, shared by the in-process router tests.
+pub(crate) fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<(TestEnv, Arc<Engine>)> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
             let env = TestEnv::new();
             env.copy("frameworks", "in");
             let (code, _) = env.index_json(&["in"]);
             assert_eq!(code, 0);
-            let e: &'static Engine = Box::leak(Box::new(Engine::open(&env.index()).unwrap()));
+            let e = Arc::new(Engine::open(&env.index()).unwrap());
             (env, e)
         })
         .1
+        .clone()
 }
 
 async fn call(req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {

@@ -10,7 +10,7 @@ use skillmap::map::{MapRequest, Mapper};
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    static MAPPER: OnceLock<Mapper<'static>> = OnceLock::new();
+    static MAPPER: OnceLock<Mapper> = OnceLock::new();
     let mapper = MAPPER.get_or_init(|| Mapper::new(common::engine()).unwrap());
     let text = String::from_utf8_lossy(data);
     let (body, title) = text.split_once('\u{1}').unwrap_or((&text, ""));

@@ -388,8 +388,7 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
             Outcome::Found
         }
         Command::Serve(args) => {
-            // The engine lives as long as the process; the server borrows it for good.
-            let engine: &'static Engine = Box::leak(Box::new(open_engine(&args.dir.index)?));
+            let engine = std::sync::Arc::new(open_engine(&args.dir.index)?);
             let config = serve::ServeConfig {
                 addr: args.addr,
                 max_body: args.max_body,
@@ -409,7 +408,10 @@ fn run_command(cli: Cli) -> anyhow::Result<Outcome> {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
-                .context("cannot start the async runtime")?
+                .map_err(|e| Error::Start {
+                    what: "async runtime",
+                    cause: e.to_string(),
+                })?
                 .block_on(serve::serve(engine, config))?;
             Outcome::Found
         }

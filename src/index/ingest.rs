@@ -59,7 +59,7 @@ impl Default for IngestConfig {
         IngestConfig {
             index_dir: PathBuf::from(crate::app::DEFAULT_INDEX),
             paths: vec![PathBuf::from(crate::app::BUNDLED_DATA)],
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: crate::workers::default_threads(),
             memory_bytes: DEFAULT_MEMORY_MB * 1_000_000,
             strict: false,
             rebuild: false,
@@ -229,10 +229,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
         spill: &spill,
     };
     progress.set_length(files.len() as u64);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads)
-        .build()
-        .map_err(|e| Error::Invalid(format!("cannot start {} threads: {e}", opts.threads)))?;
+    let pool = crate::workers::pool(Some(opts.threads), "indexing workers")?;
     pool.install(|| {
         files
             .par_iter()

@@ -211,13 +211,13 @@ pub(super) struct Candidates {
     pub rows: Vec<(usize, model::FeatureVector)>,
 }
 
-impl Mapper<'_> {
+impl Mapper {
     /// The posting's weighted terms, and every candidate with its features.
     pub(super) fn candidates_of(&self, r: &Reading) -> Result<Candidates> {
         let searcher = &self.searcher;
         let stats = crate::index::engine::StatementStats::of(searcher)?;
         let n_docs = self.n_statements;
-        let f = &self.engine.fields;
+        let f = &self.fields;
 
         // Known terms with their weights (IDF × sublinear TF).
         let mut tf: foldhash::HashMap<String, u32> = Default::default();
@@ -437,7 +437,7 @@ impl Mapper<'_> {
     ) -> Result<Scores> {
         const K1: f32 = 2.0;
         const B: f32 = 0.75;
-        let f = &self.engine.fields;
+        let f = &self.fields;
         let n_occ = self.occupations.len() as u64;
         // Dense per-occupation tallies: a common term touches most occupations.
         let mut scores = vec![0.0f32; self.occupations.len()];

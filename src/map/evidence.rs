@@ -32,7 +32,7 @@ pub struct Found {
     pub gap: Vec<(Level, DocAddress)>,
 }
 
-impl Mapper<'_> {
+impl Mapper {
     /// Every statement of the occupations `occs` that the posting's terms score, with its BM25
     /// score (the collection's statistics), in one query: the occupation filter scores 0, so a
     /// statement's score is the posting's evidence alone.
@@ -45,7 +45,7 @@ impl Mapper<'_> {
         if weighted.is_empty() || occs.is_empty() {
             return Ok(scored);
         }
-        let f = &self.engine.fields;
+        let f = &self.fields;
         let socs: Vec<(Occur, Box<dyn Query>)> = occs
             .iter()
             .map(|&o| {
@@ -82,7 +82,7 @@ impl Mapper<'_> {
         scored: &HashMap<DocAddress, f32>,
         highlighter: &Highlighter,
     ) -> Result<Found> {
-        let f = &self.engine.fields;
+        let f = &self.fields;
         let mut per_level = [0.0f32; 4];
         let mut per_level_n = [0usize; 4];
         let mut hits = Vec::new();
@@ -135,7 +135,7 @@ impl Mapper<'_> {
                 let doc: TantivyDocument = self.searcher.doc(addr)?;
                 Ok(Gap {
                     level,
-                    statement: store::text(&doc, self.engine.fields.statement),
+                    statement: store::text(&doc, self.fields.statement),
                 })
             })
             .collect()

@@ -139,8 +139,10 @@ pub struct MapResult {
 
 /// Maps postings against one point-in-time view of the index. Build once, use for many postings
 /// (it is `Sync`); build a new one to see later commits.
-pub struct Mapper<'e> {
-    engine: &'e Engine,
+pub struct Mapper {
+    /// The schema's field handles (the mapper owns its view of the index, so it borrows nothing
+    /// and can be shared across threads and requests).
+    fields: crate::index::schema::Fields,
     searcher: Searcher,
     occupations: Vec<Occupation>,
     /// Occupation-level document frequency of title terms.
@@ -180,15 +182,15 @@ pub struct MapOptions {
     pub title_model_prior: Option<f32>,
 }
 
-impl<'e> Mapper<'e> {
+impl Mapper {
     /// Reads every occupation of the index (code, title, group, titles, tools) and where its
     /// statements are.
-    pub fn new(engine: &'e Engine) -> Result<Mapper<'e>> {
+    pub fn new(engine: &Engine) -> Result<Mapper> {
         Mapper::with_options(engine, &MapOptions::default())
     }
 
     /// [`Mapper::new`] with options.
-    pub fn with_options(engine: &'e Engine, options: &MapOptions) -> Result<Mapper<'e>> {
+    pub fn with_options(engine: &Engine, options: &MapOptions) -> Result<Mapper> {
         let searcher = engine.searcher();
         let f = &engine.fields;
         let mut occupations: Vec<Occupation> = Vec::new();
@@ -312,7 +314,7 @@ impl<'e> Mapper<'e> {
         );
         let n_statements = crate::index::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
-            engine,
+            fields: engine.fields,
             searcher,
             occupations,
             title_df,

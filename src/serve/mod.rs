@@ -84,8 +84,8 @@ impl Default for ServeConfig {
 }
 
 struct Inner {
-    engine: &'static Engine,
-    mapper: RwLock<Arc<Mapper<'static>>>,
+    engine: Arc<Engine>,
+    mapper: RwLock<Arc<Mapper>>,
     config: ServeConfig,
     permits: Arc<Semaphore>,
     /// Workers for batch mapping.
@@ -97,15 +97,12 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// State over an engine that lives as long as the process.
-    pub fn new(engine: &'static Engine, config: ServeConfig) -> crate::Result<AppState> {
+    /// State over a shared engine.
+    pub fn new(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<AppState> {
         prometheus();
-        let mapper = Arc::new(Mapper::new(engine)?);
+        let mapper = Arc::new(Mapper::new(&engine)?);
         let permits = Arc::new(Semaphore::new(config.max_inflight));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot start the batch workers: {e}")))?;
+        let pool = crate::workers::pool(None, "batch workers")?;
         Ok(AppState(Arc::new(Inner {
             engine,
             mapper: RwLock::new(mapper),
@@ -116,7 +113,7 @@ impl AppState {
     }
 
     /// The mapper of the newest commit (rebuilt when another process has committed since).
-    fn mapper(&self) -> crate::Result<Arc<Mapper<'static>>> {
+    fn mapper(&self) -> crate::Result<Arc<Mapper>> {
         let current = self.0.engine.searcher().generation().generation_id();
         {
             let m = self.0.mapper.read().unwrap_or_else(|p| p.into_inner());
@@ -124,7 +121,7 @@ impl AppState {
                 return Ok(m.clone());
             }
         }
-        let fresh = Arc::new(Mapper::new(self.0.engine)?);
+        let fresh = Arc::new(Mapper::new(&self.0.engine)?);
         *self.0.mapper.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
         metrics::counter!("skillmap_mapper_rebuilds_total").increment(1);
         tracing::info!(generation = current, "mapper rebuilt for a new commit");
@@ -542,7 +539,7 @@ async fn search_handler(
             let started = Instant::now();
             let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
             if by_occupation {
-                let r = crate::search::search_occupations(s.0.engine, &req)?;
+                let r = crate::search::search_occupations(&s.0.engine, &req)?;
                 Ok(Json(OccupationResponse {
                     occupations: r.occupations,
                     total: r.total,
@@ -550,7 +547,7 @@ async fn search_handler(
                 })
                 .into_response())
             } else {
-                let r = crate::search::search(s.0.engine, &req)?;
+                let r = crate::search::search(&s.0.engine, &req)?;
                 Ok(Json(SearchResponse {
                     hits: r.hits,
                     total: r.total.unwrap_or(0),
@@ -678,7 +675,7 @@ async fn occupation_handler(
 ) -> Result<Response, ApiError> {
     state
         .blocking(move |s, _| {
-            Ok(Json(crate::index::show::show(s.0.engine, &soc, &[])?).into_response())
+            Ok(Json(crate::index::show::show(&s.0.engine, &soc, &[])?).into_response())
         })
         .await
 }
@@ -696,7 +693,7 @@ async fn occupation_handler(
 )]
 async fn stats_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
     state
-        .blocking(move |s, _| Ok(Json(crate::index::stats::stats(s.0.engine)?).into_response()))
+        .blocking(move |s, _| Ok(Json(crate::index::stats::stats(&s.0.engine)?).into_response()))
         .await
 }
 
@@ -1081,21 +1078,27 @@ fn connection_room(wanted: usize) -> usize {
 /// so that every connection has a deadline: one that sends nothing, a partial head, or only an
 /// HTTP/2 preface is closed after `header_timeout` without a request in progress; open
 /// connections are capped; and an oversized request head is refused.
-pub async fn serve(engine: &'static Engine, config: ServeConfig) -> anyhow::Result<()> {
+pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
     use hyper_util::server::graceful::GracefulShutdown;
     use tower::ServiceExt as _;
 
     init_logs(config.log_format);
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
+    let listen = |source| Error::Listen {
+        addr: config.addr,
+        source,
+    };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(listen)?;
+    let addr = listener.local_addr().map_err(listen)?;
     let idle = config.header_timeout;
     let open_beyond_loopback = !addr.ip().is_loopback() && config.api_keys.is_empty();
     let connection_cap = connection_room(config.max_connections);
     let connections = Arc::new(Semaphore::new(connection_cap));
     let config_keys = config.api_keys.len();
-    let state = AppState::new(engine, config)?;
+    let state = AppState::new(engine.clone(), config)?;
     let router = app(state);
     let mut builder = Builder::new(TokioExecutor::new());
     builder
