@@ -100,7 +100,7 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
             let mut f = std::io::BufWriter::new(std::fs::File::create(
                 dir.join(format!("candidate-{}.run", i + 1)),
             )?);
-            skillmap::app::output::trec_run(
+            skillmap::app::output::trec::write_run(
                 &mut f,
                 &all_queries,
                 &run,
