@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::domain::level::Level;
 use crate::index::ingest::{DEFAULT_MAX_FILE_MIB, DEFAULT_MEMORY_MB};
 use crate::search::request;
+use crate::serve;
 
 /// Full-text search over competency framework statements.
 #[derive(Debug, Parser)]
@@ -341,39 +342,39 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (loopback by default; port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:7700")]
+    #[arg(long, default_value = serve::DEFAULT_ADDR)]
     pub addr: std::net::SocketAddr,
     /// Largest request body, in bytes.
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_BODY, value_name = "BYTES",
           value_parser = clap::value_parser!(u64).range(1..=1 << 30).map(|n| n as usize))]
     pub max_body: usize,
     /// Longest search query, in characters.
-    #[arg(long, default_value_t = 1_000, value_name = "N",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_QUERY_CHARS, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=100_000).map(|n| n as usize))]
     pub max_query_chars: usize,
     /// Largest `limit` of a search.
-    #[arg(long, default_value_t = 100, value_name = "N",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_LIMIT, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=10_000).map(|n| n as usize))]
     pub max_limit: usize,
     /// Requests doing CPU work at once; more are answered 503.
-    #[arg(long, default_value_t = 64, value_name = "N",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_INFLIGHT, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=4_096).map(|n| n as usize))]
     pub max_inflight: usize,
     /// Seconds a request may take before it is answered 408.
-    #[arg(long, default_value_t = 30, value_name = "SECS",
+    #[arg(long, default_value_t = serve::DEFAULT_TIMEOUT_SECS, value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub timeout: u64,
     /// Seconds a connection may stay without a request in progress (before its first request
     /// head, between requests) before it is closed.
-    #[arg(long, default_value_t = 10, value_name = "SECS",
+    #[arg(long, default_value_t = serve::HEADER_READ_TIMEOUT.as_secs(), value_name = "SECS",
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub header_timeout: u64,
     /// Connections open at once; more are answered 503 and closed.
-    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_CONNECTIONS, value_name = "N",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_CONNECTIONS, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=100_000).map(|n| n as usize))]
     pub max_connections: usize,
     /// Most lines in one /api/map/batch request; larger batches are refused with 413.
-    #[arg(long, default_value_t = crate::serve::DEFAULT_MAX_BATCH_LINES, value_name = "N",
+    #[arg(long, default_value_t = serve::DEFAULT_MAX_BATCH_LINES, value_name = "N",
           value_parser = clap::value_parser!(u64).range(1..=1_000_000).map(|n| n as usize))]
     pub max_batch_lines: usize,
     /// Require `Authorization: Bearer KEY` on /api/*. Repeatable; SKILLMAP_API_KEY may hold

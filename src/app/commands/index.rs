@@ -29,3 +29,23 @@ fn config(args: &IndexArgs) -> IngestConfig {
         optimize: args.optimize,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::app::cli::{Cli, Command};
+    use crate::index::ingest::IngestConfig;
+
+    /// `skillmap index` with no flags indexes the bundled collection into the default index
+    /// with `IngestConfig::default`.
+    #[test]
+    fn the_flags_defaults_are_the_configs_defaults() {
+        let Command::Index(args) = Cli::try_parse_from(["skillmap", "index"]).unwrap().command
+        else {
+            panic!("not index");
+        };
+        let from_flags = format!("{:?}", super::config(&args));
+        assert_eq!(from_flags, format!("{:?}", IngestConfig::default()));
+    }
+}

@@ -43,3 +43,23 @@ fn config(args: ServeArgs) -> ServeConfig {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::app::cli::{Cli, Command};
+    use crate::serve::ServeConfig;
+
+    /// `skillmap serve` with no flags configures the service exactly as `ServeConfig::default`
+    /// (the defaults live in one place, which both read).
+    #[test]
+    fn the_flags_defaults_are_the_configs_defaults() {
+        let Command::Serve(args) = Cli::try_parse_from(["skillmap", "serve"]).unwrap().command
+        else {
+            panic!("not serve");
+        };
+        let from_flags = format!("{:?}", super::config(args));
+        assert_eq!(from_flags, format!("{:?}", ServeConfig::default()));
+    }
+}
