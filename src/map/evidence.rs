@@ -11,8 +11,9 @@ use tantivy::{DocAddress, TantivyDocument, Term};
 
 use crate::domain::level::Level;
 use crate::error::Result;
-use crate::index::analyzer::{self, Highlighter};
+use crate::index::analyzer;
 use crate::index::store;
+use crate::search::highlight::Highlighter;
 use crate::search::{SearchHit, highlight};
 
 use super::{Evidence, Gap, Mapper, level};
@@ -170,9 +171,9 @@ pub fn weighted_union(
 #[cfg(test)]
 mod tests {
     use crate::domain::level::Level;
-    use crate::index::analyzer::Highlighter;
     use crate::index::fixture_engine;
     use crate::map::Mapper;
+    use crate::search::highlight::Highlighter;
 
     #[test]
     fn scores_stay_within_the_occupations_asked_and_every_statement_is_evidence_or_gap() {

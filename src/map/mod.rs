@@ -20,10 +20,11 @@ use tantivy::{DocAddress, Searcher, TantivyDocument};
 
 use crate::domain::level::{Level, LevelScores};
 use crate::error::{Error, Result};
-use crate::index::analyzer::{self, Highlighter};
+use crate::index::analyzer;
 use crate::index::engine::Engine;
 use crate::index::store;
 use crate::map::seniority::Cue;
+use crate::search::highlight::Highlighter;
 
 use candidates::{NO_OCC, Occupation, idf, title_heads, tool_tables};
 

@@ -1,0 +1,317 @@
+//! From query text to tantivy queries: the units (stemmed words and phrases), the filters, the
+//! tiers and the bonus clauses of a ranking, compiled once per request.
+
+use super::*;
+
+/// A query unit: a stemmed word or a phrase of stemmed words.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Unit {
+    Word(String),
+    Phrase(Vec<String>),
+}
+
+/// Splits plain text into units. Never fails: punctuation is a separator, balanced double quotes
+/// make phrases and an unbalanced quote is ordinary text.
+pub fn parse_units(query: &str) -> Vec<Unit> {
+    let normalized: String = query
+        .chars()
+        .map(|c| {
+            if matches!(c, '“' | '”' | '„') {
+                '"'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let pieces: Vec<&str> = normalized.split('"').collect();
+    let mut units: Vec<Unit> = Vec::new();
+    let mut free = String::new();
+    for (i, piece) in pieces.iter().enumerate() {
+        let is_phrase = i % 2 == 1 && i + 1 < pieces.len();
+        if !is_phrase {
+            free.push(' ');
+            free.push_str(piece);
+            continue;
+        }
+        let words = analyzer::index_terms(piece);
+        match words.len() {
+            0 => {}
+            1 => units.push(Unit::Word(words[0].clone())),
+            _ => units.push(Unit::Phrase(words)),
+        }
+    }
+    let mut words = analyzer::query_terms(&free);
+    if words.is_empty() && units.is_empty() {
+        // A query of stop words only ("the") still searches for them.
+        words = analyzer::index_terms(&free);
+    }
+    units.extend(words.into_iter().map(Unit::Word));
+    let mut seen = std::collections::HashSet::new();
+    units.retain(|u| seen.insert(u.clone()));
+    units
+}
+
+/// The term queries that `first_tier`'s pruned passes combine.
+pub(crate) struct PassTerms {
+    /// Each unit's statement term.
+    pub(crate) units: Vec<Box<dyn Query>>,
+    /// The weighted bonus clauses: title terms, alternate titles, the phrase.
+    pub(crate) bonus: Vec<Box<dyn Query>>,
+}
+
+/// The queries of one request, built once.
+pub(crate) struct Compiled {
+    /// First tier, scored on the statement text alone: every unit required. For plain words and
+    /// no filters this is a bare term query or a pure term intersection, which tantivy answers
+    /// with block-max WAND pruning.
+    pub(crate) all_plain: Box<dyn Query>,
+    /// First tier restricted to statements that match at least one bonus clause, scored with
+    /// every bonus they match added; `None` without bonus clauses.
+    pub(crate) all_bonus: Option<Box<dyn Query>>,
+    /// When every unit is a plain word, there are no filters and there are 1 to
+    /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the statement term queries and the (weighted)
+    /// bonus queries, for the pruned passes of `first_tier`.
+    pub(crate) pruned_passes: Option<PassTerms>,
+    /// Second tier: some but not every unit, bonuses included; `None` for one-unit queries.
+    pub(crate) rest: Option<Box<dyn Query>>,
+    /// Statements with any unit, for counting (unscored use only).
+    pub(crate) any: Option<Box<dyn Query>>,
+    pub(crate) highlighter: Highlighter,
+}
+
+pub(crate) fn term_query(field: Field, t: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, t),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+pub(crate) fn boost(q: Box<dyn Query>, by: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, by))
+}
+
+pub(crate) fn should(qs: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(
+        qs.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+/// Filters as zero-scoring required clauses (exact term matches, never approximate), of a
+/// validated request (its SOC filters are prefixes).
+pub(crate) fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Box<dyn Query>>> {
+    let mut out = Vec::new();
+    if !req.soc.is_empty() {
+        let qs = req
+            .soc
+            .iter()
+            .map(|p| term_query(f.soc_prefix, p))
+            .collect();
+        out.push(should(qs));
+    }
+    if !req.levels.is_empty() {
+        out.push(should(
+            req.levels
+                .iter()
+                .map(|l| term_query(f.level, l.as_str()))
+                .collect(),
+        ));
+    }
+    if !req.job_zones.is_empty() {
+        out.push(should(
+            req.job_zones
+                .iter()
+                .map(|&z| {
+                    Box::new(TermQuery::new(
+                        Term::from_field_u64(f.job_zone, u64::from(z)),
+                        IndexRecordOption::Basic,
+                    )) as Box<dyn Query>
+                })
+                .collect(),
+        ));
+    }
+    Ok(out
+        .into_iter()
+        .map(|q| Box::new(ConstScoreQuery::new(q, 0.0)) as Box<dyn Query>)
+        .collect())
+}
+
+pub(crate) fn compile(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    ranking: &Ranking,
+) -> Result<Option<Compiled>> {
+    let f = &engine.fields;
+    let filters = filter_clauses(f, req)?;
+    let units = parse_units(&req.query);
+    if units.is_empty() {
+        return Ok(None);
+    }
+    let mut highlighter = Highlighter::default();
+    let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
+    // Clauses that only add to statements matching on their own text (see `Ranking`).
+    let mut bonus: Vec<Box<dyn Query>> = Vec::new();
+    let mut exact_words: Vec<&str> = Vec::new();
+    let mut plain_words = filters.is_empty();
+    for unit in &units {
+        match unit {
+            Unit::Word(w) => {
+                let df = searcher.doc_freq(&Term::from_field_text(f.statement, w))?;
+                let chars = w.chars().count();
+                if df == 0 && chars >= 4 {
+                    let distance = if chars >= 7 { 2 } else { 1 };
+                    let fuzzy =
+                        FuzzyTermQuery::new(Term::from_field_text(f.statement, w), distance, true);
+                    unit_queries.push(boost(Box::new(fuzzy), W_FUZZY));
+                    highlighter.fuzzy.push((w.clone(), distance as usize));
+                    plain_words = false;
+                } else {
+                    unit_queries.push(term_query(f.statement, w));
+                    highlighter.exact.insert(w.clone());
+                    exact_words.push(w);
+                }
+                if ranking.title > 0.0 && searcher.doc_freq(&Term::from_field_text(f.title, w))? > 0
+                {
+                    bonus.push(boost(term_query(f.title, w), ranking.title));
+                }
+            }
+            Unit::Phrase(words) => {
+                unit_queries.push(Box::new(PhraseQuery::new(
+                    words
+                        .iter()
+                        .map(|w| Term::from_field_text(f.statement, w))
+                        .collect(),
+                )));
+                highlighter.exact.extend(words.iter().cloned());
+                plain_words = false;
+            }
+        }
+    }
+    if ranking.alt_titles > 0.0
+        && !exact_words.is_empty()
+        && let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)?
+    {
+        bonus.push(q);
+    }
+    if ranking.phrase > 0.0 && exact_words.len() >= 2 {
+        // The query's plain words near each other and in order: "quality control" as a
+        // phrase, not "control" here and "quality" there.
+        let mut phrase = PhraseQuery::new(
+            exact_words
+                .iter()
+                .map(|w| Term::from_field_text(f.statement, w))
+                .collect(),
+        );
+        phrase.set_slop(ranking.slop);
+        bonus.push(boost(Box::new(phrase), ranking.phrase));
+    }
+    let musts = |qs: &[Box<dyn Query>]| -> Vec<(Occur, Box<dyn Query>)> {
+        qs.iter().map(|q| (Occur::Must, q.box_clone())).collect()
+    };
+    let with_filters = |mut clauses: Vec<(Occur, Box<dyn Query>)>| -> Box<dyn Query> {
+        clauses.extend(musts(&filters));
+        if clauses.len() == 1 && clauses[0].0 == Occur::Must {
+            // A bare query keeps tantivy's pruning; a one-clause boolean would hide it.
+            return clauses.pop().map(|(_, q)| q).expect("one clause");
+        }
+        Box::new(BooleanQuery::new(clauses))
+    };
+    let all_plain = with_filters(musts(&unit_queries));
+    let pruned_passes =
+        (plain_words && (1..=MAX_BONUS_SUBSET_TERMS).contains(&bonus.len())).then(|| PassTerms {
+            units: unit_queries.iter().map(|q| q.box_clone()).collect(),
+            bonus: bonus.iter().map(|q| q.box_clone()).collect(),
+        });
+    let bonus_union = (!bonus.is_empty()).then(|| should(bonus));
+    let all_bonus = bonus_union.as_ref().map(|t| {
+        let mut clauses = musts(&unit_queries);
+        clauses.push((Occur::Must, t.box_clone()));
+        with_filters(clauses)
+    });
+    let rest = (unit_queries.len() > 1).then(|| {
+        let any = should(unit_queries.iter().map(|q| q.box_clone()).collect());
+        let all_only = Box::new(BooleanQuery::new(musts(&unit_queries))) as Box<dyn Query>;
+        let mut clauses = vec![(Occur::Must, any), (Occur::MustNot, all_only)];
+        if let Some(t) = &bonus_union {
+            clauses.push((Occur::Should, t.box_clone()));
+        }
+        with_filters(clauses)
+    });
+    let any = (unit_queries.len() > 1).then(|| {
+        with_filters(vec![(
+            Occur::Must,
+            should(unit_queries.iter().map(|q| q.box_clone()).collect()),
+        )])
+    });
+    Ok(Some(Compiled {
+        all_plain,
+        all_bonus,
+        pruned_passes,
+        rest,
+        any,
+        highlighter,
+    }))
+}
+
+/// Occupations whose alternate titles hold query words score `weight` × the BM25 of those words
+/// over their titles (the best of their knowledge documents), as one clause: a union of
+/// constant-scored SOC terms, at most `ALT_TITLE_OCCUPATIONS` of them.
+pub(crate) fn alt_title_bonus(
+    f: &Fields,
+    searcher: &Searcher,
+    words: &[&str],
+    weight: f32,
+) -> Result<Option<Box<dyn Query>>> {
+    const ALT_TITLE_OCCUPATIONS: usize = 64;
+    let q = should(words.iter().map(|w| term_query(f.alt_title, w)).collect());
+    let mut best: HashMap<String, f32> = HashMap::new();
+    for (score, addr) in searcher.search(
+        &*q,
+        &TopDocs::with_limit(ALT_TITLE_OCCUPATIONS).order_by_score(),
+    )? {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        if let Some(soc) = doc.get_first(f.know_soc).and_then(|v| v.as_str()) {
+            let e = best.entry(soc.to_string()).or_insert(0.0);
+            *e = e.max(score);
+        }
+    }
+    if best.is_empty() {
+        return Ok(None);
+    }
+    let mut socs: Vec<(String, f32)> = best.into_iter().collect();
+    socs.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Some(should(
+        socs.into_iter()
+            .map(|(soc, score)| {
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(f.soc_term(&soc), IndexRecordOption::Basic)),
+                    weight * score,
+                )) as Box<dyn Query>
+            })
+            .collect(),
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_from_plain_text() {
+        assert_eq!(
+            parse_units("Inspecting \"cargo manifests\" of ships"),
+            [
+                Unit::Phrase(vec!["cargo".into(), "manifest".into()]),
+                Unit::Word("inspect".into()),
+                Unit::Word("ship".into())
+            ]
+        );
+        assert_eq!(parse_units("\"cargo"), [Unit::Word("cargo".into())]);
+        assert!(parse_units("&& (( --").is_empty());
+        assert_eq!(
+            parse_units("C++ && (SQL) -- 5+ yrs: 'lead'"),
+            ["c", "sql", "5", "yrs", "lead"].map(|w| Unit::Word(w.into()))
+        );
+        assert_eq!(parse_units("the"), [Unit::Word("the".into())]);
+    }
+}

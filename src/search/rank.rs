@@ -1,0 +1,311 @@
+//! The ranking passes: a shared top-k over pruned passes (the first tier), then the rest of
+//! the tiers, exact by construction (see `first_tier`).
+
+use super::*;
+
+/// The best `depth` docs of a query, and the count of all its matches when asked for (counting
+/// visits every match, so it is skipped unless wanted: top-k alone lets tantivy prune).
+pub(crate) fn top(
+    searcher: &Searcher,
+    q: &dyn Query,
+    depth: usize,
+    count: bool,
+) -> Result<(Vec<Scored>, Option<usize>)> {
+    let stats = StatementStats::of(searcher)?;
+    match (depth, count) {
+        (0, false) => Ok((Vec::new(), None)),
+        (0, true) => Ok((Vec::new(), Some(searcher.search(q, &Count)?))),
+        (_, false) => Ok((
+            stats.search(q, &TopDocs::with_limit(depth).order_by_score())?,
+            None,
+        )),
+        (_, true) => {
+            let (docs, n) =
+                stats.search(q, &(TopDocs::with_limit(depth).order_by_score(), Count))?;
+            Ok((docs, Some(n)))
+        }
+    }
+}
+
+/// A scored document.
+pub(crate) type Scored = (f32, DocAddress);
+/// A ranked document: score, address, whether it has every unit, and the query that scored it.
+pub(crate) type RankedDoc<'a> = (f32, DocAddress, bool, &'a dyn Query);
+
+/// A ranked page across the two tiers.
+#[derive(Default)]
+pub(crate) struct Ranked<'a> {
+    pub(crate) docs: Vec<RankedDoc<'a>>,
+    pub(crate) total: Option<usize>,
+    pub(crate) total_all: Option<usize>,
+}
+
+/// A weight shared by several passes' boolean weights (its term statistics are read once).
+pub(crate) struct SharedWeight(std::sync::Arc<dyn Weight>);
+
+impl Weight for SharedWeight {
+    fn scorer(
+        &self,
+        reader: &SegmentReader,
+        boost: Score,
+    ) -> tantivy::Result<Box<dyn tantivy::query::Scorer>> {
+        self.0.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+
+    fn for_each_pruning(
+        &self,
+        threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        self.0.for_each_pruning(threshold, reader, callback)
+    }
+}
+
+/// The best `depth` of scored documents pushed in any order, each document once at the best
+/// score it was pushed with: better is a higher score, then a lower address, the order
+/// tantivy's own top-k keeps.
+pub(crate) struct TopK<'a> {
+    pub(crate) depth: usize,
+    pub(crate) kept: std::collections::BTreeSet<Entry<'a>>,
+    pub(crate) by_addr: HashMap<DocAddress, Entry<'a>>,
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub(crate) score: Score,
+    pub(crate) addr: DocAddress,
+    pub(crate) query: &'a dyn Query,
+}
+
+impl Ord for Entry<'_> {
+    /// Better is greater.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then_with(|| other.addr.cmp(&self.addr))
+    }
+}
+impl PartialOrd for Entry<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl PartialEq for Entry<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+impl Eq for Entry<'_> {}
+
+impl<'a> TopK<'a> {
+    fn new(depth: usize) -> Self {
+        TopK {
+            depth,
+            kept: Default::default(),
+            by_addr: HashMap::new(),
+        }
+    }
+
+    fn push(&mut self, e: Entry<'a>) {
+        if let Some(old) = self.by_addr.get(&e.addr).copied() {
+            if e > old {
+                self.kept.remove(&old);
+                self.kept.insert(e);
+                self.by_addr.insert(e.addr, e);
+            }
+            return;
+        }
+        if self.kept.len() >= self.depth {
+            match self.kept.first().copied() {
+                Some(worst) if e > worst => {
+                    self.kept.remove(&worst);
+                    self.by_addr.remove(&worst.addr);
+                }
+                _ => return,
+            }
+        }
+        self.kept.insert(e);
+        self.by_addr.insert(e.addr, e);
+    }
+
+    /// Documents scoring above this may still enter (or raise their score). Just below the worst
+    /// kept score, so that a tie with a lower address still gets its chance.
+    fn threshold(&self) -> Score {
+        match self.kept.first() {
+            Some(w) if self.kept.len() >= self.depth => w.score.next_down(),
+            _ => Score::MIN,
+        }
+    }
+
+    fn into_sorted(self) -> Vec<Entry<'a>> {
+        self.kept.into_iter().rev().collect()
+    }
+}
+
+/// The best `depth` statements with every unit, bonus clauses included.
+///
+/// With `pruned_passes` (plain words, no filters): one top-k shared by pruned passes, first the
+/// subsets of the bonus clauses, largest first (rare and high-scoring, they raise the threshold
+/// early), then the plain query. Every pass is an intersection (of terms alone for title
+/// terms, which tantivy prunes by block-max WAND) against the shared threshold, and each
+/// statement is kept at the best score a pass gave it. Exact: a subset pass scores a statement
+/// with that subset's bonuses and reaches it only when it matches them all, so no pass
+/// overrates a statement, and the pass with all of the bonuses it matches gives its true score.
+/// Kept scores are then lower bounds, so the threshold never exceeds the final `depth`-th
+/// score, and that pass reaches every statement that belongs in the final top.
+///
+/// Otherwise: the plain query's top and the top of the query restricted to statements with a
+/// bonus, merged. Exact too: a statement with a bonus scores higher in the restricted query
+/// than in the plain one, and any statement of the final top `depth` without a bonus is among
+/// the plain query's top `depth`.
+pub(crate) fn first_tier<'a>(
+    searcher: &Searcher,
+    c: &'a Compiled,
+    depth: usize,
+) -> Result<Vec<RankedDoc<'a>>> {
+    if let Some(PassTerms { units, bonus }) = &c.pruned_passes
+        && depth > 0
+    {
+        let stats = StatementStats::of(searcher)?;
+        let scoring = stats.scoring();
+        // Each term's weight (its BM25 statistics) once, shared by every pass.
+        let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
+            Ok(qs
+                .iter()
+                .map(|q| q.weight(scoring).map(std::sync::Arc::from))
+                .collect::<tantivy::Result<_>>()?)
+        };
+        let (unit_w, bonus_w) = (shared(units)?, shared(bonus)?);
+        let pass = |mask: u32| -> Box<dyn Weight> {
+            let mut ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
+                .iter()
+                .chain(
+                    bonus_w
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| mask & (1 << i) != 0)
+                        .map(|(_, w)| w),
+                )
+                .map(|w| {
+                    (
+                        Occur::Must,
+                        Box::new(SharedWeight(w.clone())) as Box<dyn Weight>,
+                    )
+                })
+                .collect();
+            if ws.len() == 1 {
+                // A bare term keeps its own pruning.
+                return ws.pop().map(|(_, w)| w).expect("one weight");
+            }
+            Box::new(BooleanWeight::with_minimum_number_should_match(
+                ws,
+                0,
+                true,
+                Box::new(SumCombiner::default),
+            ))
+        };
+        // Subsets of the bonus clauses, largest first, then none (the plain query).
+        let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
+        masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+        let bonus_q: &dyn Query = c.all_bonus.as_deref().unwrap_or(&*c.all_plain);
+        let mut best = TopK::new(depth);
+        for mask in masks {
+            let weight = pass(mask);
+            let explains = if mask == 0 { &*c.all_plain } else { bonus_q };
+            for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let alive = reader.alive_bitset();
+                let start = best.threshold();
+                let mut on_doc = |doc: DocId, score: Score| -> Score {
+                    let addr = DocAddress::new(seg_ord as u32, doc);
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        best.push(Entry {
+                            score,
+                            addr,
+                            query: explains,
+                        });
+                    }
+                    best.threshold()
+                };
+                weight.for_each_pruning(start, reader, &mut on_doc)?;
+            }
+        }
+        return Ok(best
+            .into_sorted()
+            .into_iter()
+            .map(|e| (e.score, e.addr, true, e.query))
+            .collect());
+    }
+    let (plain, _) = top(searcher, &*c.all_plain, depth, false)?;
+    let Some(bonus_q) = &c.all_bonus else {
+        return Ok(plain
+            .into_iter()
+            .map(|(s, d)| (s, d, true, &*c.all_plain))
+            .collect());
+    };
+    let (with_bonus, _) = top(searcher, &**bonus_q, depth, false)?;
+    let mut merged: HashMap<DocAddress, (f32, &dyn Query)> = plain
+        .into_iter()
+        .map(|(s, d)| (d, (s, &*c.all_plain)))
+        .collect();
+    for (s, d) in with_bonus {
+        merged.insert(d, (s, &**bonus_q));
+    }
+    let mut docs: Vec<_> = merged
+        .into_iter()
+        .map(|(d, (s, q))| (s, d, true, q))
+        .collect();
+    docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    docs.truncate(depth);
+    Ok(docs)
+}
+
+/// Ranks the first tier (every unit) before the second (some units). The second tier is searched
+/// only when the first runs out before the page is full: then the first tier's size is known
+/// exactly from what it returned, and no count is needed to page across the boundary.
+pub(crate) fn rank<'a>(
+    searcher: &Searcher,
+    c: &'a Compiled,
+    offset: usize,
+    limit: usize,
+    count: bool,
+) -> Result<Ranked<'a>> {
+    let depth = offset + limit;
+    // Top-k alone keeps tantivy's pruning; counts, when wanted, are separate passes that only
+    // count (a bare term counts from its document frequency).
+    let first = first_tier(searcher, c, depth)?;
+    let n_first = first.len();
+    let mut docs: Vec<_> = first.into_iter().skip(offset).collect();
+    if let Some(rest) = &c.rest
+        && n_first < depth
+    {
+        // The first tier is exhausted at n_first documents.
+        let rest_offset = offset.saturating_sub(n_first);
+        let rest_depth = rest_offset + (limit - docs.len());
+        let (more, _) = top(searcher, &**rest, rest_depth, false)?;
+        docs.extend(
+            more.into_iter()
+                .skip(rest_offset)
+                .map(|(s, d)| (s, d, false, &**rest)),
+        );
+    }
+    let (total, total_all) = if count {
+        let all = searcher.search(&*c.all_plain, &Count)?;
+        let any = match &c.any {
+            Some(q) => searcher.search(&**q, &Count)?,
+            None => all,
+        };
+        (Some(any), Some(all))
+    } else {
+        (None, None)
+    };
+    Ok(Ranked {
+        docs,
+        total,
+        total_all,
+    })
+}
