@@ -6,7 +6,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::level::Level;
-use super::soc;
 
 /// Longest statement accepted, in characters: real statements are one sentence.
 pub const MAX_STATEMENT_CHARS: usize = 10_000;
@@ -184,7 +183,8 @@ pub struct ExportError {
 }
 
 impl ExportError {
-    fn msg(message: impl Into<String>) -> Self {
+    /// An error about the whole input (no line, column or field).
+    pub(crate) fn msg(message: impl Into<String>) -> Self {
         ExportError {
             line: None,
             column: None,
@@ -193,7 +193,8 @@ impl ExportError {
         }
     }
 
-    fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error about one field, named by its JSON path (`occupation.soc`).
+    pub(crate) fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ExportError {
             field: Some(field.into()),
             ..ExportError::msg(message)
@@ -230,7 +231,7 @@ pub fn parse_export(bytes: &[u8]) -> Result<Framework, ExportError> {
         ));
     }
     let raw = parse_json(text)?;
-    validate(raw)
+    super::validate::validate(raw)
 }
 
 /// Checks the bytes are UTF-8 and strips a UTF-8 byte-order mark.
@@ -318,258 +319,9 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Validates a parsed export into a [`Framework`], collecting every problem it finds.
-pub fn validate(raw: RawExport) -> Result<Framework, ExportError> {
-    let mut problems: Vec<ExportError> = Vec::new();
-    let major = raw.schema_version.split('.').next().unwrap_or("");
-    if major != "1" {
-        problems.push(ExportError::field(
-            "schemaVersion",
-            format!(
-                "unsupported schema version `{}`; expected 1.x",
-                truncate(&raw.schema_version, 20)
-            ),
-        ));
-    }
-    let occ = &raw.occupation;
-    let soc = occ.soc.trim().to_string();
-    if !soc::is_valid(&soc) {
-        problems.push(ExportError::field(
-            "occupation.soc",
-            format!(
-                "`{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
-                truncate(&occ.soc, 20)
-            ),
-        ));
-    }
-    let title = occ.title.trim().to_string();
-    if title.is_empty() {
-        problems.push(ExportError::field(
-            "occupation.title",
-            "empty; expected the occupation's title",
-        ));
-    }
-    // Every text that is indexed, stored or shown has a length limit and no control characters:
-    // a megabyte title would make a gigabyte index, and an escape sequence would reach terminals.
-    let texts = [
-        (
-            "schemaVersion",
-            Some(raw.schema_version.as_str()),
-            MAX_TAG_CHARS,
-            true,
-        ),
-        (
-            "exportedAt",
-            raw.exported_at.as_deref(),
-            MAX_TAG_CHARS,
-            true,
-        ),
-        (
-            "occupation.title",
-            Some(occ.title.as_str()),
-            MAX_NAME_CHARS,
-            true,
-        ),
-        (
-            "occupation.group",
-            occ.group.as_deref(),
-            MAX_NAME_CHARS,
-            true,
-        ),
-        (
-            "occupation.sector",
-            occ.sector.as_deref(),
-            MAX_NAME_CHARS,
-            true,
-        ),
-        (
-            "framework.version",
-            raw.framework.version.as_deref(),
-            MAX_TAG_CHARS,
-            true,
-        ),
-        (
-            "framework.description",
-            raw.framework.description.as_deref(),
-            MAX_PROSE_CHARS,
-            false,
-        ),
-        (
-            "framework.contextCovered",
-            raw.framework.context_covered.as_deref(),
-            MAX_PROSE_CHARS,
-            false,
-        ),
-    ];
-    for (field, value, max, one_line) in texts {
-        if let Some(e) = value.and_then(|v| check_text(v, max, one_line).err()) {
-            problems.push(ExportError::field(field, e));
-        }
-    }
-    let exported_at = match raw.exported_at.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(t) => match parse_timestamp(t) {
-            Ok(ts) => Some(ts),
-            Err(e) => {
-                problems.push(ExportError::field("exportedAt", e));
-                None
-            }
-        },
-    };
-    if let Some(z) = occ.job_zone
-        && !(1..=5).contains(&z)
-    {
-        problems.push(ExportError::field(
-            "occupation.jobZone",
-            format!("{z} is out of range; expected 1 to 5"),
-        ));
-    }
-    if raw.framework.levels.is_empty() {
-        problems.push(ExportError::field(
-            "framework.levels",
-            "no levels; expected emerging, developing, proficient and/or advanced",
-        ));
-    }
-    let mut statements = Vec::new();
-    let mut levels: Vec<(Level, &RawLevel)> = Vec::new();
-    for (name, level) in &raw.framework.levels {
-        match name.parse::<Level>() {
-            Ok(l) if name == l.as_str() => levels.push((l, level)),
-            _ => problems.push(ExportError::field(
-                format!("framework.levels.{}", truncate(name, 40)),
-                "unknown level name; expected one of emerging, developing, proficient, advanced",
-            )),
-        }
-        if problems.len() > 20 {
-            break; // a file with thousands of bad levels needs only the first few named
-        }
-    }
-    levels.sort_by_key(|(l, _)| *l);
-    for (level, raw_level) in levels {
-        if let Some(e) = raw_level
-            .label
-            .as_deref()
-            .and_then(|l| check_text(l, MAX_NAME_CHARS, true).err())
-        {
-            problems.push(ExportError::field(
-                format!("framework.levels.{level}.label"),
-                e,
-            ));
-        }
-        let path = format!("framework.levels.{level}.statements");
-        if raw_level.statements.is_empty() {
-            problems.push(ExportError::field(
-                &path,
-                "no statements; expected at least one",
-            ));
-        }
-        if raw_level.statements.len() > MAX_STATEMENTS_PER_LEVEL {
-            problems.push(ExportError::field(
-                &path,
-                format!(
-                    "{} statements; at most {MAX_STATEMENTS_PER_LEVEL} are accepted",
-                    raw_level.statements.len()
-                ),
-            ));
-            continue;
-        }
-        for (i, s) in raw_level.statements.iter().enumerate() {
-            let text = s.trim();
-            if text.is_empty() {
-                problems.push(ExportError::field(
-                    format!("{path}[{i}]"),
-                    "empty statement",
-                ));
-                continue;
-            }
-            if let Some(c) = control_char(text) {
-                problems.push(ExportError::field(
-                    format!("{path}[{i}]"),
-                    format!(
-                        "control character U+{:04X} in a statement; expected text",
-                        c as u32
-                    ),
-                ));
-                continue;
-            }
-            let chars = text.chars().count();
-            if chars > MAX_STATEMENT_CHARS {
-                problems.push(ExportError::field(
-                    format!("{path}[{i}]"),
-                    format!("statement of {chars} characters; at most {MAX_STATEMENT_CHARS} are accepted"),
-                ));
-                continue;
-            }
-            let topic = topic_of(text);
-            let topic_chars = topic.chars().count();
-            if topic_chars > MAX_NAME_CHARS {
-                problems.push(ExportError::field(
-                    format!("{path}[{i}]"),
-                    format!(
-                        "topic (the text before ` — `) of {topic_chars} characters; at most {MAX_NAME_CHARS} are accepted"
-                    ),
-                ));
-                continue;
-            }
-            statements.push(Statement {
-                level,
-                position: i as u32,
-                topic: topic.to_string(),
-                text: text.to_string(),
-            });
-        }
-    }
-    let knowledge = knowledge_of(occ, &mut problems);
-    if let Some(first) = problems.first() {
-        let mut err = first.clone();
-        if problems.len() > 1 {
-            let rest: Vec<String> = problems[1..]
-                .iter()
-                .take(5)
-                .map(|p| p.to_string())
-                .collect();
-            let more = problems.len() - 1 - rest.len();
-            err.message = format!(
-                "{}; also: {}{}",
-                err.message,
-                rest.join("; "),
-                if more > 0 {
-                    format!("; and {more} more")
-                } else {
-                    String::new()
-                }
-            );
-        }
-        return Err(err);
-    }
-    Ok(Framework {
-        knowledge,
-        soc,
-        title,
-        group: occ.group.clone().unwrap_or_default().trim().to_string(),
-        job_zone: occ.job_zone,
-        version: raw.framework.version.clone().unwrap_or_default(),
-        exported_at: raw
-            .exported_at
-            .clone()
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-        exported_at_nanos: exported_at,
-        context: raw
-            .framework
-            .context_covered
-            .clone()
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-        statements,
-    })
-}
-
 /// Checks a text field: at most `max` characters and no control characters (`one_line` also
 /// refuses tabs and line breaks). Returns what is wrong.
-fn check_text(text: &str, max: usize, one_line: bool) -> Result<(), String> {
+pub(crate) fn check_text(text: &str, max: usize, one_line: bool) -> Result<(), String> {
     let bad = if one_line {
         text.chars().find(|c| c.is_control())
     } else {
@@ -636,212 +388,10 @@ pub fn push_title(titles: &mut Vec<String>, title: &str) {
     }
 }
 
-/// The export's alternate titles and tools, validated; problems are added to `problems`.
-fn knowledge_of(occ: &RawOccupation, problems: &mut Vec<ExportError>) -> Knowledge {
-    let mut k = Knowledge::default();
-    for (field, n) in [
-        ("occupation.alternateTitles", occ.alternate_titles.len()),
-        ("occupation.technology", occ.technology.len()),
-    ] {
-        if n > MAX_NAMES {
-            problems.push(ExportError::field(
-                field,
-                format!("{n} entries; at most {MAX_NAMES} are accepted"),
-            ));
-            return k;
-        }
-    }
-    for (i, t) in occ.alternate_titles.iter().enumerate() {
-        match check_name(t) {
-            Ok(t) => push_title(&mut k.titles, t),
-            Err(e) => problems.push(ExportError::field(
-                format!("occupation.alternateTitles[{i}]"),
-                e,
-            )),
-        }
-    }
-    for (i, t) in occ.technology.iter().enumerate() {
-        let category = t.category.as_deref().unwrap_or("");
-        match (check_name(&t.name), category.trim().is_empty()) {
-            (Err(e), _) => problems.push(ExportError::field(
-                format!("occupation.technology[{i}].name"),
-                e,
-            )),
-            (Ok(name), true) => k.tools.push(Tool {
-                name: name.to_string(),
-                category: String::new(),
-            }),
-            (Ok(name), false) => match check_name(category) {
-                Ok(category) => k.tools.push(Tool {
-                    name: name.to_string(),
-                    category: category.to_string(),
-                }),
-                Err(e) => problems.push(ExportError::field(
-                    format!("occupation.technology[{i}].category"),
-                    e,
-                )),
-            },
-        }
-    }
-    k
-}
-
-/// What a table beside the exports lists for each occupation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TableKind {
-    /// `soc<TAB>title[<TAB>short title]`: titles the occupation goes by.
-    Titles,
-    /// `soc<TAB>technology[<TAB>category[<TAB>hot]]`: tools it uses.
-    Tools,
-}
-
-/// A parsed title or technology table: what it says per occupation, in first-seen order, and the
-/// rows it could not read (with their line).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub kind: TableKind,
-    pub occupations: Vec<(String, Knowledge)>,
-    pub row_errors: Vec<ExportError>,
-}
-
-/// Header names of a table's first column (the occupation).
-const SOC_HEADERS: &[&str] = &["soc", "onet_soc_code", "o*net-soc code", "code"];
-/// Header names of a title table's second column.
-const TITLE_HEADERS: &[&str] = &[
-    "title",
-    "alternate_title",
-    "reported_title",
-    "alternate title",
-];
-/// Header names of a technology table's second column.
-const TOOL_HEADERS: &[&str] = &["technology", "tool", "example", "name"];
-
-/// Parses a tab-separated title or technology table. The first line is its header, which says
-/// which kind it is; a bad row is reported with its line and the other rows are kept.
-pub fn parse_table(bytes: &[u8]) -> Result<Table, ExportError> {
-    let text = decode_utf8(bytes)?;
-    let mut lines = text.lines().enumerate();
-    let header = lines.next().map(|(_, l)| l).unwrap_or("");
-    let columns: Vec<String> = header
-        .split('\t')
-        .map(|c| c.trim().to_ascii_lowercase())
-        .collect();
-    let kind = match columns.as_slice() {
-        [soc, second, ..] if SOC_HEADERS.contains(&soc.as_str()) => {
-            if TITLE_HEADERS.contains(&second.as_str()) {
-                TableKind::Titles
-            } else if TOOL_HEADERS.contains(&second.as_str()) {
-                TableKind::Tools
-            } else {
-                return Err(bad_header(header));
-            }
-        }
-        _ => return Err(bad_header(header)),
-    };
-    let mut occupations: Vec<(String, Knowledge)> = Vec::new();
-    let mut at: std::collections::HashMap<String, usize> = Default::default();
-    let mut row_errors = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let row_error = |field: &str, message: String| ExportError {
-            line: Some(i + 1),
-            column: None,
-            field: Some(field.to_string()),
-            message,
-        };
-        let cells: Vec<&str> = line.split('\t').map(unquote_cell).collect();
-        let soc = cells[0].trim();
-        if !soc::is_valid(soc) {
-            row_errors.push(row_error(
-                &columns[0],
-                format!(
-                    "`{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
-                    truncate(soc, 40)
-                ),
-            ));
-            continue;
-        }
-        let Some(name) = cells.get(1) else {
-            row_errors.push(row_error(
-                &columns[1],
-                "missing; expected a tab and a name after the code".into(),
-            ));
-            continue;
-        };
-        let name = match check_name(name) {
-            Ok(n) => n,
-            Err(e) => {
-                row_errors.push(row_error(&columns[1], e));
-                continue;
-            }
-        };
-        // The third column: a short title (`CEO`) or the tool's category, both optional.
-        let third = match cells.get(2).map(|c| c.trim()).filter(|c| !c.is_empty()) {
-            None => None,
-            Some(c) => match check_name(c) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    row_errors.push(row_error(columns.get(2).map_or("", String::as_str), e));
-                    continue;
-                }
-            },
-        };
-        let slot = *at.entry(soc.to_string()).or_insert_with(|| {
-            occupations.push((soc.to_string(), Knowledge::default()));
-            occupations.len() - 1
-        });
-        let k = &mut occupations[slot].1;
-        match kind {
-            TableKind::Titles => {
-                push_title(&mut k.titles, name);
-                if let Some(short) = third {
-                    push_title(&mut k.titles, short);
-                }
-            }
-            TableKind::Tools => {
-                let tool = Tool {
-                    name: name.to_string(),
-                    category: third.unwrap_or("").to_string(),
-                };
-                if !k.tools.contains(&tool) {
-                    k.tools.push(tool);
-                }
-            }
-        }
-    }
-    Ok(Table {
-        kind,
-        occupations,
-        row_errors,
-    })
-}
-
-fn bad_header(header: &str) -> ExportError {
-    ExportError {
-        line: Some(1),
-        column: None,
-        field: None,
-        message: format!(
-            "header `{}` is not a table skillmap knows; expected `soc<TAB>title` (titles) or `soc<TAB>technology` (tools), tab-separated",
-            truncate(&header.replace('\t', "<TAB>"), 80)
-        ),
-    }
-}
-
-/// A TSV cell as spreadsheet tools write it: `"a ""b"" c"` is `a "b" c`.
-fn unquote_cell(cell: &str) -> &str {
-    // Quotes are only stripped; doubled quotes inside stay doubled (rare in titles and tools).
-    cell.strip_prefix('"')
-        .and_then(|c| c.strip_suffix('"'))
-        .unwrap_or(cell)
-}
-
 /// The first control character (other than white space) of a text. Control characters are
 /// C0 (bytes below 0x20 and 0x7F) or C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F), so a byte scan
 /// finds whether there is one before any character is decoded.
-fn control_char(text: &str) -> Option<char> {
+pub(crate) fn control_char(text: &str) -> Option<char> {
     let b = text.as_bytes();
     let suspect = b.iter().enumerate().any(|(i, &x)| {
         x < 0x20
@@ -860,7 +410,7 @@ pub fn topic_of(text: &str) -> &str {
         .map_or("", |(t, _)| t.trim())
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -886,96 +436,6 @@ mod tests {
             f.statements[0].topic,
             "Immigration applications and travel documents"
         );
-    }
-
-    #[test]
-    fn tables_say_their_kind_and_report_bad_rows() {
-        let t = parse_table(
-            b"onet_soc_code\talternate_title\tshort_title\n29-1141.00\tStaff Nurse\t\n29-2061.00\tLicensed Practical Nurse\tLPN\nxx\tNurse\n29-1141.00\t\n29-1141.00\tstaff nurse\n",
-        )
-        .unwrap();
-        assert_eq!(t.kind, TableKind::Titles);
-        assert_eq!(
-            t.occupations,
-            vec![
-                (
-                    "29-1141.00".to_string(),
-                    Knowledge {
-                        titles: vec!["Staff Nurse".into()],
-                        tools: vec![]
-                    }
-                ),
-                (
-                    "29-2061.00".to_string(),
-                    Knowledge {
-                        titles: vec!["Licensed Practical Nurse".into(), "LPN".into()],
-                        tools: vec![]
-                    }
-                ),
-            ]
-        );
-        let lines: Vec<_> = t.row_errors.iter().map(|e| e.line).collect();
-        assert_eq!(lines, [Some(4), Some(5)]);
-        assert!(
-            t.row_errors[0]
-                .to_string()
-                .contains("not an O*NET-SOC code")
-        );
-        let t =
-            parse_table(b"soc\ttechnology\tcategory\n53-7051.00\tForklifts\tIndustrial trucks\n")
-                .unwrap();
-        assert_eq!(t.kind, TableKind::Tools);
-        assert_eq!(t.occupations[0].1.tools[0].category, "Industrial trucks");
-        let e = parse_table(b"a,b\n1,2\n").unwrap_err();
-        assert_eq!(e.line, Some(1));
-        assert!(e.message.contains("soc<TAB>title"), "{e}");
-    }
-
-    #[test]
-    fn exports_carry_titles_and_tools_validated_by_field() {
-        let mut raw: RawExport = serde_json::from_str(REAL).unwrap();
-        raw.occupation.alternate_titles = vec!["CBP Officer".into(), " cbp officer ".into()];
-        raw.occupation.technology = vec![RawTechnology {
-            name: "Microsoft Excel".into(),
-            category: Some("Spreadsheet software".into()),
-            hot: true,
-        }];
-        let f = validate(raw.clone()).unwrap();
-        assert_eq!(f.knowledge.titles, ["CBP Officer"]);
-        assert_eq!(f.knowledge.tools[0].category, "Spreadsheet software");
-        raw.occupation
-            .alternate_titles
-            .push("x".repeat(MAX_NAME_CHARS + 1));
-        raw.occupation.technology[0].name = "bad\u{1b}[31m".into();
-        let e = validate(raw).unwrap_err();
-        assert_eq!(
-            e.field.as_deref(),
-            Some("occupation.alternateTitles[2]"),
-            "{e}"
-        );
-        assert!(
-            e.to_string().contains("occupation.technology[0].name"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn soc_codes() {
-        for ok in ["33-3051", "33-3051.04", "11-1011.00"] {
-            assert!(soc::is_valid(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "33",
-            "333051",
-            "33-305",
-            "33-3051.4",
-            "ab-cdef",
-            "33-3051.0a",
-            "33_3051",
-        ] {
-            assert!(!soc::is_valid(bad), "{bad}");
-        }
     }
 
     #[test]

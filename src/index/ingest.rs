@@ -14,7 +14,8 @@ use tantivy::query::TermQuery;
 use tantivy::schema::IndexRecordOption;
 use tantivy::{IndexWriter, Searcher, TantivyDocument};
 
-use crate::domain::framework::{ExportError, Framework, Table, parse_export, parse_table};
+use crate::domain::framework::{ExportError, Framework, parse_export};
+use crate::domain::table::{Table, parse_table};
 use crate::error::{Error, Result};
 use crate::index::engine;
 use crate::index::schema::Fields;

@@ -6,8 +6,6 @@
 //! [`SearchRequest::validated`]. The search functions validate again on entry, so a request
 //! built by hand in a library call cannot skip a limit.
 
-use std::ops::RangeInclusive;
-
 use crate::domain::level::Level;
 use crate::domain::soc;
 use crate::error::{Error, Result};
@@ -18,8 +16,7 @@ pub const DEFAULT_LIMIT: usize = 10;
 pub const MAX_LIMIT: usize = 1_000;
 /// Deepest page (offset + limit): the first tier keeps this many candidates in memory.
 pub const MAX_DEPTH: usize = 100_000;
-/// O*NET's job zones.
-pub const JOB_ZONES: RangeInclusive<u8> = 1..=5;
+pub use crate::domain::JOB_ZONES;
 /// The share of the embedding's cosine when hybrid ranking is asked for without a ratio: the
 /// best on the tuning half of the judged queries (`skillmap eval-search --semantic-ratio`;
 /// README, "Search relevance").
