@@ -20,3 +20,4 @@ mod serve_access;
 mod serve_faults;
 mod serve_ops;
 mod show;
+mod snapshots;

@@ -104,10 +104,18 @@ pub fn run(mapper: &Mapper, text: &str) -> EvalReport {
         .map(|(i, l)| {
             let label: Labelled =
                 serde_json::from_str(l).map_err(|e| format!("line {}: {e}", i + 1))?;
+            // A label that no answer can equal would count as a miss, not as the mistake it is.
+            if !crate::domain::soc::is_valid(&label.soc) {
+                return Err(format!(
+                    "line {}: field `soc`: `{}` is not an O*NET-SOC code; expected NN-NNNN or NN-NNNN.NN",
+                    i + 1,
+                    label.soc
+                ));
+            }
             let req = MapRequest {
                 text: label.text.clone(),
                 title: label.title.clone(),
-                top: 5,
+                top: crate::map::DEFAULT_TOP,
             };
             let result = mapper
                 .map(&req)
