@@ -166,32 +166,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
     let started = Instant::now();
     let (files, skipped, walk_errors) = collect_inputs(&opts.paths);
 
-    let index = match engine::open_or_create(&opts.index_dir) {
-        Err(Error::SchemaMismatch { .. }) if opts.rebuild => {
-            engine::wipe(&opts.index_dir)?;
-            engine::open_or_create(&opts.index_dir)?
-        }
-        other => other?,
-    };
-    let fields = Fields::from_schema(&index.schema())?;
-    // tantivy indexes with at most 8 threads (more parse); each needs 15 MB to 4 GB of arena.
-    let writer_threads = opts.threads.clamp(1, WRITER_MAX_THREADS);
-    let memory = opts.memory_bytes.clamp(
-        WRITER_MIN_BYTES_PER_THREAD * writer_threads,
-        WRITER_MAX_BYTES_PER_THREAD * writer_threads,
-    );
-    let writer: IndexWriter<TantivyDocument> = index
-        .writer_with_num_threads(writer_threads, memory)
-        .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
-    // Files an earlier run left behind (killed, or out of disk space mid-write) are removed
-    // first, so that the space they hold is free for this run.
-    let _ = writer.garbage_collect_files().wait();
-    remove_orphan_segments(&index, &opts.index_dir);
-    if opts.optimize {
-        // All segments are merged into one at the end; merges on the way would be redone (and
-        // a background merge would race the final one for the same segments).
-        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
-    }
+    let (index, fields, writer) = open_writer(opts)?;
     // The committed state before this run, to count what it replaces.
     let before = index.reader()?.searcher();
     if opts.rebuild {
@@ -270,52 +245,24 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
 
     let committed = !opts.strict || rejected.is_empty();
     if committed {
-        // The vector file (synced) before the commit that names it: a crash in between leaves
-        // the last commit and its own vector file as they were. It is written while tantivy
-        // flushes its segments (prepare_commit), so that the two tails overlap.
-        let token = vectors::new_token();
-        let keep = |k: u64| live.contains(&k);
         let dir = &opts.index_dir;
-        let outcome = std::thread::scope(|s| {
-            let vectors = s.spawn(|| spill.write(dir, &token, &old_vectors, &keep));
-            let prepared = writer.prepare_commit();
-            let written = vectors
-                .join()
-                .unwrap_or_else(|_| Err(std::io::Error::other("writing the vectors panicked")));
-            match (prepared, written) {
-                (Ok(mut prepared), Ok(path)) => {
-                    prepared.set_payload(&crate::index::schema::payload(&token));
-                    prepared.commit().map(|_| ()).inspect_err(|_| {
-                        let _ = std::fs::remove_file(&path);
-                    })
-                }
-                (Ok(prepared), Err(e)) => {
-                    let _ = prepared.abort();
-                    Err(tantivy::TantivyError::IoError(std::sync::Arc::new(e)))
-                }
-                (Err(e), written) => {
-                    if let Ok(path) = written {
-                        let _ = std::fs::remove_file(path);
-                    }
-                    Err(e)
-                }
-            }
-        });
+        let token = vectors::new_token();
+        let outcome = commit_with_vectors(&mut writer, spill, dir, &token, &old_vectors, &live);
         drop(old_vectors);
         if let Err(e) = outcome {
             return Err(abandon(&index, writer, dir, e));
         }
-        vectors::remove_others(&opts.index_dir, Some(&token));
+        vectors::remove_others(dir, Some(&token));
         if opts.optimize {
             // One segment: every query sets up its scorers once instead of once per segment.
             // The merge is atomic: until it is saved, the committed segments stay the index.
             let segments = index.searchable_segment_ids()?;
             if segments.len() > 1 {
                 if let Err(e) = writer.merge(&segments).wait() {
-                    return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
+                    return Err(abandon(&index, writer, dir, e).after_commit());
                 }
                 if let Err(e) = commit(&mut writer, &token) {
-                    return Err(abandon(&index, writer, &opts.index_dir, e).after_commit());
+                    return Err(abandon(&index, writer, dir, e).after_commit());
                 }
             }
         }
@@ -356,6 +303,79 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
         } else {
             0.0
         },
+    })
+}
+
+/// Opens (or creates) the index and its writer: a schema of another version is wiped when the
+/// run rebuilds; files that an earlier, killed run left behind are removed first, so that the
+/// space they hold is free for this run.
+fn open_writer(
+    opts: &IngestConfig,
+) -> Result<(tantivy::Index, Fields, IndexWriter<TantivyDocument>)> {
+    let index = match engine::open_or_create(&opts.index_dir) {
+        Err(Error::SchemaMismatch { .. }) if opts.rebuild => {
+            engine::wipe(&opts.index_dir)?;
+            engine::open_or_create(&opts.index_dir)?
+        }
+        other => other?,
+    };
+    let fields = Fields::from_schema(&index.schema())?;
+    // tantivy indexes with at most 8 threads (more parse); each needs 15 MB to 4 GB of arena.
+    let writer_threads = opts.threads.clamp(1, WRITER_MAX_THREADS);
+    let memory = opts.memory_bytes.clamp(
+        WRITER_MIN_BYTES_PER_THREAD * writer_threads,
+        WRITER_MAX_BYTES_PER_THREAD * writer_threads,
+    );
+    let writer: IndexWriter<TantivyDocument> = index
+        .writer_with_num_threads(writer_threads, memory)
+        .map_err(|e| engine::lock_error(&opts.index_dir, e))?;
+    let _ = writer.garbage_collect_files().wait();
+    remove_orphan_segments(&index, &opts.index_dir);
+    if opts.optimize {
+        // All segments are merged into one at the end; merges on the way would be redone (and
+        // a background merge would race the final one for the same segments).
+        writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    }
+    Ok((index, fields, writer))
+}
+
+/// Commits the run with its vector file. The vector file (synced) is written before the commit
+/// that names it, so a crash in between leaves the last commit and its own vector file as they
+/// were; it is written while tantivy flushes its segments (`prepare_commit`), so that the two
+/// serial tails overlap. On any failure the new vector file is removed.
+fn commit_with_vectors(
+    writer: &mut IndexWriter<TantivyDocument>,
+    spill: vectors::Spill,
+    dir: &Path,
+    token: &str,
+    old_vectors: &vectors::Store,
+    live: &std::collections::HashSet<u64>,
+) -> tantivy::Result<()> {
+    let keep = |k: u64| live.contains(&k);
+    std::thread::scope(|s| {
+        let vectors = s.spawn(|| spill.write(dir, token, old_vectors, &keep));
+        let prepared = writer.prepare_commit();
+        let written = vectors
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("writing the vectors panicked")));
+        match (prepared, written) {
+            (Ok(mut prepared), Ok(path)) => {
+                prepared.set_payload(&crate::index::schema::payload(token));
+                prepared.commit().map(|_| ()).inspect_err(|_| {
+                    let _ = std::fs::remove_file(&path);
+                })
+            }
+            (Ok(prepared), Err(e)) => {
+                let _ = prepared.abort();
+                Err(tantivy::TantivyError::IoError(std::sync::Arc::new(e)))
+            }
+            (Err(e), written) => {
+                if let Ok(path) = written {
+                    let _ = std::fs::remove_file(path);
+                }
+                Err(e)
+            }
+        }
     })
 }
 

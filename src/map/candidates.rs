@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::index::analyzer;
 
 use super::evidence::weighted_union;
+use super::model::feature as F;
 use super::read::Reading;
 use super::{Mapper, model};
 
@@ -199,6 +200,24 @@ fn boilerplate() -> &'static std::collections::HashSet<String> {
     SET.get_or_init(|| analyzer::index_terms(BOILERPLATE).into_iter().collect())
 }
 
+/// The posting's terms as [`Mapper::posting_terms`] reads them.
+struct PostingTerms {
+    /// Each known term's count in the title and body.
+    tf: foldhash::HashMap<String, u32>,
+    /// The body's terms, in order.
+    body_terms: Vec<String>,
+    /// The best terms by weight, heaviest first.
+    weighted: Vec<(String, f32)>,
+}
+
+/// The title features of every occupation a title reading finds.
+struct TitleLookups {
+    similar: Scores,
+    votes: Scores,
+    title_model: Scores,
+    exact: Scores,
+}
+
 /// A posting's candidates, and what the later stages need of its words.
 pub(super) struct Candidates {
     /// The posting's selected terms with their weights, heaviest first.
@@ -216,39 +235,13 @@ impl Mapper {
     pub(super) fn candidates_of(&self, r: &Reading) -> Result<Candidates> {
         let searcher = &self.searcher;
         let stats = crate::index::engine::StatementStats::of(searcher)?;
-        let n_docs = self.n_statements;
         let f = &self.fields;
 
-        // Known terms with their weights (IDF × sublinear TF).
-        let mut tf: foldhash::HashMap<String, u32> = Default::default();
-        let body_terms = analyzer::query_terms(&r.body);
-        for t in body_terms
-            .iter()
-            .cloned()
-            .chain(analyzer::query_terms(&r.title_content))
-        {
-            *tf.entry(t).or_insert(0) += 1;
-        }
-        let mut weighted: Vec<(String, f32)> = Vec::new();
-        for (t, n) in &tf {
-            if boilerplate().contains(t) {
-                continue;
-            }
-            let df = self
-                .term_cache
-                .get_or(&self.term_cache.statement_df, t, |t| {
-                    Ok((
-                        1,
-                        searcher.doc_freq(&Term::from_field_text(f.statement, t))?,
-                    ))
-                })?;
-            let i = if df == 0 { 0.0 } else { idf(df, n_docs) };
-            if i > 0.0 {
-                weighted.push((t.clone(), i * (1.0 + (*n as f32).ln())));
-            }
-        }
-        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        weighted.truncate(MAX_TERMS);
+        let PostingTerms {
+            tf,
+            body_terms,
+            weighted,
+        } = self.posting_terms(r)?;
 
         // P: occupations as documents.
         let profile = self.profile_scores(&weighted, &tf)?;
@@ -270,28 +263,13 @@ impl Mapper {
         title_terms.dedup();
         let titles = self.title_scores(&title_terms, r.head.as_deref());
         let body_titles = self.body_title_scores(&body_terms);
-        // S, votes, exact and the title model: the nearest known titles to each reading of the
-        // title; each occupation keeps its better reading.
-        let mut similar: Scores = Scores::default();
-        let mut votes: Scores = Scores::default();
-        let mut title_model: Scores = Scores::default();
-        let mut exact: Scores = Scores::default();
-        let keep_max = |m: &mut Scores, o: u32, v: f32| {
-            let x = m.entry(o as usize).or_insert(0.0);
-            *x = x.max(v);
-        };
-        for job_title in &r.title_readings {
-            for (o, p) in self.title_index.likelihood(job_title) {
-                keep_max(&mut title_model, o, p);
-            }
-            for m in self.title_index.lookup(job_title) {
-                keep_max(&mut similar, m.occ, m.best);
-                keep_max(&mut votes, m.occ, m.votes);
-                if m.exact > 0.0 {
-                    keep_max(&mut exact, m.occ, m.exact);
-                }
-            }
-        }
+        // S, votes, exact and the title model.
+        let TitleLookups {
+            similar,
+            votes,
+            title_model,
+            exact,
+        } = self.title_lookups(&r.title_readings);
         // K: tools the posting names.
         let posting_terms: BTreeSet<&str> = tf
             .keys()
@@ -335,11 +313,112 @@ impl Mapper {
             vocabulary: &vocabulary,
             neighbours: &neighbours,
         });
-        // The semantic features of the rows that lead one of the main features or are the
-        // posting's neighbours (zero for the rest, which cannot win; computing them for every
-        // row that shares a word with the posting would cost more than all the rest).
+        self.semantic_features(
+            &mut rows,
+            &neighbours,
+            &posting_vector,
+            title_vector.as_deref(),
+        );
+        Ok(Candidates {
+            title_only: body_terms.is_empty(),
+            posting_terms: posting_terms.into_iter().map(str::to_string).collect(),
+            weighted,
+            rows,
+        })
+    }
+
+    /// The posting's known terms: their counts, the body's terms, and the best [`MAX_TERMS`]
+    /// weighted by IDF × sublinear TF (boilerplate words left out).
+    fn posting_terms(&self, r: &Reading) -> Result<PostingTerms> {
+        let searcher = &self.searcher;
+        let n_docs = self.n_statements;
+        let f = &self.fields;
+        // Known terms with their weights (IDF × sublinear TF).
+        let mut tf: foldhash::HashMap<String, u32> = Default::default();
+        let body_terms = analyzer::query_terms(&r.body);
+        for t in body_terms
+            .iter()
+            .cloned()
+            .chain(analyzer::query_terms(&r.title_content))
+        {
+            *tf.entry(t).or_insert(0) += 1;
+        }
+        let mut weighted: Vec<(String, f32)> = Vec::new();
+        for (t, n) in &tf {
+            if boilerplate().contains(t) {
+                continue;
+            }
+            let df = self
+                .term_cache
+                .get_or(&self.term_cache.statement_df, t, |t| {
+                    Ok((
+                        1,
+                        searcher.doc_freq(&Term::from_field_text(f.statement, t))?,
+                    ))
+                })?;
+            let i = if df == 0 { 0.0 } else { idf(df, n_docs) };
+            if i > 0.0 {
+                weighted.push((t.clone(), i * (1.0 + (*n as f32).ln())));
+            }
+        }
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        weighted.truncate(MAX_TERMS);
+
+        Ok(PostingTerms {
+            tf,
+            body_terms,
+            weighted,
+        })
+    }
+
+    /// The nearest known titles to each reading of the posting's title; each occupation keeps
+    /// its better reading.
+    fn title_lookups(&self, readings: &[String]) -> TitleLookups {
+        let mut similar: Scores = Scores::default();
+        let mut votes: Scores = Scores::default();
+        let mut title_model: Scores = Scores::default();
+        let mut exact: Scores = Scores::default();
+        let keep_max = |m: &mut Scores, o: u32, v: f32| {
+            let x = m.entry(o as usize).or_insert(0.0);
+            *x = x.max(v);
+        };
+        for job_title in readings {
+            for (o, p) in self.title_index.likelihood(job_title) {
+                keep_max(&mut title_model, o, p);
+            }
+            for m in self.title_index.lookup(job_title) {
+                keep_max(&mut similar, m.occ, m.best);
+                keep_max(&mut votes, m.occ, m.votes);
+                if m.exact > 0.0 {
+                    keep_max(&mut exact, m.occ, m.exact);
+                }
+            }
+        }
+        TitleLookups {
+            similar,
+            votes,
+            title_model,
+            exact,
+        }
+    }
+
+    /// The semantic features of the rows that lead one of the main features or are the
+    /// posting's neighbours (zero for the rest, which cannot win; computing them for every row
+    /// that shares a word with the posting would cost more than all the rest).
+    fn semantic_features(
+        &self,
+        rows: &mut [(usize, model::FeatureVector)],
+        neighbours: &Scores,
+        posting_vector: &[f32],
+        title_vector: Option<&[f32]>,
+    ) {
         let mut wanted = vec![false; rows.len()];
-        for feature in [0, 4, 7, 11] {
+        for feature in [
+            F::PROFILE,
+            F::TITLE_SIMILARITY,
+            F::TITLE_MODEL,
+            F::TITLE_VOCABULARY,
+        ] {
             let mut order: Vec<usize> = (0..rows.len())
                 .filter(|&i| rows[i].1[feature] > 0.0)
                 .collect();
@@ -350,22 +429,14 @@ impl Mapper {
         }
         for (i, (o, f)) in rows.iter_mut().enumerate() {
             if wanted[i] || neighbours.contains_key(o) {
-                let e = self
-                    .semantic
-                    .evidence(*o, &posting_vector, title_vector.as_deref());
-                f[12] = e.statements;
-                f[13] = e.title;
+                let e = self.semantic.evidence(*o, posting_vector, title_vector);
+                f[F::SEMANTIC_STATEMENTS] = e.statements;
+                f[F::SEMANTIC_TITLE] = e.title;
             } else {
-                f[12] = 0.0;
-                f[13] = 0.0;
+                f[F::SEMANTIC_STATEMENTS] = 0.0;
+                f[F::SEMANTIC_TITLE] = 0.0;
             }
         }
-        Ok(Candidates {
-            title_only: body_terms.is_empty(),
-            posting_terms: posting_terms.into_iter().map(str::to_string).collect(),
-            weighted,
-            rows,
-        })
     }
 
     fn title_idf(&self, t: &str) -> f32 {
@@ -533,18 +604,18 @@ impl Mapper {
         // Dense rows by occupation, filled one feature map at a time (no look-ups per cell).
         let mut dense: Vec<Option<model::FeatureVector>> = vec![None; self.occupations.len()];
         let sources: [(&Scores, usize, f32); 11] = [
-            (c.profile, 0, max_p),
-            (c.description, 1, max_d),
-            (c.titles, 2, 1.0),
-            (c.body_titles, 3, 1.0),
-            (c.similar, 4, 1.0),
-            (c.votes, 5, 1.0),
-            (c.exact, 6, 1.0),
-            (c.title_model, 7, 1.0),
-            (c.tools, 8, max_k),
-            (c.vocabulary, 11, max_v),
+            (c.profile, F::PROFILE, max_p),
+            (c.description, F::DESCRIPTION, max_d),
+            (c.titles, F::TITLE_WORDS, 1.0),
+            (c.body_titles, F::BODY_TITLE, 1.0),
+            (c.similar, F::TITLE_SIMILARITY, 1.0),
+            (c.votes, F::TITLE_VOTES, 1.0),
+            (c.exact, F::TITLE_EXACT, 1.0),
+            (c.title_model, F::TITLE_MODEL, 1.0),
+            (c.tools, F::TOOLS, max_k),
+            (c.vocabulary, F::TITLE_VOCABULARY, max_v),
             // Filled in for every row afterwards; listed so that neighbours become rows.
-            (c.neighbours, 12, 1.0),
+            (c.neighbours, F::SEMANTIC_STATEMENTS, 1.0),
         ];
         for (map, feature, scale) in sources {
             for (&o, &v) in map {
@@ -558,7 +629,10 @@ impl Mapper {
             .collect();
         // Backing off the SOC hierarchy: a major group's evidence is the sum of its best
         // `GROUP_TOP` members' profile (and title) scores, relative to the best group's.
-        for (feature, source) in [(9, 0), (10, 4)] {
+        for (feature, source) in [
+            (F::GROUP_PROFILE, F::PROFILE),
+            (F::GROUP_TITLE, F::TITLE_SIMILARITY),
+        ] {
             let mut groups: HashMap<&str, Vec<f32>> = HashMap::new();
             for (o, f) in &rows {
                 groups

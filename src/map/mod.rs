@@ -194,101 +194,17 @@ impl Mapper {
     pub fn with_options(engine: &Engine, options: &MapOptions) -> Result<Mapper> {
         let searcher = engine.searcher();
         let f = &engine.fields;
-        let mut occupations: Vec<Occupation> = Vec::new();
-        let mut by_soc: HashMap<String, usize> = HashMap::new();
-        let mut doc_occ = Vec::new();
-        let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
-        let mut occ_keys: Vec<Vec<u64>> = Vec::new();
-        for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
-            let level_col = store::u64_column(seg, &searcher, f.level_ord)?;
-            let pos_col = store::u64_column(seg, &searcher, f.position)?;
-            let key_col = store::u64_column(seg, &searcher, f.vec_key)?;
-            // Occupation index of each term ordinal of this segment's SOC column.
-            let mut docs = vec![NO_OCC; seg.max_doc() as usize];
-            let Some(col) = store::soc_column(seg, &searcher, f)? else {
-                doc_occ.push(docs);
-                continue;
-            };
-            // Ordinals of the live documents, then every distinct ordinal resolved to its code
-            // in one sorted pass over the dictionary.
-            let store::SegmentSocs { doc_ord, first_doc } = store::SegmentSocs::scan(seg, &col);
-            let mut ords: Vec<u64> = first_doc.keys().copied().collect();
-            ords.sort_unstable();
-            let codes = store::codes_of(&col, &ords)?;
-            let mut ord_occ: HashMap<u64, u32> = HashMap::with_capacity(ords.len());
-            for (ord, soc) in ords.iter().zip(codes) {
-                let o = match by_soc.get(&soc) {
-                    Some(&o) => o,
-                    None => {
-                        let stored: TantivyDocument =
-                            searcher.doc(DocAddress::new(seg_ord as u32, first_doc[ord]))?;
-                        let get = |field| store::text(&stored, field);
-                        let title = get(f.title);
-                        // "X, Except Y" names what the occupation is not: Y's words neither
-                        // match a posting's title nor dilute X's.
-                        let kept = title.split(", Except").next().unwrap_or(&title);
-                        let mut title_terms = analyzer::query_terms(kept);
-                        title_terms.sort();
-                        title_terms.dedup();
-                        occupations.push(Occupation {
-                            soc: soc.clone(),
-                            group: get(f.group),
-                            heads: title_heads(&title),
-                            title,
-                            title_terms,
-                        });
-                        occ_docs.push(Vec::new());
-                        occ_keys.push(Vec::new());
-                        by_soc.insert(soc, occupations.len() - 1);
-                        occupations.len() - 1
-                    }
-                };
-                ord_occ.insert(*ord, o as u32);
-            }
-            for doc in 0..seg.max_doc() {
-                let Some(ord) = doc_ord[doc as usize] else {
-                    continue;
-                };
-                let occ = ord_occ[&ord];
-                docs[doc as usize] = occ;
-                let level = Level::from_ordinal(level_col.first(doc).unwrap_or(1))
-                    .unwrap_or(Level::Emerging);
-                occ_docs[occ as usize].push((
-                    level,
-                    pos_col.first(doc).unwrap_or(0),
-                    DocAddress::new(seg_ord as u32, doc),
-                ));
-                if let Some(k) = key_col.first(doc) {
-                    occ_keys[occ as usize].push(k);
-                }
-            }
-            doc_occ.push(docs);
-        }
-        for docs in &mut occ_docs {
-            docs.sort_by_key(|(l, p, _)| (*l, *p));
-        }
-        let mut title_df: HashMap<String, usize> = HashMap::new();
-        for o in &occupations {
-            for t in &o.title_terms {
-                *title_df.entry(t.clone()).or_insert(0) += 1;
-            }
-        }
-        let mut title_postings: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, o) in occupations.iter().enumerate() {
-            for t in &o.title_terms {
-                title_postings.entry(t.clone()).or_default().push(i);
-            }
-        }
-        let n_occ = occupations.len() as u64;
-        let title_own = occupations
-            .iter()
-            .map(|o| {
-                o.title_terms
-                    .iter()
-                    .map(|t| idf(title_df[t] as u64, n_occ))
-                    .sum()
-            })
-            .collect();
+        let Scanned {
+            occupations,
+            doc_occ,
+            occ_docs,
+            occ_keys,
+        } = scan_occupations(&searcher, f)?;
+        let TitleTables {
+            title_df,
+            title_postings,
+            title_own,
+        } = title_tables(&occupations);
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
         let knowledge = crate::index::knowledge::all(&searcher, f)?;
@@ -448,6 +364,141 @@ impl Mapper {
 }
 
 /// `top` must be 1 to 50.
+/// What one pass over the statements' fast columns finds: every occupation (its code, title and
+/// group read from one of its statements), and where each one's statements are.
+struct Scanned {
+    occupations: Vec<Occupation>,
+    /// Per segment, per document: the occupation index (`NO_OCC` for deleted documents).
+    doc_occ: Vec<Vec<u32>>,
+    /// Per occupation: its statements as (level, position, address), in level then position order.
+    occ_docs: Vec<Vec<(Level, u64, DocAddress)>>,
+    /// Per occupation: the vector keys of its statements.
+    occ_keys: Vec<Vec<u64>>,
+}
+
+/// Scans every segment's SOC, level, position and vector-key columns; only the first statement
+/// of each occupation is read from the store.
+fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Result<Scanned> {
+    let mut occupations: Vec<Occupation> = Vec::new();
+    let mut by_soc: HashMap<String, usize> = HashMap::new();
+    let mut doc_occ = Vec::new();
+    let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
+    let mut occ_keys: Vec<Vec<u64>> = Vec::new();
+    for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
+        let level_col = store::u64_column(seg, searcher, f.level_ord)?;
+        let pos_col = store::u64_column(seg, searcher, f.position)?;
+        let key_col = store::u64_column(seg, searcher, f.vec_key)?;
+        // Occupation index of each term ordinal of this segment's SOC column.
+        let mut docs = vec![NO_OCC; seg.max_doc() as usize];
+        let Some(col) = store::soc_column(seg, searcher, f)? else {
+            doc_occ.push(docs);
+            continue;
+        };
+        // Ordinals of the live documents, then every distinct ordinal resolved to its code
+        // in one sorted pass over the dictionary.
+        let store::SegmentSocs { doc_ord, first_doc } = store::SegmentSocs::scan(seg, &col);
+        let mut ords: Vec<u64> = first_doc.keys().copied().collect();
+        ords.sort_unstable();
+        let codes = store::codes_of(&col, &ords)?;
+        let mut ord_occ: HashMap<u64, u32> = HashMap::with_capacity(ords.len());
+        for (ord, soc) in ords.iter().zip(codes) {
+            let o = match by_soc.get(&soc) {
+                Some(&o) => o,
+                None => {
+                    let stored: TantivyDocument =
+                        searcher.doc(DocAddress::new(seg_ord as u32, first_doc[ord]))?;
+                    let get = |field| store::text(&stored, field);
+                    let title = get(f.title);
+                    // "X, Except Y" names what the occupation is not: Y's words neither
+                    // match a posting's title nor dilute X's.
+                    let kept = title.split(", Except").next().unwrap_or(&title);
+                    let mut title_terms = analyzer::query_terms(kept);
+                    title_terms.sort();
+                    title_terms.dedup();
+                    occupations.push(Occupation {
+                        soc: soc.clone(),
+                        group: get(f.group),
+                        heads: title_heads(&title),
+                        title,
+                        title_terms,
+                    });
+                    occ_docs.push(Vec::new());
+                    occ_keys.push(Vec::new());
+                    by_soc.insert(soc, occupations.len() - 1);
+                    occupations.len() - 1
+                }
+            };
+            ord_occ.insert(*ord, o as u32);
+        }
+        for doc in 0..seg.max_doc() {
+            let Some(ord) = doc_ord[doc as usize] else {
+                continue;
+            };
+            let occ = ord_occ[&ord];
+            docs[doc as usize] = occ;
+            let level =
+                Level::from_ordinal(level_col.first(doc).unwrap_or(1)).unwrap_or(Level::Emerging);
+            occ_docs[occ as usize].push((
+                level,
+                pos_col.first(doc).unwrap_or(0),
+                DocAddress::new(seg_ord as u32, doc),
+            ));
+            if let Some(k) = key_col.first(doc) {
+                occ_keys[occ as usize].push(k);
+            }
+        }
+        doc_occ.push(docs);
+    }
+    for docs in &mut occ_docs {
+        docs.sort_by_key(|(l, p, _)| (*l, *p));
+    }
+    Ok(Scanned {
+        occupations,
+        doc_occ,
+        occ_docs,
+        occ_keys,
+    })
+}
+
+/// The occupations' title terms as tables (the mapper's fields of the same names).
+struct TitleTables {
+    title_df: HashMap<String, usize>,
+    title_postings: HashMap<String, Vec<usize>>,
+    title_own: Vec<f32>,
+}
+
+/// Each title term's occupation frequency, the occupations whose title holds it, and each
+/// occupation's summed IDF of its own title terms.
+fn title_tables(occupations: &[Occupation]) -> TitleTables {
+    let mut title_df: HashMap<String, usize> = HashMap::new();
+    for o in occupations {
+        for t in &o.title_terms {
+            *title_df.entry(t.clone()).or_insert(0) += 1;
+        }
+    }
+    let mut title_postings: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, o) in occupations.iter().enumerate() {
+        for t in &o.title_terms {
+            title_postings.entry(t.clone()).or_default().push(i);
+        }
+    }
+    let n_occ = occupations.len() as u64;
+    let title_own: Vec<f32> = occupations
+        .iter()
+        .map(|o| {
+            o.title_terms
+                .iter()
+                .map(|t| idf(title_df[t] as u64, n_occ))
+                .sum()
+        })
+        .collect();
+    TitleTables {
+        title_df,
+        title_postings,
+        title_own,
+    }
+}
+
 fn check_top(top: usize) -> Result<()> {
     if !(1..=MAX_TOP).contains(&top) {
         return Err(Error::Invalid(format!(

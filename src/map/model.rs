@@ -41,6 +41,25 @@ pub const FEATURES: [&str; 14] = [
 /// Number of features.
 pub const N_FEATURES: usize = FEATURES.len();
 
+/// Indices into a [`FeatureVector`], one per name in [`FEATURES`] (a test holds them equal), so
+/// that code names the feature it reads instead of its position.
+pub mod feature {
+    pub const PROFILE: usize = 0;
+    pub const DESCRIPTION: usize = 1;
+    pub const TITLE_WORDS: usize = 2;
+    pub const BODY_TITLE: usize = 3;
+    pub const TITLE_SIMILARITY: usize = 4;
+    pub const TITLE_VOTES: usize = 5;
+    pub const TITLE_EXACT: usize = 6;
+    pub const TITLE_MODEL: usize = 7;
+    pub const TOOLS: usize = 8;
+    pub const GROUP_PROFILE: usize = 9;
+    pub const GROUP_TITLE: usize = 10;
+    pub const TITLE_VOCABULARY: usize = 11;
+    pub const SEMANTIC_STATEMENTS: usize = 12;
+    pub const SEMANTIC_TITLE: usize = 13;
+}
+
 /// A candidate's feature values, in [`FEATURES`] order.
 pub type FeatureVector = [f32; N_FEATURES];
 
@@ -112,6 +131,30 @@ pub fn softmax(scores: &[f32]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feature_indices_name_their_features() {
+        let named = [
+            (feature::PROFILE, "profile"),
+            (feature::DESCRIPTION, "description"),
+            (feature::TITLE_WORDS, "title_words"),
+            (feature::BODY_TITLE, "body_title"),
+            (feature::TITLE_SIMILARITY, "title_similarity"),
+            (feature::TITLE_VOTES, "title_votes"),
+            (feature::TITLE_EXACT, "title_exact"),
+            (feature::TITLE_MODEL, "title_model"),
+            (feature::TOOLS, "tools"),
+            (feature::GROUP_PROFILE, "group_profile"),
+            (feature::GROUP_TITLE, "group_title"),
+            (feature::TITLE_VOCABULARY, "title_vocabulary"),
+            (feature::SEMANTIC_STATEMENTS, "semantic_statements"),
+            (feature::SEMANTIC_TITLE, "semantic_title"),
+        ];
+        assert_eq!(named.len(), N_FEATURES);
+        for (i, name) in named {
+            assert_eq!(FEATURES[i], name);
+        }
+    }
 
     #[test]
     fn bundled_weights_fit_the_features() {
