@@ -19,35 +19,8 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
         None => Ranked::default(),
     };
-    // Group by SOC through the fast columns, reading stored documents only for what is shown.
     let addrs: Vec<DocAddress> = ranked.docs.iter().map(|d| d.1).collect();
-    let socs = store::socs_of(&searcher, &engine.fields, &addrs)?;
-    let mut level_columns = Vec::new();
-    for seg in searcher.segment_readers() {
-        level_columns.push(store::u64_column(seg, &searcher, engine.fields.level_ord)?);
-    }
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut levels: HashMap<String, LevelCounts> = HashMap::new();
-    for (i, ((_, addr, _, _), soc)) in ranked.docs.iter().zip(socs).enumerate() {
-        let level_col = &level_columns[addr.segment_ord as usize];
-        let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
-            .unwrap_or(Level::Emerging);
-        *levels.entry(soc.clone()).or_default().get_mut(level) += 1;
-        groups.entry(soc).or_default().push(i);
-    }
-    let mut scored: Vec<(f32, String, Vec<usize>)> = groups
-        .into_iter()
-        .map(|(soc, idx)| {
-            // ranked.docs is in rank order, so idx is too.
-            let score = idx
-                .iter()
-                .take(OCCUPATION_TOP)
-                .enumerate()
-                .map(|(k, &i)| ranked.docs[i].0 * 0.5f32.powi(k as i32))
-                .sum();
-            (score, soc, idx)
-        })
-        .collect();
+    let (mut scored, mut levels) = group_by_occupation(engine, &searcher, &ranked, &addrs)?;
     // Occupations whose titles or tools name the query (no level can say where, so not with
     // a level filter).
     let named = if req.levels.is_empty() {
@@ -69,28 +42,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         }
     }
     if let Some(p) = &prepared {
-        // (1 - ratio) × the lexical score ÷ the best one + ratio × the semantic evidence.
-        let evidence = hybrid::occupation_evidence(engine, &searcher, p, &addrs, OCCUPATION_POOL)?;
-        let best = scored
-            .iter()
-            .map(|s| s.0)
-            .fold(0.0, f32::max)
-            .max(f32::MIN_POSITIVE);
-        let r = req.semantic_ratio;
-        for entry in scored.iter_mut() {
-            let e = evidence.get(&entry.1).copied().unwrap_or(0.0);
-            entry.0 = (1.0 - r) * entry.0 / best + r * e;
-        }
-        let known: std::collections::HashSet<String> = scored.iter().map(|s| s.1.clone()).collect();
-        for (soc, e) in evidence {
-            let filtered =
-                !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
-            if !known.contains(soc.as_str())
-                && (!filtered || in_filters(engine, &searcher, req, &soc)?)
-            {
-                scored.push((r * e, soc, Vec::new()));
-            }
-        }
+        blend_semantic(engine, &searcher, req, p, &addrs, &mut scored)?;
     }
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let total = scored.len();
@@ -125,6 +77,81 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         });
     }
     Ok(OccupationResults { occupations, total })
+}
+
+/// An occupation's lexical score, its code and its statements' places in the ranked pool.
+type Scored = (f32, String, Vec<usize>);
+
+/// Groups the ranked pool by occupation through the fast columns (stored documents are read only
+/// for what is shown): each occupation scores the sum of its best [`OCCUPATION_TOP`] statement
+/// scores weighted 1, 1/2, 1/4, …, and its matches are counted per level.
+fn group_by_occupation(
+    engine: &Engine,
+    searcher: &Searcher,
+    ranked: &Ranked,
+    addrs: &[DocAddress],
+) -> Result<(Vec<Scored>, HashMap<String, LevelCounts>)> {
+    let socs = store::socs_of(searcher, &engine.fields, addrs)?;
+    let mut level_columns = Vec::new();
+    for seg in searcher.segment_readers() {
+        level_columns.push(store::u64_column(seg, searcher, engine.fields.level_ord)?);
+    }
+    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut levels: HashMap<String, LevelCounts> = HashMap::new();
+    for (i, ((_, addr, _, _), soc)) in ranked.docs.iter().zip(socs).enumerate() {
+        let level_col = &level_columns[addr.segment_ord as usize];
+        let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
+            .unwrap_or(Level::Emerging);
+        *levels.entry(soc.clone()).or_default().get_mut(level) += 1;
+        groups.entry(soc).or_default().push(i);
+    }
+    let scored: Vec<Scored> = groups
+        .into_iter()
+        .map(|(soc, idx)| {
+            // ranked.docs is in rank order, so idx is too.
+            let score = idx
+                .iter()
+                .take(OCCUPATION_TOP)
+                .enumerate()
+                .map(|(k, &i)| ranked.docs[i].0 * 0.5f32.powi(k as i32))
+                .sum();
+            (score, soc, idx)
+        })
+        .collect();
+    Ok((scored, levels))
+}
+
+/// Hybrid ranking: (1 − ratio) × the lexical score ÷ the best one + ratio × the semantic
+/// evidence; occupations that only the embedding finds join (within the filters).
+fn blend_semantic(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    p: &hybrid::Prepared,
+    addrs: &[DocAddress],
+    scored: &mut Vec<Scored>,
+) -> Result<()> {
+    // (1 - ratio) × the lexical score ÷ the best one + ratio × the semantic evidence.
+    let evidence = hybrid::occupation_evidence(engine, searcher, p, addrs, OCCUPATION_POOL)?;
+    let best = scored
+        .iter()
+        .map(|s| s.0)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    let r = req.semantic_ratio;
+    for entry in scored.iter_mut() {
+        let e = evidence.get(&entry.1).copied().unwrap_or(0.0);
+        entry.0 = (1.0 - r) * entry.0 / best + r * e;
+    }
+    let known: std::collections::HashSet<String> = scored.iter().map(|s| s.1.clone()).collect();
+    for (soc, e) in evidence {
+        let filtered = !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
+        if !known.contains(soc.as_str()) && (!filtered || in_filters(engine, searcher, req, &soc)?)
+        {
+            scored.push((r * e, soc, Vec::new()));
+        }
+    }
+    Ok(())
 }
 
 /// An occupation whose titles or tools name the query gains this many times the best

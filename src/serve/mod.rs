@@ -43,10 +43,15 @@ use crate::map::{MapRequest, MapResult, Mapper};
 use crate::search::{OccupationHit, SearchHit, SearchRequest, request};
 
 pub use config::*;
+
 pub use docs::openapi;
 pub use error::{ApiError, AppBytes, AppJson};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
 pub use routes::{Health, OccupationResponse, SearchResponse, app};
 pub use state::AppState;
+use tower::ServiceExt as _;
 
 #[allow(unused_imports)]
 use self::{conn::*, docs::*, error::*, ops::*, params::*, routes::*, state::*};
@@ -57,11 +62,6 @@ use self::{conn::*, docs::*, error::*, ops::*, params::*, routes::*, state::*};
 /// HTTP/2 preface is closed after `header_timeout` without a request in progress; open
 /// connections are capped; and an oversized request head is refused.
 pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
-    use hyper_util::server::graceful::GracefulShutdown;
-    use tower::ServiceExt as _;
-
     init_logs(config.log_format);
     let listen = |source| Error::Listen {
         addr: config.addr,
@@ -78,17 +78,7 @@ pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()
     let config_keys = config.api_keys.len();
     let state = AppState::new(engine.clone(), config)?;
     let router = app(state);
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(idle)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .max_headers(MAX_HEADERS);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(MAX_HEAD_BYTES as u32);
+    let builder = connection_builder(idle);
     let graceful = GracefulShutdown::new();
     eprintln!("skillmap: listening on http://{addr}");
     tracing::info!(
@@ -121,43 +111,7 @@ pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()
                     tokio::spawn(refuse(stream));
                     continue;
                 };
-                let activity = Activity::new();
-                let service = {
-                    let (router, activity) = (router.clone(), activity.clone());
-                    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let request = InFlight::start(&activity);
-                        let response = router.clone().oneshot(req);
-                        async move {
-                            let resp = response.await?;
-                            Ok::<_, std::convert::Infallible>(resp.map(|inner| {
-                                axum::body::Body::new(Tracked { inner, _request: request })
-                            }))
-                        }
-                    })
-                };
-                let conn = builder
-                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                    .into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _slot = slot;
-                    tokio::pin!(conn);
-                    loop {
-                        let wake = activity
-                            .idle_deadline(idle)
-                            .unwrap_or_else(|| Instant::now() + idle);
-                        tokio::select! {
-                            // Errors here are the client's (reset, timeout, malformed head).
-                            _ = &mut conn => break,
-                            _ = tokio::time::sleep_until(wake.into()) => {
-                                // Idle past the deadline: dropping the connection closes it.
-                                if activity.idle_deadline(idle).is_some_and(|d| d <= Instant::now()) {
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                });
+                serve_connection(stream, slot, &router, &builder, &graceful, idle);
             }
             _ = &mut shutdown => break,
         }
@@ -172,6 +126,75 @@ pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()
     tracing::info!("stopped");
     eprintln!("skillmap: stopped");
     Ok(())
+}
+
+/// hyper's connection builder with the service's limits: the idle deadline for request heads,
+/// the largest head and the most header fields, for HTTP/1 and HTTP/2 alike.
+fn connection_builder(idle: Duration) -> Builder<TokioExecutor> {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(MAX_HEAD_BYTES as u32);
+    builder
+}
+
+/// Serves one accepted connection on its own task, holding its slot under the connection cap,
+/// until it closes or has been idle past `idle` with no request in progress.
+fn serve_connection(
+    stream: tokio::net::TcpStream,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    router: &Router,
+    builder: &Builder<TokioExecutor>,
+    graceful: &GracefulShutdown,
+    idle: Duration,
+) {
+    let activity = Activity::new();
+    let service = {
+        let (router, activity) = (router.clone(), activity.clone());
+        hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            let request = InFlight::start(&activity);
+            let response = router.clone().oneshot(req);
+            async move {
+                let resp = response.await?;
+                Ok::<_, std::convert::Infallible>(resp.map(|inner| {
+                    axum::body::Body::new(Tracked {
+                        inner,
+                        _request: request,
+                    })
+                }))
+            }
+        })
+    };
+    let conn = builder
+        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+        .into_owned();
+    let conn = graceful.watch(conn);
+    tokio::spawn(async move {
+        let _slot = slot;
+        tokio::pin!(conn);
+        loop {
+            let wake = activity
+                .idle_deadline(idle)
+                .unwrap_or_else(|| Instant::now() + idle);
+            tokio::select! {
+                // Errors here are the client's (reset, timeout, malformed head).
+                _ = &mut conn => break,
+                _ = tokio::time::sleep_until(wake.into()) => {
+                    // Idle past the deadline: dropping the connection closes it.
+                    if activity.idle_deadline(idle).is_some_and(|d| d <= Instant::now()) {
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {
