@@ -172,20 +172,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
     if opts.rebuild {
         writer.delete_all_documents()?;
     }
-    let previous_token = index
-        .load_metas()?
-        .payload
-        .as_deref()
-        .and_then(crate::index::schema::vectors_token)
-        .map(str::to_string);
-    // Vector files and spills that no commit names (a run killed between writing its vector
-    // file and committing) go too.
-    vectors::remove_others(&opts.index_dir, previous_token.as_deref());
-    let (old_vectors, live) = if opts.rebuild {
-        (vectors::Store::default(), std::collections::HashSet::new())
-    } else {
-        carried_vectors(&before, &fields, &opts.index_dir, previous_token.as_deref())?
-    };
+    let (old_vectors, live) = previous_vectors(&index, &before, &fields, opts)?;
     let spill = vectors::Spill::create(&opts.index_dir).map_err(|e| Error::WriteFailed {
         path: opts.index_dir.clone(),
         cause: e.to_string(),
@@ -204,15 +191,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
         live: &live,
         spill: &spill,
     };
-    progress.set_length(files.len() as u64);
-    let pool = crate::workers::pool(Some(opts.threads), "indexing workers")?;
-    pool.install(|| {
-        files
-            .par_iter()
-            .progress_with(progress.clone())
-            .for_each(|f| run.file(f, opts.max_file_bytes));
-    });
-    progress.finish_and_clear();
+    run.all(&files, opts, progress)?;
 
     let Run {
         claims,
@@ -227,14 +206,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
         knowledge.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut writer = writer;
     if let Some(e) = fatal.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        // `add_document` only says that a worker died; joining the workers tells why.
-        let cause = match writer.prepare_commit() {
-            Err(real) => real,
-            Ok(prepared) => {
-                let _ = prepared.abort();
-                e
-            }
-        };
+        let cause = worker_failure(&mut writer, e);
         return Err(abandon(&index, writer, &opts.index_dir, cause));
     }
     let claims = claims.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -253,34 +225,24 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             return Err(abandon(&index, writer, dir, e));
         }
         vectors::remove_others(dir, Some(&token));
-        if opts.optimize {
-            // One segment: every query sets up its scorers once instead of once per segment.
-            // The merge is atomic: until it is saved, the committed segments stay the index.
-            let segments = index.searchable_segment_ids()?;
-            if segments.len() > 1 {
-                if let Err(e) = writer.merge(&segments).wait() {
-                    return Err(abandon(&index, writer, dir, e).after_commit());
-                }
-                if let Err(e) = commit(&mut writer, &token) {
-                    return Err(abandon(&index, writer, dir, e).after_commit());
-                }
-            }
+        if opts.optimize
+            && let Err(e) = merge_into_one(&index, &mut writer, &token)
+        {
+            return Err(abandon(&index, writer, dir, e).after_commit());
         }
         writer.wait_merging_threads()?;
     } else {
         writer.rollback()?;
     }
-    let statements_added = if committed {
-        claims.values().map(|c| c.statements).sum()
+    let (statements_added, statements_replaced) = if committed {
+        let replaced = if opts.rebuild {
+            engine::statement_count(&before, &fields)?
+        } else {
+            replaced_count(&before, &fields, claims.keys())?
+        };
+        (claims.values().map(|c| c.statements).sum(), replaced)
     } else {
-        0
-    };
-    let statements_replaced = if !committed {
-        0
-    } else if opts.rebuild {
-        engine::statement_count(&before, &fields)?
-    } else {
-        replaced_count(&before, &fields, claims.keys())?
+        (0, 0)
     };
     let elapsed = started.elapsed().as_secs_f64();
     Ok(IngestReport {
@@ -304,6 +266,59 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             0.0
         },
     })
+}
+
+/// Why the index writer failed: `add_document` only says that a worker died, and joining the
+/// workers (`prepare_commit`) tells why.
+fn worker_failure(
+    writer: &mut IndexWriter<TantivyDocument>,
+    reported: tantivy::TantivyError,
+) -> tantivy::TantivyError {
+    match writer.prepare_commit() {
+        Err(real) => real,
+        Ok(prepared) => {
+            let _ = prepared.abort();
+            reported
+        }
+    }
+}
+
+/// The last commit's vector file and the keys of its vectors that live documents still use (none
+/// when the run rebuilds). Vector files and spills that no commit names (a run killed between
+/// writing its vector file and committing) are removed first.
+fn previous_vectors(
+    index: &tantivy::Index,
+    before: &Searcher,
+    fields: &Fields,
+    opts: &IngestConfig,
+) -> Result<(vectors::Store, std::collections::HashSet<u64>)> {
+    let previous_token = index
+        .load_metas()?
+        .payload
+        .as_deref()
+        .and_then(crate::index::schema::vectors_token)
+        .map(str::to_string);
+    vectors::remove_others(&opts.index_dir, previous_token.as_deref());
+    if opts.rebuild {
+        return Ok((vectors::Store::default(), std::collections::HashSet::new()));
+    }
+    carried_vectors(before, fields, &opts.index_dir, previous_token.as_deref())
+}
+
+/// `--optimize`: merges the committed segments into one, so that every query sets up its
+/// scorers once instead of once per segment. The merge is atomic: until it is saved, the
+/// committed segments stay the index.
+fn merge_into_one(
+    index: &tantivy::Index,
+    writer: &mut IndexWriter<TantivyDocument>,
+    token: &str,
+) -> tantivy::Result<()> {
+    let segments = index.searchable_segment_ids()?;
+    if segments.len() > 1 {
+        writer.merge(&segments).wait()?;
+        commit(writer, token)?;
+    }
+    Ok(())
 }
 
 /// Opens (or creates) the index and its writer: a schema of another version is wiped when the
@@ -393,6 +408,20 @@ fn replaced_count<'a>(
 }
 
 impl Run<'_> {
+    /// Reads, validates and adds every file on `opts.threads` workers, with the progress bar.
+    fn all(&self, files: &[InputFile], opts: &IngestConfig, progress: &ProgressBar) -> Result<()> {
+        progress.set_length(files.len() as u64);
+        let pool = crate::workers::pool(Some(opts.threads), "indexing workers")?;
+        pool.install(|| {
+            files
+                .par_iter()
+                .progress_with(progress.clone())
+                .for_each(|f| self.file(f, opts.max_file_bytes));
+        });
+        progress.finish_and_clear();
+        Ok(())
+    }
+
     /// Embeds the texts whose vectors neither the last commit nor this run has yet.
     fn embed<'t>(&self, texts: impl Iterator<Item = &'t str>) {
         let wanted: Vec<(u64, &str)> = texts

@@ -233,6 +233,52 @@ fn learn_abbreviations<'a>(titles: impl Iterator<Item = &'a str>) -> HashMap<Str
     best.into_iter().map(|(k, (_, v))| (k, v)).collect()
 }
 
+/// A language model of each occupation's titles: which words its titles use how often (the
+/// [`TitleIndex`] fields of the same names).
+struct LanguageModel {
+    word_counts: HashMap<String, Vec<(u32, u32)>>,
+    word_share: HashMap<String, f32>,
+    occ_words: Vec<u32>,
+}
+
+fn language_model(kept: &[(u32, &str, Analysed)]) -> LanguageModel {
+    let n_occ = kept
+        .iter()
+        .map(|(o, _, _)| *o as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let mut occ_words = vec![0u32; n_occ];
+    let mut counts: HashMap<String, HashMap<u32, u32>> = HashMap::new();
+    for (occ, _, a) in kept {
+        for w in &a.words {
+            occ_words[*occ as usize] += 1;
+            *counts
+                .entry(w.clone())
+                .or_default()
+                .entry(*occ)
+                .or_insert(0) += 1;
+        }
+    }
+    let total: u32 = occ_words.iter().sum::<u32>().max(1);
+    let word_share = counts
+        .iter()
+        .map(|(w, m)| (w.clone(), m.values().sum::<u32>() as f32 / total as f32))
+        .collect();
+    let word_counts = counts
+        .into_iter()
+        .map(|(w, m)| {
+            let mut v: Vec<(u32, u32)> = m.into_iter().collect();
+            v.sort_unstable();
+            (w, v)
+        })
+        .collect();
+    LanguageModel {
+        word_counts,
+        word_share,
+        occ_words,
+    }
+}
+
 impl TitleIndex {
     /// Builds the index from (occupation, title) pairs. Titles whose lower-cased words are in
     /// `exclude` are left out (an evaluation leaves out the titles it asks about).
@@ -310,37 +356,11 @@ impl TitleIndex {
                 specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
             });
         }
-        // A language model of each occupation's titles: which words its titles use how often.
-        let n_occ = kept
-            .iter()
-            .map(|(o, _, _)| *o as usize + 1)
-            .max()
-            .unwrap_or(0);
-        let mut occ_words = vec![0u32; n_occ];
-        let mut counts: HashMap<String, HashMap<u32, u32>> = HashMap::new();
-        for (occ, _, a) in &kept {
-            for w in &a.words {
-                occ_words[*occ as usize] += 1;
-                *counts
-                    .entry(w.clone())
-                    .or_default()
-                    .entry(*occ)
-                    .or_insert(0) += 1;
-            }
-        }
-        let total: u32 = occ_words.iter().sum::<u32>().max(1);
-        let word_share = counts
-            .iter()
-            .map(|(w, m)| (w.clone(), m.values().sum::<u32>() as f32 / total as f32))
-            .collect();
-        let word_counts = counts
-            .into_iter()
-            .map(|(w, m)| {
-                let mut v: Vec<(u32, u32)> = m.into_iter().collect();
-                v.sort_unstable();
-                (w, v)
-            })
-            .collect();
+        let LanguageModel {
+            word_counts,
+            word_share,
+            occ_words,
+        } = language_model(&kept);
         TitleIndex {
             entries,
             postings,

@@ -135,31 +135,47 @@ pub(crate) fn filter_clauses(f: &Fields, req: &SearchRequest) -> Result<Vec<Box<
         .collect())
 }
 
-pub(crate) fn compile(
-    engine: &Engine,
+/// Words shorter than this are never looked up with typo tolerance: too many short words are
+/// one edit apart.
+const FUZZY_MIN_CHARS: usize = 4;
+/// Words this long or longer tolerate two edits; shorter ones one.
+const FUZZY_TWO_EDITS_CHARS: usize = 7;
+
+/// The clauses of a query's units, and what the rest of compilation needs to know of them.
+struct UnitClauses<'u> {
+    /// One clause per unit: a term, a typo-tolerant term, or a phrase.
+    unit_queries: Vec<Box<dyn Query>>,
+    /// Clauses that only add to statements matching on their own text (see `Ranking`).
+    bonus: Vec<Box<dyn Query>>,
+    /// The words found as they are (not through typo tolerance).
+    exact_words: Vec<&'u str>,
+    highlighter: Highlighter,
+    /// Only exact words and no filters: the first tier can run pruned passes.
+    plain_words: bool,
+}
+
+/// Each unit as a clause: a word the index holds as a term (with the title bonus when the
+/// ranking has one), a word it does not as a typo-tolerant term at a constant score, a phrase
+/// as a phrase.
+fn unit_clauses<'u>(
+    f: &Fields,
     searcher: &Searcher,
-    req: &SearchRequest,
+    units: &'u [Unit],
     ranking: &Ranking,
-) -> Result<Option<Compiled>> {
-    let f = &engine.fields;
-    let filters = filter_clauses(f, req)?;
-    let units = parse_units(&req.query);
-    if units.is_empty() {
-        return Ok(None);
-    }
+    unfiltered: bool,
+) -> Result<UnitClauses<'u>> {
     let mut highlighter = Highlighter::default();
     let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
-    // Clauses that only add to statements matching on their own text (see `Ranking`).
     let mut bonus: Vec<Box<dyn Query>> = Vec::new();
     let mut exact_words: Vec<&str> = Vec::new();
-    let mut plain_words = filters.is_empty();
-    for unit in &units {
+    let mut plain_words = unfiltered;
+    for unit in units {
         match unit {
             Unit::Word(w) => {
                 let df = searcher.doc_freq(&Term::from_field_text(f.statement, w))?;
                 let chars = w.chars().count();
-                if df == 0 && chars >= 4 {
-                    let distance = if chars >= 7 { 2 } else { 1 };
+                if df == 0 && chars >= FUZZY_MIN_CHARS {
+                    let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
                     let fuzzy =
                         FuzzyTermQuery::new(Term::from_field_text(f.statement, w), distance, true);
                     unit_queries.push(boost(Box::new(fuzzy), W_FUZZY));
@@ -187,6 +203,34 @@ pub(crate) fn compile(
             }
         }
     }
+    Ok(UnitClauses {
+        unit_queries,
+        bonus,
+        exact_words,
+        highlighter,
+        plain_words,
+    })
+}
+
+pub(crate) fn compile(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    ranking: &Ranking,
+) -> Result<Option<Compiled>> {
+    let f = &engine.fields;
+    let filters = filter_clauses(f, req)?;
+    let units = parse_units(&req.query);
+    if units.is_empty() {
+        return Ok(None);
+    }
+    let UnitClauses {
+        unit_queries,
+        mut bonus,
+        exact_words,
+        highlighter,
+        plain_words,
+    } = unit_clauses(f, searcher, &units, ranking, filters.is_empty())?;
     if ranking.alt_titles > 0.0
         && !exact_words.is_empty()
         && let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)?

@@ -70,6 +70,36 @@ fn unquote(field: &str) -> String {
     }
 }
 
+/// `onet/tasks.tsv` below `dir`: each occupation's task statements, in task-id order.
+fn load_tasks(dir: &Path) -> Result<BTreeMap<String, Vec<Task>>> {
+    let bad = |p: &Path, what: &str| anyhow::anyhow!("{}: {what}", p.display());
+    let task_path = dir.join("onet/tasks.tsv");
+    let mut tasks: BTreeMap<String, Vec<Task>> = BTreeMap::new();
+    for row in read_tsv(&task_path)? {
+        let [code, id, text, dwas] = row.as_slice() else {
+            return Err(bad(&task_path, "expected 4 columns"));
+        };
+        let id = id
+            .parse()
+            .map_err(|_| bad(&task_path, &format!("task id `{id}` is not a number")))?;
+        tasks.entry(code.clone()).or_default().push(Task {
+            soc: code.clone(),
+            id,
+            text: text.trim().to_string(),
+            dwas: dwas
+                .split('|')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect(),
+        });
+    }
+    for list in tasks.values_mut() {
+        list.sort_by_key(|t| t.id);
+    }
+    Ok(tasks)
+}
+
 impl Sources {
     /// The `occupation` block of an export with code `soc`, whose title, group, titles and
     /// tools are those of the O*NET occupation `base`.
@@ -108,36 +138,13 @@ impl Sources {
             };
             occupations.insert(code.clone(), (title.clone(), desc.clone()));
         }
-        let task_path = dir.join("onet/tasks.tsv");
-        let mut tasks: BTreeMap<String, Vec<Task>> = BTreeMap::new();
-        for row in read_tsv(&task_path)? {
-            let [code, id, text, dwas] = row.as_slice() else {
-                return Err(bad(&task_path, "expected 4 columns"));
-            };
-            let id = id
-                .parse()
-                .map_err(|_| bad(&task_path, &format!("task id `{id}` is not a number")))?;
-            tasks.entry(code.clone()).or_default().push(Task {
-                soc: code.clone(),
-                id,
-                text: text.trim().to_string(),
-                dwas: dwas
-                    .split('|')
-                    .map(str::trim)
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-            });
-        }
-        for list in tasks.values_mut() {
-            list.sort_by_key(|t| t.id);
-        }
+        let tasks = load_tasks(dir)?;
         let soc_path = dir.join("soc/soc2018.tsv");
         let mut majors = BTreeMap::new();
         for row in read_tsv(&soc_path)? {
             if row.len() >= 3 && row[2] == "major" {
                 let name = row[1].trim_end_matches(" Occupations").to_string();
-                majors.insert(row[0][..2].to_string(), name);
+                majors.insert(skillmap::domain::soc::major(&row[0]).to_string(), name);
             }
         }
         let zone_path = dir.join("onet/job_zones.tsv");
@@ -149,7 +156,7 @@ impl Sources {
             let zone = zone
                 .parse()
                 .ok()
-                .filter(|z| (1..=5).contains(z))
+                .filter(|z| skillmap::domain::JOB_ZONES.contains(z))
                 .ok_or_else(|| bad(&zone_path, &format!("job zone `{zone}` is not 1-5")))?;
             job_zones.insert(code.clone(), zone);
         }
