@@ -12,7 +12,7 @@ use crate::index::engine::Engine;
 use crate::index::store::{self, StoredStatement};
 
 /// One statement, flat.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FlatStatement {
     pub id: String,
@@ -179,4 +179,58 @@ pub fn export_to_dir(engine: &Engine, format: ExportFormat, dir: &Path) -> Resul
     w.flush().map_err(|e| Error::io(&p, e))?;
     files.push(p.display().to_string());
     Ok(ExportReport { statements, files })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every stored statement is exported once, with its prefixes; knowledge documents are not.
+    #[test]
+    fn ndjson_holds_every_statement_once_and_no_knowledge_document() {
+        let (_dir, engine) = crate::index::fixture_engine();
+        let mut out = Vec::new();
+        let n = write_ndjson(&engine, &mut out, None).unwrap();
+        let lines: Vec<FlatStatement> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let stats = crate::index::stats::stats(&engine).unwrap();
+        assert_eq!(n, stats.statements);
+        assert_eq!(lines.len() as u64, n);
+        let mut ids: Vec<&str> = lines.iter().map(|s| s.id.as_str()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), lines.len(), "each statement once");
+        for s in &lines {
+            assert_eq!(s.soc_prefix, crate::domain::soc::prefixes(&s.soc));
+            assert!(!s.text.is_empty());
+        }
+    }
+
+    /// A bulk export puts an action line before each document, for OpenSearch's `_bulk`.
+    #[test]
+    fn bulk_ndjson_interleaves_actions_and_the_mappings_name_every_field() {
+        let (_dir, engine) = crate::index::fixture_engine();
+        let mut out = Vec::new();
+        let n = write_ndjson(&engine, &mut out, Some("skills")).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count() as u64, 2 * n);
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["index"]["_index"], "skills", "{first}");
+        let fields: Vec<String> = serde_json::to_value(FlatStatement::default())
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let qw = quickwit_config("skills").to_string();
+        let os = opensearch_mapping().to_string();
+        for f in &fields {
+            assert!(qw.contains(&format!("\"{f}\"")), "quickwit lacks {f}");
+            assert!(os.contains(&format!("\"{f}\"")), "opensearch lacks {f}");
+        }
+    }
 }

@@ -895,3 +895,64 @@ fn walk_error_message(e: &ignore::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_read_by_extension_in_any_case() {
+        let kind = |p: &str| kind_of(Path::new(p));
+        assert_eq!(kind("a/b.json"), Some(InputKind::Export));
+        assert_eq!(kind("B.JSON"), Some(InputKind::Export));
+        assert_eq!(kind("x.jsonl"), Some(InputKind::Lines));
+        assert_eq!(kind("x.ndjson"), Some(InputKind::Lines));
+        assert_eq!(kind("titles.tsv"), Some(InputKind::Table));
+        for other in ["README.md", "x.csv", "noext", "x.json.bak", ".json"] {
+            assert_eq!(kind(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn a_walk_finds_inputs_skips_others_names_missing_paths_and_honours_ignore_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sub/skip")).unwrap();
+        for f in [
+            "a.json",
+            "sub/b.jsonl",
+            "sub/t.tsv",
+            "notes.txt",
+            "sub/skip/c.json",
+        ] {
+            std::fs::write(root.join(f), "{}").unwrap();
+        }
+        std::fs::write(root.join(IGNORE_FILE), "skip/\n").unwrap();
+        let missing = root.join("nowhere.json");
+        let (files, skipped, rejected) = collect_inputs(&[root.to_path_buf(), missing]);
+        let mut names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.json", "sub/b.jsonl", "sub/t.tsv"]);
+        assert!(
+            skipped.iter().any(|s| s.path.ends_with("notes.txt")),
+            "{skipped:?}"
+        );
+        assert_eq!(rejected.len(), 1, "{rejected:?}");
+        assert!(rejected[0].path.ends_with("nowhere.json"));
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_refused_before_it_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.json");
+        std::fs::write(&p, vec![b' '; 2048]).unwrap();
+        let e = read_limited(&p, 1024).unwrap_err();
+        assert!(e.message.contains("over the limit of 1024 bytes"), "{e}");
+        assert_eq!(read_limited(&p, 4096).unwrap().len(), 2048);
+        let gone = read_limited(&dir.path().join("gone.json"), 10).unwrap_err();
+        assert!(gone.message.starts_with("cannot read"), "{gone}");
+    }
+}

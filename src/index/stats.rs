@@ -129,3 +129,36 @@ pub fn dir_size(path: &std::path::Path) -> Result<u64> {
     }
     Ok(total)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The counts equal what the fixture exports hold: their statements by level and group.
+    #[test]
+    fn counts_add_up_to_the_fixture_exports() {
+        let (_dir, engine) = crate::index::fixture_engine();
+        let s = super::stats(&engine).unwrap();
+        let mut by_level = [0u64; 4];
+        let mut total = 0;
+        for entry in std::fs::read_dir(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/frameworks"),
+        )
+        .unwrap()
+        {
+            let fw = crate::domain::framework::parse_export(
+                &std::fs::read(entry.unwrap().path()).unwrap(),
+            )
+            .unwrap();
+            for st in &fw.statements {
+                by_level[st.level.index()] += 1;
+                total += 1;
+            }
+        }
+        assert_eq!(s.statements, total);
+        assert_eq!(s.occupations, 3);
+        for l in crate::domain::level::Level::ALL {
+            assert_eq!(s.levels.get(l), by_level[l.index()], "{l}");
+        }
+        assert_eq!(s.groups.iter().map(|g| g.statements).sum::<u64>(), total);
+        assert!(s.bytes > 0 && s.segments >= 1);
+    }
+}

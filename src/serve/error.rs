@@ -3,25 +3,37 @@
 
 use super::*;
 
-/// The one error shape: `{"error": {"code", "message"}}`.
+/// The one error shape: `{"error": {"code", "message"}}`. Each variant is one status and one
+/// stable `code` that clients can branch on; the message is for people and may change.
 #[derive(Debug)]
 pub enum ApiError {
+    /// 400: the request names something invalid (the message says which parameter and why).
     BadRequest(String),
+    /// 404: an unknown route or occupation code.
     NotFound(String),
+    /// 413: a body or batch over the service's limits.
     TooLarge(String),
+    /// 415: a body of a content type the endpoint does not read.
     UnsupportedMediaType(String),
+    /// 405.
     MethodNotAllowed,
+    /// 401: `/api/*` and `/metrics` need a key and none (or a wrong one) was sent.
     Unauthorized,
+    /// 408: the work ran past `--timeout` and was stopped.
     Timeout,
+    /// 503: every permit of `--max-inflight` is taken; retry after a second.
     Busy,
+    /// 500: the message is logged, never sent.
     Internal(String),
 }
 
+/// The body of every error answer (for the OpenAPI document as much as for serde).
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ErrorBody<'a> {
     pub(super) error: ErrorDetail<'a>,
 }
 
+/// The `error` member: a stable code and a message for people.
 #[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct ErrorDetail<'a> {
     pub(super) code: &'a str,
@@ -91,6 +103,8 @@ impl IntoResponse for ApiError {
 }
 
 impl From<Error> for ApiError {
+    /// The library's errors by whose fault they are: the request's (400, 404), the clock's
+    /// (408), or the server's (500, logged). Only the request's carry their message out.
     fn from(e: Error) -> Self {
         match e {
             Error::Invalid(m) => ApiError::BadRequest(m),
@@ -139,5 +153,35 @@ impl<S: Send + Sync> FromRequest<S> for AppBytes {
                 _ => ApiError::BadRequest(r.body_text()),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_errors_map_to_the_clients_or_the_servers_fault() {
+        let status = |e: Error| ApiError::from(e).into_response().status();
+        assert_eq!(status(Error::Invalid("x".into())), StatusCode::BAD_REQUEST);
+        let unknown = Error::UnknownSoc {
+            soc: "1".into(),
+            closest: vec![],
+        };
+        assert_eq!(status(unknown), StatusCode::NOT_FOUND);
+        assert_eq!(status(Error::Cancelled), StatusCode::REQUEST_TIMEOUT);
+        let start = Error::Start {
+            what: "batch workers",
+            cause: "no threads".into(),
+        };
+        assert_eq!(status(start), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn busy_and_unauthorized_answers_carry_their_headers() {
+        let busy = ApiError::Busy.into_response();
+        assert_eq!(busy.headers()[header::RETRY_AFTER], "1");
+        let denied = ApiError::Unauthorized.into_response();
+        assert!(denied.headers().contains_key(header::WWW_AUTHENTICATE));
     }
 }

@@ -74,3 +74,63 @@ pub(super) fn parse_search_params(
         request::semantic_ratio(hybrid, ratio).map_err(|e| bad("semantic_ratio", e))?;
     Ok((req.validated()?, by_occupation))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::level::Level;
+
+    fn parse(q: &str) -> Result<(SearchRequest, bool), String> {
+        parse_search_params(Some(q), &ServeConfig::default()).map_err(|e| match e {
+            ApiError::BadRequest(m) => m,
+            other => format!("not a 400: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn a_query_string_becomes_the_same_validated_request_as_the_cli_builds() {
+        let (req, by_occupation) = parse(
+            "q=inspect+cargo&soc=33-3000,53&level=advanced&level=emerging&job_zone=3&limit=5&offset=5&by=occupation&explain=1&hybrid=true&semantic_ratio=0.5",
+        )
+        .unwrap();
+        assert!(by_occupation);
+        assert_eq!(req.query, "inspect cargo");
+        assert_eq!(
+            req.soc,
+            ["33-3", "53"],
+            "group codes normalised to prefixes"
+        );
+        assert_eq!(req.levels, [Level::Advanced, Level::Emerging]);
+        assert_eq!(req.job_zones, [3]);
+        assert_eq!((req.limit, req.offset), (5, 5));
+        assert!(req.explain && req.count);
+        assert_eq!(req.semantic_ratio, 0.5);
+        let (plain, by) = parse("q=x&unknown=1").unwrap();
+        assert!(!by);
+        assert_eq!(plain.limit, crate::search::request::DEFAULT_LIMIT);
+        assert_eq!(plain.semantic_ratio, 0.0);
+        let (hybrid, _) = parse("q=x&hybrid=yes").unwrap();
+        assert_eq!(hybrid.semantic_ratio, request::DEFAULT_SEMANTIC_RATIO);
+    }
+
+    #[test]
+    fn each_bad_parameter_is_named_in_its_message() {
+        for (q, param) in [
+            ("q=x&limit=ten", "`limit`"),
+            ("q=x&limit=101", "`limit`"),
+            ("q=x&offset=-1", "`offset`"),
+            ("q=x&level=expert", "`level`"),
+            ("q=x&job_zone=0", "`job_zone`"),
+            ("q=x&by=group", "`by`"),
+            ("q=x&semantic_ratio=0.5", "`semantic_ratio`"),
+            ("q=x&hybrid=1&semantic_ratio=2", "`semantic_ratio`"),
+        ] {
+            let e = parse(q).unwrap_err();
+            assert!(e.contains(param), "{q}: {e}");
+        }
+        let long = format!("q={}", "a".repeat(DEFAULT_MAX_QUERY_CHARS + 1));
+        assert!(parse(&long).unwrap_err().contains("`q`"));
+        // A SOC filter is checked by the library's validation, with the library's message.
+        assert!(parse("q=x&soc=3x").unwrap_err().contains("SOC"));
+    }
+}

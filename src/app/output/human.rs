@@ -125,6 +125,9 @@ pub fn index_report<W: Write>(w: &mut W, r: &IngestReport) -> io::Result<()> {
     )
 }
 
+/// One hit: its rank, code, title, level and score on a line (with "(some words)" when it does
+/// not hold every unit, so that a reader sees where the second tier begins), then the statement
+/// with its matches highlighted, then the score's explanation when asked for.
 fn hit_block<W: Write>(w: &mut W, hit: &SearchHit, style: Style, indent: &str) -> io::Result<()> {
     writeln!(
         w,
@@ -367,6 +370,8 @@ pub fn map<W: Write>(w: &mut W, r: &MapResult, style: Style) -> io::Result<()> {
     Ok(())
 }
 
+/// The byte ranges of character ranges (a mapping's evidence carries character ranges, for web
+/// pages); a range that does not fit the text is dropped rather than trusted.
 fn char_to_byte_ranges(text: &str, ranges: &[[usize; 2]]) -> Vec<Range<usize>> {
     let offsets: Vec<usize> = text
         .char_indices()
