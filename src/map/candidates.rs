@@ -75,6 +75,9 @@ impl TermCache {
 
 /// Most query terms taken from a posting (the rarest, weighted by how often they occur).
 pub const MAX_TERMS: usize = 64;
+/// Descriptions scored per posting: a description belongs to one occupation, and the best few
+/// hundred hold every occupation the feature could make a leader.
+pub const DESCRIPTION_POOL: usize = 200;
 
 /// An occupation as the mapper knows it.
 #[derive(Debug, Clone)]
@@ -250,7 +253,8 @@ impl Mapper {
         let mut description: Scores = Scores::default();
         if !weighted.is_empty() {
             let q = BooleanQuery::new(weighted_union(f.context, &weighted));
-            for (s, addr) in stats.search(&q, &TopDocs::with_limit(200).order_by_score())? {
+            let top = TopDocs::with_limit(DESCRIPTION_POOL).order_by_score();
+            for (s, addr) in stats.search(&q, &top)? {
                 if let Some(o) = self.occ_of(addr) {
                     description.insert(o, s);
                 }

@@ -25,6 +25,10 @@ pub fn spread_evidence(mean: f32) -> f32 {
     (2.5 + EVIDENCE_STRETCH * (mean - 2.5)).clamp(1.0, 4.0)
 }
 
+/// The middle of the level scale (between developing, 2, and proficient, 3): the guess when
+/// nothing says more.
+pub const MIDDLE_LEVEL: f32 = 2.5;
+
 /// Infers the level from the cues and the evidence's mean level (`None` without evidence).
 /// Without seniority language the level is a weak guess, and the scores say so by being
 /// flatter; without any signal it is the middle of the scale.
@@ -33,7 +37,7 @@ pub fn infer(cues: &[Cue], evidence_level: Option<f32>) -> Inferred {
         .map(|l| (spread_evidence(l), W_LEVEL_EVIDENCE))
         .into_iter()
         .collect();
-    let point = seniority::combine(cues, &priors).unwrap_or(2.5);
+    let point = seniority::combine(cues, &priors).unwrap_or(MIDDLE_LEVEL);
     let spread = if cues.is_empty() {
         2.0 * LEVEL_SPREAD
     } else {

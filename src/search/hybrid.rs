@@ -213,6 +213,13 @@ fn own_titles(engine: &Engine, searcher: &Searcher) -> Result<Vec<(String, Strin
     Ok(out)
 }
 
+/// Statements whose cosines make an occupation's semantic evidence: its best few, so that one
+/// close statement counts without a long framework diluting it.
+pub const EVIDENCE_STATEMENTS: usize = 3;
+/// The title's share of an occupation's semantic evidence (the statements have the rest): half,
+/// since a title says what the job is and the statements say what it does.
+pub const TITLE_SHARE: f32 = 0.5;
+
 /// Semantic evidence per occupation for a hybrid occupation ranking: ½ × the mean cosine of its
 /// best three statements among the pools (the lexical one, `pool`, and the expansion's) plus
 /// ½ × its best title cosine. Occupations whose statements enter only through the expansion,
@@ -254,10 +261,10 @@ pub(crate) fn occupation_evidence(
     let mut out: HashMap<String, f32> = HashMap::new();
     for (soc, mut cs) in best {
         cs.sort_by(|a, b| b.total_cmp(a));
-        let n = cs.len().min(3);
-        let statements = cs.iter().take(3).sum::<f32>() / n.max(1) as f32;
+        let n = cs.len().min(EVIDENCE_STATEMENTS);
+        let statements = cs.iter().take(EVIDENCE_STATEMENTS).sum::<f32>() / n.max(1) as f32;
         let t = title_cosine(&soc);
-        out.insert(soc, 0.5 * statements + 0.5 * t);
+        out.insert(soc, (1.0 - TITLE_SHARE) * statements + TITLE_SHARE * t);
     }
     // Occupations named by meaning: the nearest titles.
     let mut by_title: Vec<(f32, &String)> = titles
@@ -267,7 +274,7 @@ pub(crate) fn occupation_evidence(
         .collect();
     by_title.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     for (t, soc) in by_title.into_iter().take(NEAREST_TITLES) {
-        out.entry(soc.clone()).or_insert(0.5 * t);
+        out.entry(soc.clone()).or_insert(TITLE_SHARE * t);
     }
     Ok(out)
 }

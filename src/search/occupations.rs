@@ -53,7 +53,11 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         .skip(req.offset)
         .take(req.limit)
     {
-        let best: Vec<_> = idx.iter().take(3).map(|&i| ranked.docs[i]).collect();
+        let best: Vec<_> = idx
+            .iter()
+            .take(HITS_SHOWN)
+            .map(|&i| ranked.docs[i])
+            .collect();
         let hits = match &compiled {
             Some(c) if !best.is_empty() => hits(engine, &searcher, c, &best, 1, req.explain)?,
             _ => Vec::new(),
@@ -78,6 +82,12 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     }
     Ok(OccupationResults { occupations, total })
 }
+
+/// The best statements shown with each occupation.
+pub const HITS_SHOWN: usize = 3;
+/// Each next-best statement of an occupation counts this much less than the one before (1, 1/2,
+/// 1/4, …): one strong statement beats many weak ones, yet breadth still counts.
+pub const OCCUPATION_DECAY: f32 = 0.5;
 
 /// An occupation's lexical score, its code and its statements' places in the ranked pool.
 type Scored = (f32, String, Vec<usize>);
@@ -113,7 +123,7 @@ fn group_by_occupation(
                 .iter()
                 .take(OCCUPATION_TOP)
                 .enumerate()
-                .map(|(k, &i)| ranked.docs[i].0 * 0.5f32.powi(k as i32))
+                .map(|(k, &i)| ranked.docs[i].0 * OCCUPATION_DECAY.powi(k as i32))
                 .sum();
             (score, soc, idx)
         })
