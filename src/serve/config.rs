@@ -1,7 +1,8 @@
 //! The service's configuration: its address and limits, with the defaults that the command
 //! line's `serve` flags show.
 
-use super::*;
+use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Limits and address of the service.
 #[derive(Debug, Clone)]

@@ -1,7 +1,9 @@
 //! Connections: each one's idle deadline, the cap on open connections and the answer to one
 //! over it, and the open-files limit that the cap must fit under.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// What one connection is doing, for its idle deadline.
 pub(super) struct Activity {

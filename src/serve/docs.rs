@@ -1,6 +1,12 @@
 //! The OpenAPI 3.1 document, derived from the handlers' annotations and the response types.
 
-use super::*;
+use serde::Serialize;
+
+use crate::map::batch::BatchOutput;
+
+use super::error::ErrorBody;
+use super::routes::{OccupationResponse, SearchResponse};
+use super::{ops, routes};
 
 /// The errors every key-protected operation can answer, for the API document.
 #[derive(utoipa::IntoResponses)]
@@ -65,7 +71,11 @@ pub(super) enum SearchAnswer {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "skillmap", description = "Full-text search over competency framework statements, and mapping of job postings to framework levels."),
-    paths(health, search_handler, map_handler, map_batch_handler, occupation_handler, stats_handler, metrics_handler, openapi_handler),
+    paths(
+        routes::health, routes::search_handler, routes::map_handler, routes::map_batch_handler,
+        routes::occupation_handler, routes::stats_handler, ops::metrics_handler,
+        routes::openapi_handler
+    ),
     components(schemas(ErrorBody, SearchAnswer, BatchOutput)),
     modifiers(&BearerScheme),
     tags(

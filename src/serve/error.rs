@@ -1,7 +1,14 @@
 //! The one error shape of every answer, `{"error": {"code", "message"}}`, and the body
 //! extractors whose rejections use it.
 
-use super::*;
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::error::Error;
 
 /// The one error shape: `{"error": {"code", "message"}}`. Each variant is one status and one
 /// stable `code` that clients can branch on; the message is for people and may change.

@@ -18,43 +18,27 @@ mod params;
 mod routes;
 mod state;
 
-use std::net::SocketAddr;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, RawQuery, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use tokio::sync::Semaphore;
-
-use crate::map::batch::Cancel;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use crate::error::Error;
-use crate::index::engine::Engine;
-use crate::index::show::OccupationView;
-use crate::index::stats::Stats;
-use crate::map::batch::BatchOutput;
-use crate::map::{MapRequest, MapResult, Mapper};
-use crate::search::{OccupationHit, SearchHit, SearchRequest, request};
-
-pub use config::*;
-
-pub use docs::openapi;
-pub use error::{ApiError, AppBytes, AppJson};
+use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
-pub use routes::{Health, OccupationResponse, SearchResponse, app};
-pub use state::AppState;
+use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
-#[allow(unused_imports)]
-use self::{conn::*, docs::*, error::*, ops::*, params::*, routes::*, state::*};
+use crate::error::Error;
+use crate::index::engine::Engine;
+
+pub use config::*;
+pub use docs::openapi;
+pub use error::{ApiError, AppBytes, AppJson};
+pub use routes::{Health, OccupationResponse, SearchResponse, app};
+pub use state::AppState;
+
+use conn::{Activity, InFlight, Tracked, connection_room, refuse};
+use ops::init_logs;
 
 /// Binds, says where on stderr, and serves until Ctrl-C or SIGTERM (in-flight requests finish,
 /// for at most 10 seconds). Connections are served by hyper directly (rather than `axum::serve`)

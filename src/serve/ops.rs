@@ -1,7 +1,16 @@
 //! Operating the service: Prometheus metrics (`/metrics`), the request log and its
 //! subscriber.
 
-use super::*;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::response::Response;
+
+use super::config::LogFormat;
+use super::error::{ApiError, ErrorBody};
+use super::state::{AppState, GaugeGuard};
 
 /// The process's Prometheus recorder, installed once (every `AppState` of a process reports
 /// to it). `None` when another recorder was installed first.

@@ -1,6 +1,9 @@
 //! The query string of `GET /api/search`, parsed into the library's validated request.
 
-use super::*;
+use crate::search::{SearchRequest, request};
+
+use super::config::ServeConfig;
+use super::error::ApiError;
 
 /// The query string of `/api/search`, parsed into the same validated [`SearchRequest`] as the
 /// command line's (with its value parsers), plus whether occupations are ranked. The service's
@@ -128,7 +131,10 @@ mod tests {
             let e = parse(q).unwrap_err();
             assert!(e.contains(param), "{q}: {e}");
         }
-        let long = format!("q={}", "a".repeat(DEFAULT_MAX_QUERY_CHARS + 1));
+        let long = format!(
+            "q={}",
+            "a".repeat(super::super::DEFAULT_MAX_QUERY_CHARS + 1)
+        );
         assert!(parse(&long).unwrap_err().contains("`q`"));
         // A SOC filter is checked by the library's validation, with the library's message.
         assert!(parse("q=x&soc=3x").unwrap_err().contains("SOC"));

@@ -1,7 +1,27 @@
 //! The routes: thin handlers over the library, the page's files, security headers and the
 //! API-key guard, and `app(state) -> Router` that puts them together.
 
-use super::*;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::index::show::OccupationView;
+use crate::index::stats::Stats;
+use crate::map::batch::BatchOutput;
+use crate::map::{MapRequest, MapResult};
+use crate::search::{OccupationHit, SearchHit};
+
+use super::docs::{CommonErrors, SearchAnswer, SearchQueryDoc, openapi};
+use super::error::{ApiError, AppBytes, AppJson, ErrorBody};
+use super::ops::{log_request, metrics_handler};
+use super::params::parse_search_params;
+use super::state::AppState;
 
 /// `GET /api/search` answer for statements.
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1,7 +1,18 @@
 //! The handlers' shared state: the engine, the mapper of the newest commit, the limits, and
 //! the blocking pool that CPU work runs on behind a semaphore.
 
-use super::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use tokio::sync::Semaphore;
+
+use crate::index::engine::Engine;
+use crate::map::Mapper;
+use crate::map::batch::Cancel;
+
+use super::config::ServeConfig;
+use super::error::ApiError;
+use super::ops::prometheus;
 
 pub(super) struct Inner {
     pub(super) engine: Arc<Engine>,
