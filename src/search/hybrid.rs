@@ -12,11 +12,14 @@ use std::sync::Arc;
 
 use tantivy::{DocAddress, Searcher, Term};
 
-use super::{Compiled, RankedDoc, Ranking, SearchRequest, compile, rank};
 use crate::embed::{self, Model, Vector};
 use crate::error::Result;
 use crate::index::engine::Engine;
 use crate::index::store;
+
+use super::query::{Compiled, compile};
+use super::rank::{RankedDoc, rank};
+use super::{Ranking, SearchRequest};
 
 /// Candidates taken from each pool (at least the page's depth).
 pub const POOL: usize = 200;

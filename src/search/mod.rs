@@ -9,24 +9,17 @@
 //! the title at 0.7. A word that occurs nowhere in the index is looked up with typo tolerance
 //! (edit distance 1, or 2 for words of 7+ letters) at a constant 0.5, below any exact match.
 
-use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
-use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    BooleanQuery, BooleanWeight, BoostQuery, ConstScoreQuery, Explanation, FuzzyTermQuery, Occur,
-    PhraseQuery, Query, SumCombiner, TermQuery, Weight,
-};
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader, TantivyDocument, Term};
+use tantivy::{Searcher, TantivyDocument};
 
 use crate::domain::level::{Level, LevelCounts};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::index::analyzer;
 use crate::index::engine::{Engine, StatementStats};
 use crate::index::schema::Fields;
-use crate::index::store::{self, StoredStatement};
+use crate::index::store::StoredStatement;
 
 pub mod highlight;
 pub mod hybrid;
@@ -36,11 +29,12 @@ mod rank;
 pub mod relevance;
 pub mod request;
 
-#[allow(unused_imports)]
-use self::{highlight::*, occupations::*, query::*, rank::*};
 pub use highlight::{Highlighter, highlight};
+
 pub use occupations::{W_NAMED, search_occupations};
+use query::{Compiled, compile};
 pub use query::{Unit, parse_units};
+use rank::{RankedDoc, rank};
 
 pub use request::{MAX_DEPTH, MAX_LIMIT, SearchRequest};
 

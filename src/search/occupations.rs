@@ -1,7 +1,25 @@
 //! Occupation ranking: the best matching statements grouped by occupation, plus the
 //! occupations whose titles or tools name the query.
 
-use super::*;
+use std::collections::HashMap;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
+
+use crate::domain::level::{Level, LevelCounts};
+use crate::error::{Error, Result};
+use crate::index::engine::Engine;
+use crate::index::{analyzer, store};
+
+use super::query::{compile, filter_clauses};
+use super::rank::{Ranked, rank};
+use super::request::SearchRequest;
+use super::{
+    OCCUPATION_POOL, OCCUPATION_TOP, OccupationHit, OccupationResults, Ranking, SearchHit, hits,
+    hybrid,
+};
 
 /// Ranks occupations by their evidence: the best `OCCUPATION_POOL` matching statements are
 /// grouped by occupation, and an occupation scores the sum of its top `OCCUPATION_TOP` statement

@@ -1,7 +1,23 @@
 //! From query text to tantivy queries: the units (stemmed words and phrases), the filters, the
 //! tiers and the bonus clauses of a ranking, compiled once per request.
 
-use super::*;
+use std::collections::HashMap;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use crate::error::Result;
+use crate::index::analyzer;
+use crate::index::engine::Engine;
+use crate::index::schema::Fields;
+
+use super::highlight::Highlighter;
+use super::request::SearchRequest;
+use super::{MAX_BONUS_SUBSET_TERMS, Ranking, W_FUZZY};
 
 /// A query unit: a stemmed word or a phrase of stemmed words.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

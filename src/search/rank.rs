@@ -1,7 +1,16 @@
 //! The ranking passes: a shared top-k over pruned passes (the first tier), then the rest of
 //! the tiers, exact by construction (see `first_tier`).
 
-use super::*;
+use std::collections::HashMap;
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{BooleanWeight, Explanation, Occur, Query, SumCombiner, Weight};
+use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+
+use crate::error::Result;
+use crate::index::engine::StatementStats;
+
+use super::query::{Compiled, PassTerms};
 
 /// The best `depth` docs of a query, and the count of all its matches when asked for (counting
 /// visits every match, so it is skipped unless wanted: top-k alone lets tantivy prune).
