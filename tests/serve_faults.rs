@@ -217,7 +217,10 @@ fn a_batch_past_its_deadline_stops_working_and_frees_its_permit() {
 /// while a probe asks `/healthz` every 50 ms on its own connection.
 #[test]
 fn healthz_answers_within_100ms_under_idle_floods_and_costly_requests() {
-    let (_env, server) = Server::over_fixtures(&[]);
+    // A request deadline well inside the client's 20 s: a debug build under a parallel test run
+    // can take longer than that over a batch at the line cap, and the service's answer to that
+    // is its own 408, which this test then sees instead of a client-side time-out.
+    let (_env, server) = Server::over_fixtures(&["--timeout", "8"]);
     let host = server.base.trim_start_matches("http://").to_string();
     let idle: Vec<TcpStream> = (0..300)
         .map(|i| {
@@ -305,7 +308,7 @@ fn healthz_answers_within_100ms_under_idle_floods_and_costly_requests() {
     // Costly requests were answered, each with a status of the documented set.
     assert!(statuses.len() >= 8, "{statuses:?}");
     for s in &statuses {
-        assert!([200, 400, 413, 503].contains(s), "{statuses:?}");
+        assert!([200, 400, 408, 413, 503].contains(s), "{statuses:?}");
     }
     assert!(
         statuses.contains(&400) && statuses.contains(&413),

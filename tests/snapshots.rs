@@ -10,16 +10,21 @@ use std::sync::OnceLock;
 use crate::serve::{call_with, get, post};
 use crate::util::TestEnv;
 
-/// The fixture index, built with one thread so that the order of tied scores is fixed.
+/// The fixture index, built with one thread so that the order of tied scores is fixed. Shared
+/// by the read-only snapshots; a test that indexes again takes its own [`fresh_env`], since two
+/// writers on one index would contend for its lock when tests run in parallel.
 fn env() -> &'static TestEnv {
     static ENV: OnceLock<TestEnv> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let env = TestEnv::new();
-        env.copy("frameworks", "in");
-        let (code, report) = env.index_json(&["in", "--threads", "1"]);
-        assert_eq!(code, 0, "{report}");
-        env
-    })
+    ENV.get_or_init(fresh_env)
+}
+
+/// A fixture index of the caller's own.
+fn fresh_env() -> TestEnv {
+    let env = TestEnv::new();
+    env.copy("frameworks", "in");
+    let (code, report) = env.index_json(&["in", "--threads", "1"]);
+    assert_eq!(code, 0, "{report}");
+    env
 }
 
 /// Rounds every float to three decimals and replaces the values that differ between runs.
@@ -110,7 +115,7 @@ fn human_output_of_every_command() {
             human(&["show", "53-6051.00", "--level", "emerging"])
         );
         insta::assert_snapshot!("stats", human(&["stats"]));
-        let e = env();
+        let e = fresh_env();
         let out = e.run(&[
             "index",
             "in",
@@ -167,7 +172,7 @@ fn json_shape_of_every_command() {
         ),
     );
     insta::assert_json_snapshot!("eval_json", json(&["eval", labelled.to_str().unwrap()]));
-    let (code, report) = e.index_json(&["in", "--threads", "1"]);
+    let (code, report) = fresh_env().index_json(&["in", "--threads", "1"]);
     insta::assert_json_snapshot!(
         "index_json",
         stable(serde_json::json!({"exit": code, "report": report}))
