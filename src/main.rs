@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use skillmap::{Outcome, app::cli::Cli, run};
 
+/// mimalloc instead of the system allocator: indexing and batch mapping allocate per document
+/// and per posting, and glibc's malloc and free were about 12% of an indexing run's CPU samples.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     skillmap::panics::install_quiet_hook();
     let cli = Cli::parse();

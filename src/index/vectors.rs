@@ -8,7 +8,6 @@
 //! the token; a file whose token or model differs from the commit's is refused, so a vector
 //! file can never be paired with another commit's documents.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -205,8 +204,8 @@ pub struct Spill {
 
 struct SpillInner {
     out: std::io::BufWriter<std::fs::File>,
-    /// Key → record number.
-    keys: HashMap<u64, u32>,
+    /// Key → record number (foldhash: millions of look-ups a run, no untrusted keys to resist).
+    keys: foldhash::HashMap<u64, u32>,
     failed: Option<std::io::Error>,
 }
 
@@ -225,7 +224,7 @@ impl Spill {
             path,
             inner: std::sync::Mutex::new(Some(SpillInner {
                 out: std::io::BufWriter::with_capacity(1 << 20, file),
-                keys: HashMap::new(),
+                keys: foldhash::HashMap::default(),
                 failed: None,
             })),
         })
@@ -249,24 +248,32 @@ impl Spill {
 
     /// Adds vectors (a key already there is skipped).
     pub fn push(&self, vectors: &[(u64, embed::Vector)]) {
-        let mut record = [0u8; RECORD];
+        // Quantised before the lock is taken, so that the workers do it in parallel and hold
+        // the lock only to copy records.
         let mut values = [0i8; DIMS];
+        let records: Vec<[u8; RECORD]> = vectors
+            .iter()
+            .map(|(k, v)| {
+                let mut record = [0u8; RECORD];
+                let scale = quantise(v, &mut values);
+                record[..8].copy_from_slice(&k.to_le_bytes());
+                record[8..12].copy_from_slice(&scale.to_le_bytes());
+                for (b, q) in record[12..].iter_mut().zip(values) {
+                    *b = q as u8;
+                }
+                record
+            })
+            .collect();
         let mut guard = self.lock();
         let Some(inner) = guard.as_mut() else {
             return;
         };
-        for (k, v) in vectors {
+        for ((k, _), record) in vectors.iter().zip(&records) {
             if inner.failed.is_some() || inner.keys.contains_key(k) {
                 continue;
             }
-            let scale = quantise(v, &mut values);
-            record[..8].copy_from_slice(&k.to_le_bytes());
-            record[8..12].copy_from_slice(&scale.to_le_bytes());
-            for (b, q) in record[12..].iter_mut().zip(values) {
-                *b = q as u8;
-            }
             let n = inner.keys.len() as u32;
-            match inner.out.write_all(&record) {
+            match inner.out.write_all(record) {
                 Ok(()) => {
                     inner.keys.insert(*k, n);
                 }
