@@ -148,7 +148,7 @@ impl Knowledge {
 }
 
 /// A tool or technology of an occupation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Tool {
     pub name: String,
     /// Its kind (`Spreadsheet software`), or empty.

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
 use crate::domain::level::{Level, LevelCounts};
 use crate::error::{Error, Result};
 use crate::index::engine::Engine;
-use crate::index::{analyzer, store};
+use crate::index::{analyzer, knowledge, store};
 
 use super::query::{compile, filter_clauses};
 use super::rank::{Ranked, rank};
@@ -219,57 +219,60 @@ pub(crate) fn knowledge_matches(
                 .collect(),
         ))
     };
+    // Every matching document (postings, then one stored read each). A title or tool that holds
+    // every word is in a document that matches, so the others are read only to count the kin of
+    // a matching tool; and tools are parsed only where the tool words match.
+    let tool_docs: std::collections::HashSet<DocAddress> = searcher
+        .search(&all_words(f.tool), &tantivy::collector::DocSetCollector)?
+        .into_iter()
+        .collect();
     let q = BooleanQuery::new(vec![
         (Occur::Should, all_words(f.alt_title)),
         (Occur::Should, all_words(f.tool)),
     ]);
-    let mut socs: Vec<String> = Vec::new();
-    for (_, addr) in searcher.search(&q, &TopDocs::with_limit(10_000).order_by_score())? {
-        let doc: TantivyDocument = searcher.doc(addr)?;
-        if let Some(soc) = doc.get_first(f.know_soc).and_then(|v| v.as_str()) {
-            socs.push(soc.to_string());
-        }
-    }
-    socs.sort();
-    socs.dedup();
-    let holds = |name: &str| {
-        let terms = analyzer::query_terms(name);
-        words.iter().all(|w| terms.contains(w))
-    };
+    let docs = knowledge::matching(searcher, f, &q, |a| tool_docs.contains(&a))?;
+    // Only the titles and tools that hold every word are kept before merging: whether a name
+    // holds does not change with its ASCII case, so the merge keeps the same ones in the same
+    // order as merging everything and filtering after.
+    let mut held: foldhash::HashMap<String, bool> = foldhash::HashMap::default();
+    let docs = docs
+        .into_iter()
+        .map(|(_, mut d)| {
+            d.titles.retain(|t| holds(&mut held, &words, t));
+            d.tools.retain(|t| {
+                holds(&mut held, &words, &t.name) || holds(&mut held, &words, &t.category)
+            });
+            d
+        })
+        .collect();
+    let matched = knowledge::merge(docs);
     let mut found: Vec<(String, f32, Vec<String>)> = Vec::new();
-    for soc in socs {
+    for (soc, k) in &matched {
+        if k.titles.is_empty() && k.tools.is_empty() {
+            // Its words are spread over several names: none of them names the query.
+            continue;
+        }
         // The request is validated: its SOC filters are prefixes.
         let in_filter = req.soc.is_empty() || req.soc.iter().any(|p| soc.starts_with(p.as_str()));
-        if !in_filter {
+        // Only occupations with statements in the index (in the job zones asked for) rank.
+        if !in_filter || !in_filters(engine, searcher, req, soc)? {
             continue;
         }
-        // Only occupations with statements in the index (and in the job zones asked for) rank.
-        let Ok(first) = first_statement(engine, searcher, &soc) else {
-            continue;
-        };
-        if !req.job_zones.is_empty()
-            && !first
-                .job_zone
-                .is_some_and(|z| req.job_zones.contains(&(z as u8)))
-        {
-            continue;
-        }
-        let k = crate::index::knowledge::of(searcher, f, &soc)?;
-        let titles: Vec<&String> = k.titles.iter().filter(|t| holds(t)).collect();
-        let tools: Vec<&crate::domain::framework::Tool> = k
-            .tools
-            .iter()
-            .filter(|t| holds(&t.name) || holds(&t.category))
-            .collect();
+        let (titles, tools) = (&k.titles, &k.tools);
         // Tools of the same kinds as the named ones: Python among forty development tools is
-        // central to the work, Python beside a motor catalogue is not.
+        // central to the work, Python beside a motor catalogue is not. They may stand in
+        // documents that did not match.
         let kinds: std::collections::HashSet<&str> = tools
             .iter()
             .map(|t| t.category.as_str())
             .filter(|c| !c.is_empty())
             .collect();
-        let kin = k
-            .tools
+        let kin = if kinds.is_empty() {
+            Vec::new()
+        } else {
+            knowledge::of(searcher, f, soc)?.tools
+        };
+        let kin = kin
             .iter()
             .filter(|t| kinds.contains(t.category.as_str()))
             .count()
@@ -282,7 +285,7 @@ pub(crate) fn knowledge_matches(
                 .chain(tools.iter().map(|t| t.name.clone()))
                 .take(3)
                 .collect();
-            found.push((soc, strength, names));
+            found.push((soc.clone(), strength, names));
         }
     }
     let top = found
@@ -296,8 +299,6 @@ pub(crate) fn knowledge_matches(
         .collect())
 }
 
-/// The first statement of an occupation (for its title, group and job zone); an error when the
-/// index has none.
 /// Does the occupation have a statement within the request's filters (SOC, level, job zone)?
 pub(crate) fn in_filters(
     engine: &Engine,
@@ -318,6 +319,20 @@ pub(crate) fn in_filters(
     Ok(searcher.search(&BooleanQuery::new(clauses), &Count)? > 0)
 }
 
+/// Does `name` hold every one of `words` (stemmed)? Names repeat across occupations, so each is
+/// tokenized once per query and remembered in `held`.
+fn holds(held: &mut foldhash::HashMap<String, bool>, words: &[String], name: &str) -> bool {
+    if let Some(&h) = held.get(name) {
+        return h;
+    }
+    let terms = analyzer::query_terms(name);
+    let h = words.iter().all(|w| terms.contains(w));
+    held.insert(name.to_string(), h);
+    h
+}
+
+/// The first statement of an occupation (for its title, group and job zone); an error when the
+/// index has none.
 pub(crate) fn first_statement(
     engine: &Engine,
     searcher: &Searcher,
