@@ -12,8 +12,12 @@ use std::sync::OnceLock;
 /// The table's file: magic, SHA-256 of the body, then the body (rows u32, dims u32, one f32
 /// scale per row, rows × dims int8).
 const TABLE: &[u8] = include_bytes!("../models/minilm-static.bin");
-/// The extended tokenizer (Hugging Face `tokenizer.json`).
+/// The extended tokenizer (Hugging Face `tokenizer.json`), for text off the fast path.
 const TOKENIZER: &[u8] = include_bytes!("../models/tokenizer.json");
+/// The tokenizer's vocabulary, one entry per line in id order (written beside it by `cargo xtask
+/// distill`): read in milliseconds, where parsing `tokenizer.json` took about 25 ms of every
+/// process that embeds.
+const VOCAB: &str = include_str!("../models/vocab.txt");
 const MAGIC: &[u8; 8] = b"SKMVEC01";
 /// Non-ASCII punctuation that the fast path knows (BERT isolates each; none changes when
 /// normalised): dashes, quotes, the ellipsis and the bullet.
@@ -31,8 +35,8 @@ pub struct Model {
     tokenizer: OnceLock<Option<tokenizers::Tokenizer>>,
     tokenizer_json: &'static [u8],
     /// WordPiece's vocabulary: word-initial pieces, and continuation pieces without `##`.
-    initial: foldhash::HashMap<String, u32>,
-    continuing: foldhash::HashMap<String, u32>,
+    initial: foldhash::HashMap<&'static str, u32>,
+    continuing: foldhash::HashMap<&'static str, u32>,
     unknown: u32,
     /// One scale per row, and the int8 rows (row-major), read in place from the table.
     scales: Vec<f32>,
@@ -90,46 +94,43 @@ fn parse_table(bytes: &'static [u8]) -> Result<Parsed, String> {
 }
 
 impl Model {
-    /// The model compiled into the binary, loaded once (about 30 ms).
+    /// The model compiled into the binary, loaded once (a few milliseconds).
     pub fn bundled() -> &'static Model {
         static M: OnceLock<Model> = OnceLock::new();
         M.get_or_init(|| {
-            Model::from_bytes(TABLE, TOKENIZER)
+            Model::from_bytes(TABLE, TOKENIZER, VOCAB)
                 .expect("models/ holds a valid table and tokenizer (checked by a unit test)")
         })
     }
 
-    /// Reads a table and tokenizer.
-    pub fn from_bytes(table: &'static [u8], tokenizer: &'static [u8]) -> Result<Model, String> {
-        #[derive(serde::Deserialize)]
-        struct Json {
-            model: JsonModel,
-        }
-        #[derive(serde::Deserialize)]
-        struct JsonModel {
-            vocab: std::collections::HashMap<String, u32>,
-        }
+    /// Reads a table, its tokenizer and the tokenizer's vocabulary (one entry per line, in id
+    /// order; the table has a row per entry).
+    pub fn from_bytes(
+        table: &'static [u8],
+        tokenizer: &'static [u8],
+        vocab: &'static str,
+    ) -> Result<Model, String> {
         let (scales, values, n_rows, digest) = parse_table(table)?;
-        let json: Json = serde_json::from_slice(tokenizer)
-            .map_err(|e| format!("the tokenizer cannot be read: {e}"))?;
-        let vocab = json.model.vocab;
-        if vocab.len() != n_rows || vocab.values().any(|&id| id as usize >= n_rows) {
+        let n_entries = vocab.lines().count();
+        if n_entries != n_rows {
             return Err(format!(
-                "the tokenizer has {} entries and the table {n_rows} rows",
-                vocab.len()
+                "the vocabulary has {n_entries} entries and the table {n_rows} rows"
             ));
         }
-        let unknown = *vocab
-            .get("[UNK]")
-            .ok_or("the tokenizer has no [UNK] token")?;
         let mut initial = foldhash::HashMap::default();
         let mut continuing = foldhash::HashMap::default();
-        for (piece, id) in vocab {
+        let mut unknown = None;
+        for (id, piece) in vocab.lines().enumerate() {
+            let id = id as u32;
+            if piece == "[UNK]" {
+                unknown = Some(id);
+            }
             match piece.strip_prefix("##") {
-                Some(rest) => continuing.insert(rest.to_string(), id),
+                Some(rest) => continuing.insert(rest, id),
                 None => initial.insert(piece, id),
             };
         }
+        let unknown = unknown.ok_or("the vocabulary has no [UNK] token")?;
         Ok(Model {
             tokenizer: OnceLock::new(),
             tokenizer_json: tokenizer,
@@ -175,9 +176,7 @@ impl Model {
     fn add_row(&self, id: usize, v: &mut [f32]) {
         let scale = self.scales[id];
         let row = &self.values[id * DIMS..(id + 1) * DIMS];
-        for (x, &q) in v.iter_mut().zip(row) {
-            *x += scale * f32::from(q as i8);
-        }
+        add_scaled(v, row, scale);
     }
 
     fn ascii_tokens(&self, text: &str) -> Vec<u32> {
@@ -254,7 +253,7 @@ impl Model {
             .initial
             .iter()
             .filter(|(w, _)| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
-            .map(|(w, id)| (w.clone(), *id))
+            .map(|(w, id)| (w.to_string(), *id))
             .collect();
         words.sort_by_key(|(_, id)| *id);
         words
@@ -279,6 +278,14 @@ impl Model {
         }
         normalise(&mut v);
         v
+    }
+}
+
+/// `v += scale × row`, the row's bytes read as int8.
+#[inline(always)]
+fn add_scaled(v: &mut [f32], row: &[u8], scale: f32) {
+    for (x, &q) in v.iter_mut().zip(row) {
+        *x += scale * f32::from(q as i8);
     }
 }
 
@@ -456,8 +463,35 @@ mod tests {
     }
 
     #[test]
+    fn the_vocabulary_list_is_the_tokenizers() {
+        #[derive(serde::Deserialize)]
+        struct Json {
+            model: JsonModel,
+        }
+        #[derive(serde::Deserialize)]
+        struct JsonModel {
+            vocab: std::collections::HashMap<String, u32>,
+        }
+        let json: Json = serde_json::from_slice(TOKENIZER).unwrap();
+        let mut by_id: Vec<(u32, String)> = json
+            .model
+            .vocab
+            .into_iter()
+            .map(|(w, id)| (id, w))
+            .collect();
+        by_id.sort();
+        let listed: Vec<&str> = VOCAB.lines().collect();
+        assert_eq!(listed.len(), by_id.len());
+        for (i, (id, w)) in by_id.iter().enumerate() {
+            assert_eq!((*id as usize, listed[i]), (i, w.as_str()));
+        }
+    }
+
+    #[test]
     fn a_damaged_table_is_refused() {
-        assert!(Model::from_bytes(b"nonsense", TOKENIZER).is_err());
-        assert!(Model::from_bytes(&TABLE[..1000], TOKENIZER).is_err());
+        assert!(Model::from_bytes(b"nonsense", TOKENIZER, VOCAB).is_err());
+        assert!(Model::from_bytes(&TABLE[..1000], TOKENIZER, VOCAB).is_err());
+        // A vocabulary of another length than the table.
+        assert!(Model::from_bytes(TABLE, TOKENIZER, "[UNK]\n").is_err());
     }
 }

@@ -164,6 +164,9 @@ struct InputFile {
 /// index itself (lock, schema, I/O on the index) are returned as errors.
 pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestReport> {
     let started = Instant::now();
+    // The embedding model loads on a thread of its own while the inputs are walked and the
+    // writer opens, instead of holding up the first worker that embeds.
+    std::thread::spawn(|| crate::embed::Model::bundled().fingerprint());
     let (files, skipped, walk_errors) = collect_inputs(&opts.paths);
 
     let (index, fields, writer) = open_writer(opts)?;

@@ -215,6 +215,10 @@ def main():
     with open(os.path.join(args.out, "minilm-static.bin"), "wb") as f:
         f.write(MAGIC + bytes.fromhex(digest) + body)
     ext_tok.save(os.path.join(args.out, "tokenizer.json"), pretty=False)
+    # The same vocabulary, one entry per line in id order: the product reads this in a few
+    # milliseconds instead of parsing the whole tokenizer.
+    with open(os.path.join(args.out, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("".join(e + "\n" for e in entries))
 
     # 7. The static table against the transformer.
     deq = q.astype(np.float32) * scales[:, None]
