@@ -10,6 +10,7 @@ mod index;
 mod json;
 mod knowledge;
 mod map;
+mod occupations;
 mod props;
 mod rankings;
 mod relevance;

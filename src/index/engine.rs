@@ -23,6 +23,9 @@ pub struct Engine {
     /// first hybrid query of each index generation.
     pub(crate) hybrid_vocabulary: ByGeneration<crate::search::hybrid::Vocabulary>,
     pub(crate) occupation_vectors: ByGeneration<crate::search::hybrid::OccupationVectors>,
+    /// Occupation numbers for grouping matches (read from the SOC dictionaries once per index
+    /// generation).
+    pub(crate) occupation_ids: ByGeneration<crate::search::grouped::OccupationIds>,
 }
 
 /// A value derived from one index generation, rebuilt when the reader moves on.
@@ -72,6 +75,7 @@ impl Engine {
             vectors: std::sync::Mutex::new(None),
             hybrid_vocabulary: ByGeneration::default(),
             occupation_vectors: ByGeneration::default(),
+            occupation_ids: ByGeneration::default(),
         })
     }
 

@@ -21,6 +21,7 @@ use crate::index::engine::{Engine, StatementStats};
 use crate::index::schema::Fields;
 use crate::index::store::StoredStatement;
 
+pub(crate) mod grouped;
 pub mod highlight;
 pub mod hybrid;
 mod occupations;
@@ -84,7 +85,7 @@ impl Ranking {
         slop: 0,
     };
 }
-/// Statements aggregated when ranking occupations.
+/// Best lexical statements whose embeddings hybrid occupation ranking reads.
 pub const OCCUPATION_POOL: usize = 2_000;
 /// Scores of an occupation's best statements are summed with weights 1, 1/2, 1/4, … over this many.
 pub const OCCUPATION_TOP: usize = 5;
@@ -138,7 +139,7 @@ pub struct OccupationHit {
     pub group: String,
     pub job_zone: Option<u64>,
     pub score: f32,
-    /// Matching statements of this occupation among the aggregated pool.
+    /// All of its statements that match (both tiers).
     pub matched: usize,
     /// How those matches spread over the four levels.
     pub levels: LevelCounts,

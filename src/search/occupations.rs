@@ -2,43 +2,44 @@
 //! occupations whose titles or tools name the query.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, Searcher, TantivyDocument, Term};
 
-use crate::domain::level::{Level, LevelCounts};
 use crate::error::{Error, Result};
-use crate::index::engine::Engine;
-use crate::index::{analyzer, knowledge, store};
+use crate::index::engine::{Engine, StatementStats};
+use crate::index::{analyzer, knowledge};
 
-use super::query::{compile, filter_clauses};
-use super::rank::{Ranked, rank};
+use super::grouped::{self, ByOccupation, Evidence, Grouped, OccupationIds};
+use super::query::{Compiled, compile, filter_clauses};
+use super::rank::{RankedDoc, rank};
 use super::request::SearchRequest;
 use super::{
     OCCUPATION_POOL, OCCUPATION_TOP, OccupationHit, OccupationResults, Ranking, SearchHit, hits,
     hybrid,
 };
 
-/// Ranks occupations by their evidence: the best `OCCUPATION_POOL` matching statements are
-/// grouped by occupation, and an occupation scores the sum of its top `OCCUPATION_TOP` statement
-/// scores weighted 1, 1/2, 1/4, … so that one strong statement beats many weak ones, yet
-/// breadth still counts.
+/// Ranks occupations by their evidence, over every matching statement: an occupation's
+/// lexical score is the sum of the scores of its best `OCCUPATION_TOP` matching statements
+/// weighted 1, 1/2, 1/4, … (so that one strong statement beats many weak ones, yet breadth still
+/// counts), where its statements with every word of the query come first, best first, and
+/// those with some words follow, best first. A statement's score is the one statement search
+/// gives it with the occupation ranking's weights. Occupations whose titles or tools name the
+/// query then gain [`W_NAMED`] × the best lexical score × how strongly they name it.
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
     let req = &req.clone().validated()?;
     let searcher = engine.searcher();
     let compiled = compile(engine, &searcher, req, &Ranking::OCCUPATIONS)?;
-    let prepared = match (&compiled, req.semantic_ratio > 0.0) {
-        (Some(_), true) => Some(hybrid::prepare(engine, &searcher, req)?),
-        _ => None,
+    let ids = engine.occupation_ids.get(&searcher, || {
+        OccupationIds::build(&searcher, &engine.fields)
+    })?;
+    let found = match &compiled {
+        Some(c) => evidence(engine, &searcher, &ids, c)?,
+        None => ByOccupation::default(),
     };
-    let ranked = match &compiled {
-        Some(c) => rank(&searcher, c, 0, OCCUPATION_POOL, false)?,
-        None => Ranked::default(),
-    };
-    let addrs: Vec<DocAddress> = ranked.docs.iter().map(|d| d.1).collect();
-    let (mut scored, mut levels) = group_by_occupation(engine, &searcher, &ranked, &addrs)?;
     // Occupations whose titles or tools name the query (no level can say where, so not with
     // a level filter).
     let named = if req.levels.is_empty() {
@@ -46,38 +47,75 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     } else {
         HashMap::new()
     };
-    let reference = scored
-        .iter()
-        .map(|s| s.0)
+    let reference = found
+        .values()
+        .map(lexical_score)
         .fold(0.0, f32::max)
         .max(f32::MIN_POSITIVE);
-    let reference = if scored.is_empty() { 1.0 } else { reference };
-    for (soc, (k, _)) in &named {
-        let bonus = W_NAMED * reference * k;
-        match scored.iter_mut().find(|s| s.1 == *soc) {
-            Some(entry) => entry.0 += bonus,
-            None => scored.push((bonus, soc.clone(), Vec::new())),
-        }
+    let reference = if found.is_empty() { 1.0 } else { reference };
+    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| W_NAMED * reference * k);
+    // Every named occupation has statements within the filters (`knowledge_matches` checks),
+    // so it has a number.
+    let unmatched: Vec<(u32, &String)> = named
+        .keys()
+        .filter_map(|soc| ids.id(soc).map(|id| (id, soc)))
+        .filter(|(id, _)| !found.contains_key(id))
+        .collect();
+    let mut scored: Vec<Scored> = found
+        .into_iter()
+        .map(|(id, e)| {
+            let soc = &ids.codes[id as usize];
+            (lexical_score(&e) + bonus(soc), id, e)
+        })
+        .collect();
+    for (id, soc) in unmatched {
+        scored.push((bonus(soc), id, Evidence::default()));
     }
-    if let Some(p) = &prepared {
-        blend_semantic(engine, &searcher, req, p, &addrs, &mut scored)?;
+    if let Some(c) = &compiled
+        && req.semantic_ratio > 0.0
+    {
+        let prepared = hybrid::prepare(engine, &searcher, req)?;
+        // The semantic evidence is read over the best lexical statements.
+        let pool: Vec<DocAddress> = rank(&searcher, c, 0, OCCUPATION_POOL, false)?
+            .docs
+            .iter()
+            .map(|d| d.1)
+            .collect();
+        blend_semantic(engine, &searcher, req, &prepared, &pool, &ids, &mut scored)?;
     }
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    // Numbers are in code order, so ties go to the lower code. Only the page is sorted.
+    let order = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
     let total = scored.len();
+    let depth = (req.offset + req.limit).min(total);
+    if depth > 0 && depth < total {
+        scored.select_nth_unstable_by(depth - 1, order);
+        scored.truncate(depth);
+    }
+    scored.sort_by(order);
     let mut occupations = Vec::new();
-    for (n, (score, soc, idx)) in scored
+    for (n, (score, id, e)) in scored
         .into_iter()
         .enumerate()
         .skip(req.offset)
         .take(req.limit)
     {
-        let best: Vec<_> = idx
-            .iter()
-            .take(HITS_SHOWN)
-            .map(|&i| ranked.docs[i])
-            .collect();
+        let soc = ids.codes[id as usize].clone();
         let hits = match &compiled {
-            Some(c) if !best.is_empty() => hits(engine, &searcher, c, &best, 1, req.explain)?,
+            Some(c) if !e.best().is_empty() => {
+                let best: Vec<RankedDoc<'_>> = e
+                    .best()
+                    .iter()
+                    .take(HITS_SHOWN)
+                    .map(|&(s, a, first)| {
+                        let q: &dyn Query = match (&c.rest, first) {
+                            (Some(rest), false) => &**rest,
+                            _ => &*c.first,
+                        };
+                        (s, a, first, q)
+                    })
+                    .collect();
+                hits(engine, &searcher, c, &best, 1, req.explain)?
+            }
             _ => Vec::new(),
         };
         // An occupation found only by its titles or tools is described by its first statement.
@@ -91,8 +129,8 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             group: first.group.clone(),
             job_zone: first.job_zone,
             score,
-            matched: idx.len(),
-            levels: levels.remove(&soc).unwrap_or_default(),
+            matched: e.matched,
+            levels: e.levels,
             named_by: named.get(&soc).map(|n| n.1.clone()).unwrap_or_default(),
             soc,
             hits,
@@ -107,46 +145,36 @@ pub const HITS_SHOWN: usize = 3;
 /// 1/4, …): one strong statement beats many weak ones, yet breadth still counts.
 pub const OCCUPATION_DECAY: f32 = 0.5;
 
-/// An occupation's lexical score, its code and its statements' places in the ranked pool.
-type Scored = (f32, String, Vec<usize>);
+/// An occupation's score, its number (in [`OccupationIds`]) and its lexical evidence.
+type Scored = (f32, u32, Evidence);
 
-/// Groups the ranked pool by occupation through the fast columns (stored documents are read only
-/// for what is shown): each occupation scores the sum of its best [`OCCUPATION_TOP`] statement
-/// scores weighted 1, 1/2, 1/4, …, and its matches are counted per level.
-fn group_by_occupation(
+/// Every matching statement grouped by occupation: the first tier's (every unit), then the
+/// second tier's (some units) behind them. Visits every match; no pool cuts it short.
+pub(crate) fn evidence(
     engine: &Engine,
     searcher: &Searcher,
-    ranked: &Ranked,
-    addrs: &[DocAddress],
-) -> Result<(Vec<Scored>, HashMap<String, LevelCounts>)> {
-    let socs = store::socs_of(searcher, &engine.fields, addrs)?;
-    let mut level_columns = Vec::new();
-    for seg in searcher.segment_readers() {
-        level_columns.push(store::u64_column(seg, searcher, engine.fields.level_ord)?);
-    }
-    let mut groups: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut levels: HashMap<String, LevelCounts> = HashMap::new();
-    for (i, ((_, addr, _, _), soc)) in ranked.docs.iter().zip(socs).enumerate() {
-        let level_col = &level_columns[addr.segment_ord as usize];
-        let level = Level::from_ordinal(level_col.first(addr.doc_id).unwrap_or(1))
-            .unwrap_or(Level::Emerging);
-        *levels.entry(soc.clone()).or_default().get_mut(level) += 1;
-        groups.entry(soc).or_default().push(i);
-    }
-    let scored: Vec<Scored> = groups
-        .into_iter()
-        .map(|(soc, idx)| {
-            // ranked.docs is in rank order, so idx is too.
-            let score = idx
-                .iter()
-                .take(OCCUPATION_TOP)
-                .enumerate()
-                .map(|(k, &i)| ranked.docs[i].0 * OCCUPATION_DECAY.powi(k as i32))
-                .sum();
-            (score, soc, idx)
-        })
-        .collect();
-    Ok((scored, levels))
+    ids: &Arc<OccupationIds>,
+    c: &Compiled,
+) -> Result<ByOccupation> {
+    let stats = StatementStats::of(searcher)?;
+    let collector = |first| Grouped::new(&engine.fields, searcher, ids.clone(), first);
+    let first = stats.search(&*c.first, &collector(true))?;
+    let second = match &c.rest {
+        Some(q) => stats.search(&**q, &collector(false))?,
+        None => ByOccupation::default(),
+    };
+    Ok(grouped::tiers(first, second))
+}
+
+/// The sum of an occupation's best [`OCCUPATION_TOP`] statement scores (in tier order) weighted
+/// 1, 1/2, 1/4, ….
+pub(crate) fn lexical_score(e: &Evidence) -> f32 {
+    e.best()
+        .iter()
+        .take(OCCUPATION_TOP)
+        .enumerate()
+        .map(|(k, b)| b.0 * OCCUPATION_DECAY.powi(k as i32))
+        .sum()
 }
 
 /// Hybrid ranking: (1 − ratio) × the lexical score ÷ the best one + ratio × the semantic
@@ -157,6 +185,7 @@ fn blend_semantic(
     req: &SearchRequest,
     p: &hybrid::Prepared,
     addrs: &[DocAddress],
+    ids: &OccupationIds,
     scored: &mut Vec<Scored>,
 ) -> Result<()> {
     // (1 - ratio) × the lexical score ÷ the best one + ratio × the semantic evidence.
@@ -168,15 +197,17 @@ fn blend_semantic(
         .max(f32::MIN_POSITIVE);
     let r = req.semantic_ratio;
     for entry in scored.iter_mut() {
-        let e = evidence.get(&entry.1).copied().unwrap_or(0.0);
+        let soc = ids.codes[entry.1 as usize].as_str();
+        let e = evidence.get(soc).copied().unwrap_or(0.0);
         entry.0 = (1.0 - r) * entry.0 / best + r * e;
     }
-    let known: std::collections::HashSet<String> = scored.iter().map(|s| s.1.clone()).collect();
+    let known: std::collections::HashSet<u32> = scored.iter().map(|s| s.1).collect();
+    let filtered = !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
     for (soc, e) in evidence {
-        let filtered = !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
-        if !known.contains(soc.as_str()) && (!filtered || in_filters(engine, searcher, req, &soc)?)
-        {
-            scored.push((r * e, soc, Vec::new()));
+        // Statements of the occupation are in the index (they were found), so it has a number.
+        let Some(id) = ids.id(&soc) else { continue };
+        if !known.contains(&id) && (!filtered || in_filters(engine, searcher, req, &soc)?) {
+            scored.push((r * e, id, Evidence::default()));
         }
     }
     Ok(())

@@ -84,6 +84,9 @@ pub(crate) struct Compiled {
     /// First tier restricted to statements that match at least one bonus clause, scored with
     /// every bonus they match added; `None` without bonus clauses.
     pub(crate) all_bonus: Option<Box<dyn Query>>,
+    /// The whole first tier, each statement scored with the bonuses it matches (the score
+    /// `first_tier` gives it), for collectors that visit every match.
+    pub(crate) first: Box<dyn Query>,
     /// When every unit is a plain word, there are no filters and there are 1 to
     /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the statement term queries and the (weighted)
     /// bonus queries, for the pruned passes of `first_tier`.
@@ -288,6 +291,14 @@ pub(crate) fn compile(
         clauses.push((Occur::Must, t.box_clone()));
         with_filters(clauses)
     });
+    let first = match &bonus_union {
+        Some(t) => {
+            let mut clauses = musts(&unit_queries);
+            clauses.push((Occur::Should, t.box_clone()));
+            with_filters(clauses)
+        }
+        None => all_plain.box_clone(),
+    };
     let rest = (unit_queries.len() > 1).then(|| {
         let any = should(unit_queries.iter().map(|q| q.box_clone()).collect());
         let all_only = Box::new(BooleanQuery::new(musts(&unit_queries))) as Box<dyn Query>;
@@ -306,6 +317,7 @@ pub(crate) fn compile(
     Ok(Some(Compiled {
         all_plain,
         all_bonus,
+        first,
         pruned_passes,
         rest,
         any,

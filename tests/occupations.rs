@@ -1,0 +1,262 @@
+//! Occupation ranking against a brute-force computation of what its score means: every
+//! matching statement, read through statement search, grouped by occupation, its best five
+//! summed with weights 1, 1/2, 1/4, … (those with every word first).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use skillmap::domain::level::{Level, LevelCounts};
+use skillmap::index::engine::Engine;
+use skillmap::search::{
+    OCCUPATION_TOP, Ranking, SearchHit, SearchRequest, search_occupations, search_ranked,
+};
+
+/// The bundled collection indexed twice (the second run replaces every statement, so the index
+/// holds deleted documents that must not count).
+fn engine() -> &'static Engine {
+    static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
+    &ENGINE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let opts = skillmap::index::ingest::IngestConfig {
+                index_dir: dir.path().join("idx"),
+                paths: vec![
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/frameworks"),
+                ],
+                threads: 2,
+                memory_bytes: 50_000_000,
+                max_file_bytes: 1 << 20,
+                ..Default::default()
+            };
+            for _ in 0..2 {
+                skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+            }
+            let e = Engine::open(&dir.path().join("idx")).unwrap();
+            (dir, e)
+        })
+        .1
+}
+
+/// What the brute force finds for one occupation.
+#[derive(Debug)]
+struct Expected {
+    score: f32,
+    matched: usize,
+    levels: LevelCounts,
+    /// Scores of its best statements, in order.
+    best: Vec<f32>,
+}
+
+/// Every statement that matches `req`, in statement search's order (those with every word
+/// first, each tier best first), page by page, grouped by occupation.
+fn brute_force(req: &SearchRequest) -> Vec<(String, Expected)> {
+    let mut all: Vec<SearchHit> = Vec::new();
+    loop {
+        let mut page = req.clone();
+        page.offset = all.len();
+        page.limit = 1000;
+        let hits = search_ranked(engine(), &page, &Ranking::OCCUPATIONS)
+            .unwrap()
+            .hits;
+        if hits.is_empty() {
+            break;
+        }
+        all.extend(hits);
+    }
+    let mut by_soc: HashMap<String, Vec<&SearchHit>> = HashMap::new();
+    for h in &all {
+        by_soc.entry(h.soc.clone()).or_default().push(h);
+    }
+    let mut out: Vec<(String, Expected)> = by_soc
+        .into_iter()
+        .map(|(soc, hits)| {
+            let mut levels = LevelCounts::default();
+            for h in &hits {
+                *levels.get_mut(h.level) += 1;
+            }
+            let best: Vec<f32> = hits.iter().map(|h| h.score).take(OCCUPATION_TOP).collect();
+            let score = best
+                .iter()
+                .enumerate()
+                .map(|(k, s)| s * 0.5f32.powi(k as i32))
+                .sum();
+            let e = Expected {
+                score,
+                matched: hits.len(),
+                levels,
+                best,
+            };
+            (soc, e)
+        })
+        .collect();
+    out.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+fn close(a: f32, b: f32) -> bool {
+    (a - b).abs() <= 1e-4 * a.abs().max(1.0)
+}
+
+/// The page `req` asks for against the brute force. With `lexical_only`, every occupation must
+/// be scored by its statements alone; otherwise those that titles or tools name may score more.
+fn check(req: &SearchRequest, lexical_only: bool) -> Result<(), TestCaseError> {
+    let expected = brute_force(req);
+    let by_soc: HashMap<&str, &Expected> = expected.iter().map(|(s, e)| (s.as_str(), e)).collect();
+    let got = search_occupations(engine(), req).unwrap();
+    let q = &req.query;
+    if lexical_only {
+        prop_assert_eq!(got.total, expected.len(), "{:?}: total", q);
+    }
+    for o in &got.occupations {
+        let Some(e) = by_soc.get(o.soc.as_str()) else {
+            // Only titles or tools can bring an occupation without a matching statement.
+            prop_assert!(
+                !lexical_only && !o.named_by.is_empty(),
+                "{:?}: {} unexpected",
+                q,
+                o.soc
+            );
+            prop_assert_eq!(o.matched, 0);
+            continue;
+        };
+        prop_assert_eq!(o.matched, e.matched, "{:?}: {} matched", q, o.soc);
+        prop_assert_eq!(o.levels, e.levels, "{:?}: {} levels", q, o.soc);
+        let shown: Vec<f32> = o.hits.iter().map(|h| h.score).collect();
+        prop_assert_eq!(shown.len(), e.best.len().min(3), "{:?}: {} hits", q, o.soc);
+        for (s, b) in shown.iter().zip(&e.best) {
+            prop_assert!(close(*s, *b), "{:?}: {} hit {} vs {}", q, o.soc, s, b);
+        }
+        if o.named_by.is_empty() {
+            prop_assert!(
+                close(o.score, e.score),
+                "{:?}: {} scores {} not {}",
+                q,
+                o.soc,
+                o.score,
+                e.score
+            );
+        } else {
+            prop_assert!(
+                !lexical_only,
+                "{:?}: {} named under a level filter",
+                q,
+                o.soc
+            );
+            prop_assert!(o.score > e.score, "{:?}: {} named but no higher", q, o.soc);
+        }
+    }
+    if lexical_only {
+        // The page is the brute force's page (ties, up to rounding, may swap).
+        let want = expected.iter().skip(req.offset).take(req.limit);
+        prop_assert_eq!(got.occupations.len(), want.len(), "{:?}: page", q);
+        for (o, (soc, e)) in got.occupations.iter().zip(want) {
+            prop_assert!(
+                close(o.score, e.score),
+                "{:?}: {} ({}) where {} ({}) was due",
+                q,
+                o.soc,
+                o.score,
+                soc,
+                e.score
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Under a level filter, titles and tools do not count (no level can say where they apply), so
+/// the score is the statements' alone.
+fn every_level(query: &str) -> SearchRequest {
+    let mut req = SearchRequest::new(query);
+    req.levels = Level::ALL.to_vec();
+    req
+}
+
+#[test]
+fn scores_equal_a_brute_force_sum_over_every_matching_statement() {
+    // Broad queries too: "customer service equipment" matches thousands of statements, more
+    // than the 2,000 the ranking once aggregated.
+    for q in [
+        "customer service equipment",
+        "safety",
+        "inspect cargo",
+        "repair electrical wiring",
+        "\"quality control\"",
+        "contrabnd",
+        "teach students reports",
+    ] {
+        let mut req = every_level(q);
+        req.limit = 50;
+        check(&req, true).unwrap();
+        req.offset = 30;
+        check(&req, true).unwrap();
+    }
+    let broad = brute_force(&every_level("customer service equipment"));
+    let matches: usize = broad.iter().map(|e| e.1.matched).sum();
+    assert!(matches > 2000, "{matches} matches");
+}
+
+#[test]
+fn occupations_named_by_titles_only_gain() {
+    for q in ["forklift", "customer service", "budget", "python"] {
+        let mut req = SearchRequest::new(q);
+        req.limit = 40;
+        check(&req, false).unwrap();
+    }
+}
+
+const WORDS: &[&str] = &[
+    "customer",
+    "service",
+    "equipment",
+    "maintain",
+    "repair",
+    "inspect",
+    "cargo",
+    "food",
+    "teach",
+    "students",
+    "safety",
+    "records",
+    "financial",
+    "patient",
+    "care",
+    "sales",
+    "supervise",
+    "train",
+    "staff",
+    "data",
+    "analysis",
+    "reports",
+    "machine",
+    "clean",
+    "install",
+    "design",
+    "systems",
+    "electrical",
+    "vehicles",
+    "computer",
+    "legal",
+    "documents",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    #[test]
+    fn any_query_and_filter_ranks_as_the_brute_force_does(
+        words in prop::collection::vec(prop::sample::select(WORDS), 1..4),
+        levels in prop::sample::subsequence(Level::ALL.to_vec(), 1..=4),
+        zones in prop::sample::subsequence(vec![1u8, 2, 3, 4, 5], 0..=2),
+        offset in 0usize..20,
+        limit in 1usize..25,
+    ) {
+        let mut req = SearchRequest::new(words.join(" "));
+        req.levels = levels;
+        req.job_zones = zones;
+        req.offset = offset;
+        req.limit = limit;
+        check(&req, true)?;
+    }
+}
