@@ -17,24 +17,7 @@ use skillmap::search::{
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &ENGINE
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let opts = skillmap::index::ingest::IngestConfig {
-                index_dir: dir.path().join("idx"),
-                paths: vec![
-                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/frameworks"),
-                ],
-                threads: 2,
-                memory_bytes: 50_000_000,
-                max_file_bytes: 1 << 20,
-                ..Default::default()
-            };
-            for _ in 0..2 {
-                skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
-            }
-            let e = Engine::open(&dir.path().join("idx")).unwrap();
-            (dir, e)
-        })
+        .get_or_init(|| crate::util::indexed("data/frameworks", 2))
         .1
 }
 
@@ -206,47 +189,12 @@ fn occupations_named_by_titles_only_gain() {
     }
 }
 
-const WORDS: &[&str] = &[
-    "customer",
-    "service",
-    "equipment",
-    "maintain",
-    "repair",
-    "inspect",
-    "cargo",
-    "food",
-    "teach",
-    "students",
-    "safety",
-    "records",
-    "financial",
-    "patient",
-    "care",
-    "sales",
-    "supervise",
-    "train",
-    "staff",
-    "data",
-    "analysis",
-    "reports",
-    "machine",
-    "clean",
-    "install",
-    "design",
-    "systems",
-    "electrical",
-    "vehicles",
-    "computer",
-    "legal",
-    "documents",
-];
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(40))]
 
     #[test]
     fn any_query_and_filter_ranks_as_the_brute_force_does(
-        words in prop::collection::vec(prop::sample::select(WORDS), 1..4),
+        words in prop::collection::vec(prop::sample::select(crate::util::RANKING_WORDS), 1..4),
         levels in prop::sample::subsequence(Level::ALL.to_vec(), 1..=4),
         zones in prop::sample::subsequence(vec![1u8, 2, 3, 4, 5], 0..=2),
         offset in 0usize..20,

@@ -39,28 +39,10 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     })
 }
 
-/// An index of `rel` (below the crate root) in a temporary folder, indexed `runs` times.
-fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, Engine) {
-    let dir = tempfile::tempdir().unwrap();
-    let opts = skillmap::index::ingest::IngestConfig {
-        index_dir: dir.path().join("idx"),
-        paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)],
-        threads: 2,
-        memory_bytes: 50_000_000,
-        max_file_bytes: 1 << 20,
-        ..Default::default()
-    };
-    for _ in 0..runs {
-        skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
-    }
-    let e = Engine::open(&dir.path().join("idx")).unwrap();
-    (dir, e)
-}
-
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
     &ENGINE
-        .get_or_init(|| indexed("tests/fixtures/frameworks", 1))
+        .get_or_init(|| crate::util::indexed("tests/fixtures/frameworks", 1))
         .1
 }
 
@@ -68,52 +50,10 @@ fn engine() -> &'static Engine {
 /// holds deleted documents too), for ranking properties.
 fn bundled_engine() -> &'static Engine {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    &ENGINE.get_or_init(|| indexed("data/frameworks", 2)).1
+    &ENGINE
+        .get_or_init(|| crate::util::indexed("data/frameworks", 2))
+        .1
 }
-
-/// Words that occur in titles, in statements, or in both.
-const RANKING_WORDS: &[&str] = &[
-    "customer",
-    "service",
-    "equipment",
-    "maintain",
-    "repair",
-    "inspect",
-    "cargo",
-    "food",
-    "teach",
-    "students",
-    "safety",
-    "records",
-    "financial",
-    "nurse",
-    "patient",
-    "care",
-    "sales",
-    "supervise",
-    "train",
-    "staff",
-    "data",
-    "analysis",
-    "reports",
-    "operators",
-    "machine",
-    "clean",
-    "install",
-    "managers",
-    "engineering",
-    "design",
-    "teachers",
-    "systems",
-    "workers",
-    "electrical",
-    "vehicles",
-    "computer",
-    "legal",
-    "documents",
-    "construction",
-    "medical",
-];
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
@@ -123,7 +63,7 @@ proptest! {
     /// one by the plain and title-restricted queries merged; both must give the same ranking.
     #[test]
     fn pruned_ranking_equals_the_merged_one(
-        words in prop::collection::vec(prop::sample::select(RANKING_WORDS), 1..5),
+        words in prop::collection::vec(prop::sample::select(crate::util::RANKING_WORDS), 1..5),
         offset in 0usize..40,
         limit in 1usize..30,
         ranking in prop::sample::select(vec![

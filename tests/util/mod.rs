@@ -186,3 +186,65 @@ pub fn check_bad_utf8_batch_answer(out: &[u8]) {
     assert_eq!(lines[2]["id"], 3);
     assert!(lines[2]["matches"].is_array());
 }
+
+/// Words that occur in titles, in statements, or in both.
+pub const RANKING_WORDS: &[&str] = &[
+    "customer",
+    "service",
+    "equipment",
+    "maintain",
+    "repair",
+    "inspect",
+    "cargo",
+    "food",
+    "teach",
+    "students",
+    "safety",
+    "records",
+    "financial",
+    "nurse",
+    "patient",
+    "care",
+    "sales",
+    "supervise",
+    "train",
+    "staff",
+    "data",
+    "analysis",
+    "reports",
+    "operators",
+    "machine",
+    "clean",
+    "install",
+    "managers",
+    "engineering",
+    "design",
+    "teachers",
+    "systems",
+    "workers",
+    "electrical",
+    "vehicles",
+    "computer",
+    "legal",
+    "documents",
+    "construction",
+    "medical",
+];
+
+/// An index of `rel` (below the crate root) in a temporary folder, indexed `runs` times.
+pub fn indexed(rel: &str, runs: usize) -> (tempfile::TempDir, skillmap::index::engine::Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = skillmap::index::ingest::IngestConfig {
+        index_dir: dir.path().join("idx"),
+        paths: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)],
+        threads: 2,
+        memory_bytes: 50_000_000,
+        max_file_bytes: 1 << 20,
+        ..Default::default()
+    };
+    for _ in 0..runs {
+        skillmap::index::ingest::ingest(&opts, &indicatif::ProgressBar::hidden()).unwrap();
+    }
+    let e = skillmap::index::engine::Engine::open(&dir.path().join("idx")).unwrap();
+    (dir, e)
+}
