@@ -47,13 +47,6 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     } else {
         HashMap::new()
     };
-    let reference = found
-        .values()
-        .map(lexical_score)
-        .fold(0.0, f32::max)
-        .max(f32::MIN_POSITIVE);
-    let reference = if found.is_empty() { 1.0 } else { reference };
-    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| W_NAMED * reference * k);
     // Every named occupation has statements within the filters (`knowledge_matches` checks),
     // so it has a number.
     let unmatched: Vec<(u32, &String)> = named
@@ -63,11 +56,18 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
         .collect();
     let mut scored: Vec<Scored> = found
         .into_iter()
-        .map(|(id, e)| {
-            let soc = &ids.codes[id as usize];
-            (lexical_score(&e) + bonus(soc), id, e)
-        })
+        .map(|(id, e)| (lexical_score(&e), id, e))
         .collect();
+    let reference = scored
+        .iter()
+        .map(|s| s.0)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    let reference = if scored.is_empty() { 1.0 } else { reference };
+    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| W_NAMED * reference * k);
+    for entry in &mut scored {
+        entry.0 += bonus(&ids.codes[entry.1 as usize]);
+    }
     for (id, soc) in unmatched {
         scored.push((bonus(soc), id, Evidence::default()));
     }
