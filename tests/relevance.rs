@@ -32,13 +32,14 @@ fn one_thread_index() -> &'static TestEnv {
 }
 
 fn eval(split: &str) -> serde_json::Value {
-    let (code, lines) = one_thread_index().json_lines(&[
-        "eval-search",
-        &judged("queries.tsv"),
-        &judged("qrels.txt"),
-        "--split",
-        split,
-    ]);
+    eval_with("qrels.txt", split, &[])
+}
+
+fn eval_with(qrels: &str, split: &str, more: &[&str]) -> serde_json::Value {
+    let (queries, qrels) = (judged("queries.tsv"), judged(qrels));
+    let mut args = vec!["eval-search", &queries, &qrels, "--split", split];
+    args.extend_from_slice(more);
+    let (code, lines) = one_thread_index().json_lines(&args);
     assert_eq!(code, 0, "{lines:?}");
     lines.into_iter().next().unwrap()
 }
@@ -70,6 +71,39 @@ fn ranking_quality_stays_above_its_floor() {
     }
     // The halves partition the queries.
     let (all, tune, held) = (eval("all"), eval("tune"), eval("held-out"));
+    let count = |r: &serde_json::Value| r["mean"]["queries"].as_u64().unwrap();
+    assert_eq!(count(&all), count(&tune) + count(&held));
+}
+
+/// Occupation ranking's nDCG@10 floors, a little under the figures recorded in
+/// data/relevance/README.md.
+const OCCUPATION_FLOOR_ALL: f64 = OCCUPATION_ALL - 0.01;
+const OCCUPATION_FLOOR_HELD_OUT: f64 = OCCUPATION_HELD_OUT - 0.01;
+/// The recorded figures (`eval-search --by-occupation` on a one-thread build).
+const OCCUPATION_ALL: f64 = 0.786;
+const OCCUPATION_HELD_OUT: f64 = 0.785;
+
+#[test]
+fn occupation_ranking_quality_stays_above_its_floor() {
+    let split = |s| eval_with("occupation-qrels.txt", s, &["--by-occupation"]);
+    let (all, tune, held) = (split("all"), split("tune"), split("held-out"));
+    for (name, r, floor, min_queries) in [
+        ("all", &all, OCCUPATION_FLOOR_ALL, 95),
+        ("held-out", &held, OCCUPATION_FLOOR_HELD_OUT, 48),
+    ] {
+        let mean = &r["mean"];
+        assert!(
+            mean["queries"].as_u64().unwrap() >= min_queries,
+            "{name}: {mean}"
+        );
+        let ndcg = mean["ndcg10"].as_f64().unwrap();
+        assert!(
+            ndcg >= floor,
+            "{name}: occupation nDCG@10 {ndcg:.3} fell under its floor {floor:.3}"
+        );
+        // Every occupation in the shipped ranking's top 10s has been judged.
+        assert_eq!(mean["unjudged10"], 0, "{name}: {mean}");
+    }
     let count = |r: &serde_json::Value| r["mean"]["queries"].as_u64().unwrap();
     assert_eq!(count(&all), count(&tune) + count(&held));
 }
@@ -146,6 +180,22 @@ fn bad_judgments_and_a_wrong_index_are_clear_errors() {
     assert_eq!(code, Some(2));
     assert!(
         err.contains("1 judged statements are not in the index") && err.contains("99-9999.99"),
+        "{err}"
+    );
+    // The same for occupations.
+    bad.write("qrels.txt", "a 0 99-9999.99 2\na 0 33-3051.04 1\n");
+    let out = env.run(&[
+        "eval-search",
+        bad.path("q.tsv").to_str().unwrap(),
+        bad.path("qrels.txt").to_str().unwrap(),
+        "--by-occupation",
+        "--index",
+        env.index().to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("1 judged occupations are not in the index") && err.contains("99-9999.99"),
         "{err}"
     );
 }

@@ -281,6 +281,10 @@ pub struct EvalSearchArgs {
     /// Measure hybrid search with this semantic ratio (0 to 1; 0, the default, is BM25 alone).
     #[arg(long, value_name = "R", conflicts_with = "run", value_parser = request::parse_semantic_ratio, default_value_t = 0.0)]
     pub semantic_ratio: f32,
+    /// Measure occupation ranking (`search --by-occupation`): the judgments and the run name
+    /// O*NET-SOC codes instead of statement ids.
+    #[arg(long)]
+    pub by_occupation: bool,
     /// Which queries: every one, the tuning half or the held-out half (split by a hash of the
     /// query id).
     #[arg(long, value_enum, default_value_t)]

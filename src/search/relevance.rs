@@ -211,6 +211,19 @@ pub fn run_ranked(engine: &Engine, queries: &[Query], ranking: &Ranking) -> Resu
     run_with(engine, queries, ranking, 0.0)
 }
 
+/// Occupation ranking's answer to every query (O*NET-SOC codes), `RECALL_DEPTH` deep.
+pub fn run_occupations(engine: &Engine, queries: &[Query], semantic_ratio: f32) -> Result<Run> {
+    let mut run = HashMap::new();
+    for q in queries {
+        let mut req = SearchRequest::new(q.text.clone());
+        req.limit = RECALL_DEPTH;
+        req.semantic_ratio = semantic_ratio;
+        let found = search::search_occupations(engine, &req)?.occupations;
+        run.insert(q.id.clone(), found.into_iter().map(|o| o.soc).collect());
+    }
+    Ok(run)
+}
+
 fn run_with(engine: &Engine, queries: &[Query], ranking: &Ranking, ratio: f32) -> Result<Run> {
     let mut run = HashMap::new();
     for q in queries {
@@ -350,9 +363,10 @@ pub fn evaluate(
     }
 }
 
-/// Judged statement ids that the index does not hold (a stale qrels file, or another
-/// collection): reported so that a wrong index is never read as a bad ranking.
-pub fn missing_statements(engine: &Engine, qrels: &Qrels) -> Result<Vec<String>> {
+/// Judged statement ids (or, with `occupations`, O*NET-SOC codes) that the index does not hold
+/// (a stale qrels file, or another collection): reported so that a wrong index is never read as
+/// a bad ranking.
+pub fn missing_judged(engine: &Engine, qrels: &Qrels, occupations: bool) -> Result<Vec<String>> {
     let searcher = engine.searcher();
     let ids: BTreeSet<&str> = qrels
         .values()
@@ -360,7 +374,11 @@ pub fn missing_statements(engine: &Engine, qrels: &Qrels) -> Result<Vec<String>>
         .collect();
     let mut missing = Vec::new();
     for id in ids {
-        let term = tantivy::Term::from_field_text(engine.fields.id, id);
+        let term = if occupations {
+            engine.fields.soc_term(id)
+        } else {
+            tantivy::Term::from_field_text(engine.fields.id, id)
+        };
         if searcher.doc_freq(&term)? == 0 {
             missing.push(id.to_string());
         }

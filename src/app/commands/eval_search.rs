@@ -27,6 +27,10 @@ pub fn run(args: EvalSearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome
             let run = relevance::parse_run(&path, &text)?;
             (path, run)
         }
+        None if args.by_occupation => (
+            "skillmap --by-occupation".to_string(),
+            own_run(&args, &queries, &qrels)?,
+        ),
         None => ("skillmap".to_string(), own_run(&args, &queries, &qrels)?),
     };
     let report = relevance::evaluate(&name, &queries, &qrels, &run, split);
@@ -47,16 +51,25 @@ fn own_run(
     qrels: &relevance::Qrels,
 ) -> anyhow::Result<Run> {
     let engine = open_engine(&args.dir.index)?;
-    let missing = relevance::missing_statements(&engine, qrels)?;
+    let missing = relevance::missing_judged(&engine, qrels, args.by_occupation)?;
     if let Some(first) = missing.first() {
+        let what = if args.by_occupation {
+            "occupations"
+        } else {
+            "statements"
+        };
         anyhow::bail!(
-            "{} judged statements are not in the index at {} (first: {first}): \
+            "{} judged {what} are not in the index at {} (first: {first}): \
              the judgments were made on another collection",
             missing.len(),
             args.dir.index.display(),
         );
     }
-    let run = relevance::run_hybrid(&engine, queries, args.semantic_ratio)?;
+    let run = if args.by_occupation {
+        relevance::run_occupations(&engine, queries, args.semantic_ratio)?
+    } else {
+        relevance::run_hybrid(&engine, queries, args.semantic_ratio)?
+    };
     if let Some(p) = &args.write_run {
         let mut f = std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write {}", p.display()))?,

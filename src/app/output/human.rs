@@ -493,7 +493,7 @@ pub fn search_eval<W: Write>(w: &mut W, r: &SearchEvalReport) -> io::Result<()> 
     if !r.no_relevant.is_empty() {
         writeln!(
             w,
-            "left out, no statement judged relevant: {}",
+            "left out, nothing judged relevant: {}",
             r.no_relevant.join(" ")
         )?;
     }
