@@ -1,6 +1,7 @@
 //! Occupation ranking against a brute-force computation of what its score means: every
 //! matching statement, read through statement search, grouped by occupation, its best five
-//! summed with weights 1, 1/2, 1/4, … (those with every word first).
+//! summed with weights 1, 1/2, 1/4, … (those with every word first), times 1 + the weight of
+//! levels × (levels reached − 1) / 3 + the weight of matches × ln(statements matched).
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -9,7 +10,8 @@ use proptest::prelude::*;
 use skillmap::domain::level::{Level, LevelCounts};
 use skillmap::index::engine::Engine;
 use skillmap::search::{
-    OCCUPATION_TOP, Ranking, SearchHit, SearchRequest, search_occupations, search_ranked,
+    OCCUPATION_TOP, OccupationWeights, Ranking, SearchHit, SearchRequest, search_occupations,
+    search_ranked,
 };
 
 /// The bundled collection indexed twice (the second run replaces every statement, so the index
@@ -59,11 +61,16 @@ fn brute_force(req: &SearchRequest) -> Vec<(String, Expected)> {
                 *levels.get_mut(h.level) += 1;
             }
             let best: Vec<f32> = hits.iter().map(|h| h.score).take(OCCUPATION_TOP).collect();
-            let score = best
+            let sum: f32 = best
                 .iter()
                 .enumerate()
                 .map(|(k, s)| s * 0.5f32.powi(k as i32))
                 .sum();
+            let w = OccupationWeights::DEFAULT;
+            let reached = Level::ALL.iter().filter(|l| levels.get(**l) > 0).count();
+            let breadth =
+                w.levels * (reached as f32 - 1.0) / 3.0 + w.matches * (hits.len() as f32).ln();
+            let score = sum * (1.0 + breadth);
             let e = Expected {
                 score,
                 matched: hits.len(),
@@ -206,5 +213,46 @@ proptest! {
         req.offset = offset;
         req.limit = limit;
         check(&req, true)?;
+    }
+}
+
+/// `explain` gives the parts an occupation's score sums, each as its meaning says.
+#[test]
+fn the_explained_parts_sum_to_the_score() {
+    let w = OccupationWeights::DEFAULT;
+    for (query, ratio, names) in [
+        ("forklift", 0.0, true),
+        ("inspect cargo", 0.0, false),
+        ("python", 0.3, true),
+    ] {
+        let mut req = SearchRequest::new(query.to_string());
+        req.explain = true;
+        req.semantic_ratio = ratio;
+        let got = search_occupations(engine(), &req).unwrap();
+        assert!(!got.occupations.is_empty(), "{query}");
+        let mut named = false;
+        for o in &got.occupations {
+            let x = o.explain.expect("explained");
+            let sum = x.statements + x.levels + x.matches + x.named + x.semantic.unwrap_or(0.0);
+            assert!(
+                close(sum, o.score),
+                "{query}: {} {x:?} vs {}",
+                o.soc,
+                o.score
+            );
+            assert_eq!(x.semantic.is_some(), ratio > 0.0, "{query}");
+            if ratio == 0.0 {
+                let ln = (o.matched.max(1) as f32).ln();
+                assert!(close(x.matches, x.statements * w.matches * ln), "{x:?}");
+            }
+            named |= x.named > 0.0;
+            assert_eq!(x.named > 0.0, !o.named_by.is_empty(), "{query}: {}", o.soc);
+        }
+        // "forklift" and "python" name titles and tools; "inspect cargo" none.
+        assert_eq!(named, names, "{query}");
+        // Without `explain`, no parts.
+        req.explain = false;
+        let plain = search_occupations(engine(), &req).unwrap();
+        assert!(plain.occupations.iter().all(|o| o.explain.is_none()));
     }
 }

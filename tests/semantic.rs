@@ -106,8 +106,10 @@ fn a_query_with_a_typo_and_a_synonym_still_ranks_the_right_occupation_first() {
         assert_eq!(code, 0);
         occs[0]["soc"].as_str().unwrap().to_string()
     };
-    // "engnes" is a typo; the statements say "vehicles", "repair", "engines".
-    assert_ne!(first(&[]), "49-3023.00", "BM25 alone misses it");
+    // "engnes" is a typo; the statements say "vehicles", "repair", "engines". (BM25 alone
+    // missed it while occupation ranking weighted title words; since the weights chosen on the
+    // judged occupation queries it finds it too, and the blend must keep it first.)
+    assert_eq!(first(&[]), "49-3023.00");
     assert_eq!(
         first(&["--hybrid"]),
         "49-3023.00",

@@ -32,16 +32,20 @@ pub mod request;
 
 pub use highlight::{Highlighter, highlight};
 
-pub use occupations::{W_NAMED, search_occupations};
+pub use occupations::{
+    OccupationWeights, W_NAMED, search_occupations, search_occupations_weighted,
+};
 use query::{Compiled, compile};
 pub use query::{Unit, parse_units};
 use rank::{RankedDoc, rank};
 
 pub use request::{MAX_DEPTH, MAX_LIMIT, SearchRequest};
 
-/// Weight of the occupation title when ranking occupations (statement search uses
-/// [`Ranking::STATEMENTS`]).
-pub const W_TITLE: f32 = 0.7;
+/// Weight of the occupation title in statements' scores when ranking occupations: none, as for
+/// statements. `cargo xtask tune-occupations` chose it on the judged occupation queries (0.7
+/// before): the titles-and-tools bonus already says when an occupation is named by the query,
+/// and title words in every statement's score over-counted it.
+pub const W_TITLE: f32 = 0.0;
 /// Constant score of a typo-tolerant match.
 pub const W_FUZZY: f32 = 0.5;
 /// Most bonus clauses (title terms, alternate titles, the phrase) for which the first tier runs one
@@ -76,8 +80,7 @@ impl Ranking {
         phrase: 0.0,
         slop: 0,
     };
-    /// Occupation ranking: a title that names the query says much about which occupation is
-    /// meant.
+    /// Occupation ranking's statement scores (see [`W_TITLE`]).
     pub const OCCUPATIONS: Ranking = Ranking {
         title: W_TITLE,
         alt_titles: 0.0,
@@ -148,6 +151,28 @@ pub struct OccupationHit {
     /// The occupation's titles and tools that name the query (up to three), when they do.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub named_by: Vec<String>,
+    /// With `explain`: the parts its score sums.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explain: Option<OccupationExplain>,
+}
+
+/// Why an occupation scored as it did: its score is the sum of these parts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OccupationExplain {
+    /// Its best five matching statements' scores, weighted 1, 1/2, 1/4, … (those with every
+    /// word of the query first).
+    pub statements: f32,
+    /// For matches that reach more of the four levels.
+    pub levels: f32,
+    /// For more matching statements.
+    pub matches: f32,
+    /// For titles or tools that name the query.
+    pub named: f32,
+    /// Hybrid search's semantic evidence (the lexical parts are then scaled to the best
+    /// occupation's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub semantic: Option<f32>,
 }
 
 /// A page of occupations.

@@ -18,8 +18,8 @@ use super::query::{Compiled, compile, filter_clauses};
 use super::rank::{RankedDoc, rank};
 use super::request::SearchRequest;
 use super::{
-    OCCUPATION_POOL, OCCUPATION_TOP, OccupationHit, OccupationResults, Ranking, SearchHit, hits,
-    hybrid,
+    OCCUPATION_POOL, OCCUPATION_TOP, OccupationExplain, OccupationHit, OccupationResults, Ranking,
+    SearchHit, hits, hybrid,
 };
 
 /// Ranks occupations by their evidence, over every matching statement: an occupation's
@@ -30,9 +30,50 @@ use super::{
 /// gives it with the occupation ranking's weights. Occupations whose titles or tools name the
 /// query then gain [`W_NAMED`] × the best lexical score × how strongly they name it.
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
+    search_occupations_weighted(engine, req, &OccupationWeights::DEFAULT)
+}
+
+/// How much an occupation's breadth of evidence and its titles and tools add to its statements'
+/// score (see [`OccupationWeights::DEFAULT`] for what each means); chosen on the tuning half of
+/// the judged occupation queries by `cargo xtask tune-occupations`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OccupationWeights {
+    /// × the statements' score × (levels with a match − 1) / 3: a skill met at every level,
+    /// from emerging to advanced, is core to the work; one met at a single level is not.
+    pub levels: f32,
+    /// × the statements' score × ln(matching statements): how much of the work is about it.
+    pub matches: f32,
+    /// × the best statements' score among all occupations × how strongly the occupation's
+    /// titles or tools name the query (0..=1): being called a forklift operator, or using
+    /// Python, says the skill is the job.
+    pub named: f32,
+    /// The weight of the occupation's title words in its statements' scores.
+    pub title: f32,
+}
+
+impl OccupationWeights {
+    /// The chosen weights.
+    pub const DEFAULT: OccupationWeights = OccupationWeights {
+        levels: 0.0,
+        matches: 0.2,
+        named: W_NAMED,
+        title: Ranking::OCCUPATIONS.title,
+    };
+}
+
+/// [`search_occupations`] under other weights (for tuning them).
+pub fn search_occupations_weighted(
+    engine: &Engine,
+    req: &SearchRequest,
+    w: &OccupationWeights,
+) -> Result<OccupationResults> {
     let req = &req.clone().validated()?;
     let searcher = engine.searcher();
-    let compiled = compile(engine, &searcher, req, &Ranking::OCCUPATIONS)?;
+    let ranking = Ranking {
+        title: w.title,
+        ..Ranking::OCCUPATIONS
+    };
+    let compiled = compile(engine, &searcher, req, &ranking)?;
     let ids = engine.occupation_ids.get(&searcher, || {
         OccupationIds::build(&searcher, &engine.fields)
     })?;
@@ -47,30 +88,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     } else {
         HashMap::new()
     };
-    // Every named occupation has statements within the filters (`knowledge_matches` checks),
-    // so it has a number.
-    let unmatched: Vec<(u32, &String)> = named
-        .keys()
-        .filter_map(|soc| ids.id(soc).map(|id| (id, soc)))
-        .filter(|(id, _)| !found.contains_key(id))
-        .collect();
-    let mut scored: Vec<Scored> = found
-        .into_iter()
-        .map(|(id, e)| (lexical_score(&e), id, e))
-        .collect();
-    let reference = scored
-        .iter()
-        .map(|s| s.0)
-        .fold(0.0, f32::max)
-        .max(f32::MIN_POSITIVE);
-    let reference = if scored.is_empty() { 1.0 } else { reference };
-    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| W_NAMED * reference * k);
-    for entry in &mut scored {
-        entry.0 += bonus(&ids.codes[entry.1 as usize]);
-    }
-    for (id, soc) in unmatched {
-        scored.push((bonus(soc), id, Evidence::default()));
-    }
+    let mut scored = score_all(found, &named, &ids, w);
     if let Some(c) = &compiled
         && req.semantic_ratio > 0.0
     {
@@ -93,7 +111,7 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
     }
     scored.sort_by(order);
     let mut occupations = Vec::new();
-    for (n, (score, id, e)) in scored
+    for (n, (score, id, e, parts)) in scored
         .into_iter()
         .enumerate()
         .skip(req.offset)
@@ -132,11 +150,57 @@ pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<Occupa
             matched: e.matched,
             levels: e.levels,
             named_by: named.get(&soc).map(|n| n.1.clone()).unwrap_or_default(),
+            explain: req
+                .explain
+                .then_some(parts.explained(req.semantic_ratio > 0.0)),
             soc,
             hits,
         });
     }
     Ok(OccupationResults { occupations, total })
+}
+
+/// Every occupation's score: those with matching statements by their evidence, plus the
+/// titles-and-tools bonus, which also brings named occupations without a matching statement.
+fn score_all(
+    found: ByOccupation,
+    named: &HashMap<String, (f32, Vec<String>)>,
+    ids: &OccupationIds,
+    w: &OccupationWeights,
+) -> Vec<Scored> {
+    // Every named occupation has statements within the filters (`knowledge_matches` checks),
+    // so it has a number.
+    let unmatched: Vec<(u32, &String)> = named
+        .keys()
+        .filter_map(|soc| ids.id(soc).map(|id| (id, soc)))
+        .filter(|(id, _)| !found.contains_key(id))
+        .collect();
+    let mut scored: Vec<Scored> = found
+        .into_iter()
+        .map(|(id, e)| {
+            let parts = ScoreParts::of(&e, w);
+            (parts.total(), id, e, parts)
+        })
+        .collect();
+    let reference = scored
+        .iter()
+        .map(|s| s.3.statements)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    let reference = if scored.is_empty() { 1.0 } else { reference };
+    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| w.named * reference * k);
+    for entry in &mut scored {
+        entry.3.named = bonus(&ids.codes[entry.1 as usize]);
+        entry.0 = entry.3.total();
+    }
+    for (id, soc) in unmatched {
+        let parts = ScoreParts {
+            named: bonus(soc),
+            ..ScoreParts::default()
+        };
+        scored.push((parts.total(), id, Evidence::default(), parts));
+    }
+    scored
 }
 
 /// The best statements shown with each occupation.
@@ -145,8 +209,69 @@ pub const HITS_SHOWN: usize = 3;
 /// 1/4, …): one strong statement beats many weak ones, yet breadth still counts.
 pub const OCCUPATION_DECAY: f32 = 0.5;
 
-/// An occupation's score, its number (in [`OccupationIds`]) and its lexical evidence.
-type Scored = (f32, u32, Evidence);
+/// An occupation's score, its number (in [`OccupationIds`]), its lexical evidence and the parts
+/// of its score.
+type Scored = (f32, u32, Evidence, ScoreParts);
+
+/// The parts an occupation's score sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ScoreParts {
+    statements: f32,
+    levels: f32,
+    matches: f32,
+    named: f32,
+    semantic: f32,
+}
+
+impl ScoreParts {
+    /// The lexical parts of an occupation's evidence (not yet its titles and tools).
+    fn of(e: &Evidence, w: &OccupationWeights) -> ScoreParts {
+        let statements = lexical_score(e);
+        ScoreParts {
+            statements,
+            levels: statements * w.levels * level_spread(e),
+            matches: statements * w.matches * (e.matched.max(1) as f32).ln(),
+            ..ScoreParts::default()
+        }
+    }
+
+    fn total(&self) -> f32 {
+        self.statements + self.levels + self.matches + self.named + self.semantic
+    }
+
+    /// Hybrid ranking: the lexical parts scaled by `scale`, the semantic part set.
+    fn blend(&mut self, scale: f32, semantic: f32) {
+        for part in [
+            &mut self.statements,
+            &mut self.levels,
+            &mut self.matches,
+            &mut self.named,
+        ] {
+            *part *= scale;
+        }
+        self.semantic = semantic;
+    }
+
+    fn explained(&self, hybrid: bool) -> OccupationExplain {
+        OccupationExplain {
+            statements: self.statements,
+            levels: self.levels,
+            matches: self.matches,
+            named: self.named,
+            semantic: hybrid.then_some(self.semantic),
+        }
+    }
+}
+
+/// (Levels with a matching statement − 1) / 3: 0 when the matches sit at one level, 1 when
+/// they reach all four.
+pub(crate) fn level_spread(e: &Evidence) -> f32 {
+    let present = crate::domain::level::Level::ALL
+        .iter()
+        .filter(|l| e.levels.get(**l) > 0)
+        .count();
+    present.saturating_sub(1) as f32 / 3.0
+}
 
 /// Every matching statement grouped by occupation: the first tier's (every unit), then the
 /// second tier's (some units) behind them. Visits every match; no pool cuts it short.
@@ -199,7 +324,8 @@ fn blend_semantic(
     for entry in scored.iter_mut() {
         let soc = ids.codes[entry.1 as usize].as_str();
         let e = evidence.get(soc).copied().unwrap_or(0.0);
-        entry.0 = (1.0 - r) * entry.0 / best + r * e;
+        entry.3.blend((1.0 - r) / best, r * e);
+        entry.0 = entry.3.total();
     }
     let known: std::collections::HashSet<u32> = scored.iter().map(|s| s.1).collect();
     let filtered = !req.soc.is_empty() || !req.levels.is_empty() || !req.job_zones.is_empty();
@@ -207,7 +333,11 @@ fn blend_semantic(
         // Statements of the occupation are in the index (they were found), so it has a number.
         let Some(id) = ids.id(&soc) else { continue };
         if !known.contains(&id) && (!filtered || in_filters(engine, searcher, req, &soc)?) {
-            scored.push((r * e, id, Evidence::default()));
+            let parts = ScoreParts {
+                semantic: r * e,
+                ..ScoreParts::default()
+            };
+            scored.push((parts.total(), id, Evidence::default(), parts));
         }
     }
     Ok(())

@@ -7,6 +7,7 @@ mod evalset;
 mod fit;
 mod sample;
 mod tune;
+mod tune_occupations;
 
 use std::path::PathBuf;
 
@@ -39,6 +40,9 @@ enum Command {
     /// search over nDCG@10, the simplest point within one standard error of the best); prints
     /// the grid's best points and the choice.
     TuneSearch(TuneArgs),
+    /// Choose occupation ranking's weights (levels reached, statements matched, titles and
+    /// tools) on the tuning half of data/relevance/occupation-qrels.txt.
+    TuneOccupations,
     /// Write each labelled line's best candidates under map's lexical features alone, as JSON
     /// Lines (for xtask/distill/reference.py).
     DumpCandidates(DumpArgs),
@@ -186,6 +190,7 @@ fn main() -> anyhow::Result<()> {
             ));
             fit::run(&data, &[&dev, &dev_titles], &out, &args.priors)?;
         }
+        Command::TuneOccupations => tune_occupations_report()?,
         Command::TuneSearch(args) => {
             let mut points =
                 tune::run(&PathBuf::from(DATA), args.pool_runs.as_deref(), args.pool_k)?;
@@ -216,6 +221,34 @@ fn main() -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+/// `tune-occupations`: the grid, best first, and the choice.
+fn tune_occupations_report() -> anyhow::Result<()> {
+    let mut points = tune_occupations::run(&PathBuf::from(DATA))?;
+    let chosen = tune_occupations::choose(&points).cloned();
+    points.sort_by(|a, b| b.ndcg10.total_cmp(&a.ndcg10));
+    println!("levels  matches  named  title  nDCG@10  P@10   (tuning half)");
+    for p in &points {
+        let w = &p.weights;
+        println!(
+            "{:6.2}  {:7.2}  {:5.2}  {:5.2}  {:7.4}  {:5.3}",
+            w.levels, w.matches, w.named, w.title, p.ndcg10, p.p10
+        );
+    }
+    if let (Some(b), Some(c)) = (tune_occupations::best(&points), chosen) {
+        println!(
+            "best: {:?} (nDCG@10 {:.4}); standard error of its difference to the choice: {:.4}",
+            b.weights,
+            b.ndcg10,
+            tune::error_of(&b.per_query, &c.per_query)
+        );
+        println!(
+            "chosen (the shipped weights if within one standard error of the best, else the simplest that is): {:?} (nDCG@10 {:.4} on the tuning half)",
+            c.weights, c.ndcg10
+        );
     }
     Ok(())
 }

@@ -124,12 +124,12 @@ pub fn best(points: &[Point]) -> Option<&Point> {
 
 /// The standard error of the mean of the per-query differences between two points.
 pub fn standard_error(a: &Point, b: &Point) -> f64 {
-    let d: Vec<f64> = a
-        .per_query
-        .iter()
-        .zip(&b.per_query)
-        .map(|(x, y)| x - y)
-        .collect();
+    error_of(&a.per_query, &b.per_query)
+}
+
+/// The standard error of the mean of the differences between two lists of per-query measures.
+pub fn error_of(a: &[f64], b: &[f64]) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
     let n = d.len() as f64;
     if n < 2.0 {
         return 0.0;

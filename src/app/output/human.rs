@@ -206,6 +206,17 @@ pub fn occupations<W: Write>(w: &mut W, r: &OccupationResults, style: Style) -> 
         if !o.named_by.is_empty() {
             writeln!(w, "   named by: {}", esc(&o.named_by.join("; ")))?;
         }
+        if let Some(x) = &o.explain {
+            write!(
+                w,
+                "   score = statements {:.3} + levels {:.3} + matches {:.3} + titles and tools {:.3}",
+                x.statements, x.levels, x.matches, x.named
+            )?;
+            match x.semantic {
+                Some(s) => writeln!(w, " + semantic {s:.3}")?,
+                None => writeln!(w)?,
+            }
+        }
         for h in &o.hits {
             writeln!(
                 w,
