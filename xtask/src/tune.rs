@@ -50,22 +50,13 @@ impl Point {
 /// no grade is read for that) as TREC runs into that folder, for pooling new judgments with
 /// `benches/relevance_pool.py`.
 pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<Point>> {
-    let tmp = tempfile::tempdir()?;
-    let engine = crate::fit::index_bundled(data, &tmp.path().join("index"))?;
-    let rel = data.join("relevance");
-    let read = |name: &str| -> Result<(String, String)> {
-        let p = rel.join(name);
-        Ok((p.display().to_string(), std::fs::read_to_string(&p)?))
-    };
-    let (qp, qt) = read("queries.tsv")?;
-    let (rp, rt) = read("qrels.txt")?;
-    let all_queries = relevance::parse_queries(&qp, &qt)?;
-    let queries: Vec<_> = all_queries
-        .iter()
-        .filter(|q| Split::Tune.holds(&q.id))
-        .cloned()
-        .collect();
-    let qrels = relevance::parse_qrels(&rp, &rt)?;
+    let Judged {
+        engine,
+        all_queries,
+        queries,
+        qrels,
+        ..
+    } = judged(data, "qrels.txt")?;
     let mut points = Vec::new();
     for &title in &TITLE {
         for &alt_titles in &ALT_TITLES {
@@ -110,6 +101,45 @@ pub fn run(data: &Path, pool_runs: Option<&Path>, pool_k: usize) -> Result<Vec<P
         }
     }
     Ok(points)
+}
+
+/// The bundled collection indexed with one thread in a temporary folder, with the judged
+/// queries of `data/relevance/` and one of its judgment files.
+pub struct Judged {
+    /// Holds the index while `engine` reads it.
+    pub _dir: tempfile::TempDir,
+    pub engine: skillmap::index::engine::Engine,
+    pub all_queries: Vec<relevance::Query>,
+    /// The tuning half.
+    pub queries: Vec<relevance::Query>,
+    pub qrels: relevance::Qrels,
+}
+
+/// Indexes `data` and reads its judged queries and the judgments in `qrels` (a file name in
+/// `data/relevance/`).
+pub fn judged(data: &Path, qrels: &str) -> Result<Judged> {
+    let dir = tempfile::tempdir()?;
+    let engine = crate::fit::index_bundled(data, &dir.path().join("index"))?;
+    let rel = data.join("relevance");
+    let read = |name: &str| -> Result<(String, String)> {
+        let p = rel.join(name);
+        Ok((p.display().to_string(), std::fs::read_to_string(&p)?))
+    };
+    let (qp, qt) = read("queries.tsv")?;
+    let (rp, rt) = read(qrels)?;
+    let all_queries = relevance::parse_queries(&qp, &qt)?;
+    let queries = all_queries
+        .iter()
+        .filter(|q| Split::Tune.holds(&q.id))
+        .cloned()
+        .collect();
+    Ok(Judged {
+        _dir: dir,
+        engine,
+        all_queries,
+        queries,
+        qrels: relevance::parse_qrels(&rp, &rt)?,
+    })
 }
 
 /// The highest mean nDCG@10 (the earlier point on a tie).

@@ -45,20 +45,12 @@ pub fn best(points: &[Point]) -> Option<&Point> {
 
 /// Indexes `data` in a temporary folder (one thread) and measures every grid point.
 pub fn run(data: &Path) -> Result<Vec<Point>> {
-    let tmp = tempfile::tempdir()?;
-    let engine = crate::fit::index_bundled(data, &tmp.path().join("index"))?;
-    let rel = data.join("relevance");
-    let read = |name: &str| -> Result<(String, String)> {
-        let p = rel.join(name);
-        Ok((p.display().to_string(), std::fs::read_to_string(&p)?))
-    };
-    let (qp, qt) = read("queries.tsv")?;
-    let (rp, rt) = read("occupation-qrels.txt")?;
-    let queries: Vec<_> = relevance::parse_queries(&qp, &qt)?
-        .into_iter()
-        .filter(|q| Split::Tune.holds(&q.id))
-        .collect();
-    let qrels = relevance::parse_qrels(&rp, &rt)?;
+    let crate::tune::Judged {
+        engine,
+        queries,
+        qrels,
+        ..
+    } = crate::tune::judged(data, "occupation-qrels.txt")?;
     let mut points = Vec::new();
     for &levels in &LEVELS {
         for &matches in &MATCHES {
