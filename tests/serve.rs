@@ -103,6 +103,18 @@ async fn search_endpoint_returns_the_cli_shapes() {
     let (status, _, body) = call(get("/api/search?q=cargo%20inspection&by=occupation")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(json(&body)["occupations"][0]["soc"], "33-3051.04");
+    assert!(json(&body)["occupations"][0].get("explain").is_none());
+    // With explain, each occupation's score is the sum of its parts.
+    let (_, _, body) = call(get("/api/search?q=forklift&by=occupation&explain=true")).await;
+    for o in json(&body)["occupations"].as_array().unwrap() {
+        let x = &o["explain"];
+        let sum: f64 = ["statements", "levels", "matches", "named"]
+            .iter()
+            .map(|k| x[k].as_f64().unwrap())
+            .sum();
+        let score = o["score"].as_f64().unwrap();
+        assert!((sum - score).abs() <= 1e-3 * score.max(1.0), "{o}");
+    }
 }
 
 #[tokio::test]
