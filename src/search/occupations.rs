@@ -23,12 +23,14 @@ use super::{
 };
 
 /// Ranks occupations by their evidence, over every matching statement: an occupation's
-/// lexical score is the sum of the scores of its best `OCCUPATION_TOP` matching statements
-/// weighted 1, 1/2, 1/4, … (so that one strong statement beats many weak ones, yet breadth still
-/// counts), where its statements with every word of the query come first, best first, and
-/// those with some words follow, best first. A statement's score is the one statement search
-/// gives it with the occupation ranking's weights. Occupations whose titles or tools name the
-/// query then gain [`W_NAMED`] × the best lexical score × how strongly they name it.
+/// statements part is the sum of the scores of its best `OCCUPATION_TOP` matching statements
+/// weighted 1, 1/2, 1/4, … (so that one strong statement beats many weak ones), where its
+/// statements with every word of the query come first, best first, and those with some words
+/// follow, best first; a statement's score is the one statement search gives it with the
+/// occupation ranking's weights. That part is multiplied by 1 + the weights of
+/// [`OccupationWeights::DEFAULT`] times the levels its matches reach and the log of how many
+/// match (how much of the work is about the skill). Occupations whose titles or tools name the
+/// query then gain [`W_NAMED`] × the best statements part × how strongly they name it.
 pub fn search_occupations(engine: &Engine, req: &SearchRequest) -> Result<OccupationResults> {
     search_occupations_weighted(engine, req, &OccupationWeights::DEFAULT)
 }
