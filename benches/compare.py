@@ -63,6 +63,20 @@ def tantivy_cli():
     return exe
 
 
+def tantivy_bench(tcli, index, plain, n_queries, rounds):
+    """tantivy-cli's p50 and p99 (ms) over `rounds` rounds of the plain queries, after one more
+    that warms up. It times the search (top 10 + count) and the fetch of the 10 stored documents
+    apart; skillmap's figure includes fetching and highlighting, so the two are added."""
+    out = subprocess.run([tcli, "bench", "-i", index, "-q", plain, "-n", str(rounds + 1)],
+                         capture_output=True, text=True, check=True)
+    search_part, fetch_part = out.stdout.split("SEARCH", 1)[1].split("FETCH STORE", 1)
+    search_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in search_part.splitlines()
+                if l.count("\t") == 2 and l.rsplit("\t", 1)[1].isdigit()]
+    fetch_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in fetch_part.splitlines()
+               if l.count("\t") == 1 and l.rsplit("\t", 1)[1].isdigit()]
+    return percentiles([s + f for s, f in zip(search_t, fetch_t)][n_queries:])
+
+
 def tantivy_meta(path):
     raw = lambda n: {"name": n, "type": "text", "options": {"indexing": {"record": "basic",
                      "fieldnorms": False, "tokenizer": "raw"}, "stored": True, "fast": False}}
@@ -138,17 +152,7 @@ def main():
     tantivy_meta(tc)
     with open(flat) as f:
         idx = run([tcli, "index", "-i", tc, "-t", str(a.threads)], stdin=f)
-    out = subprocess.run([tcli, "bench", "-i", tc, "-q", plain, "-n", str(a.rounds + 1)],
-                         capture_output=True, text=True, check=True)
-    # tantivy-cli times the search (top 10 + count) and the fetch of the 10 stored documents
-    # apart; skillmap's figure includes fetching and highlighting, so the two are added.
-    search_part, fetch_part = out.stdout.split("SEARCH", 1)[1].split("FETCH STORE", 1)
-    search_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in search_part.splitlines()
-                if l.count("\t") == 2 and l.rsplit("\t", 1)[1].isdigit()]
-    fetch_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in fetch_part.splitlines()
-               if l.count("\t") == 1 and l.rsplit("\t", 1)[1].isdigit()]
-    times = [s + f for s, f in zip(search_t, fetch_t)][len(queries):]  # round 1 warms up
-    rows["tantivy-cli"] = idx + percentiles(times) + (du(tc),)
+    rows["tantivy-cli"] = idx + tantivy_bench(tcli, tc, plain, len(queries), a.rounds) + (du(tc),)
 
     # SQLite FTS5 (porter).
     db = os.path.join(work, "fts5.sqlite")

@@ -82,18 +82,6 @@ def querybench(index, queries, rounds, occupations=False):
     return r["p50_ms"], r["p99_ms"]
 
 
-def tantivy_bench(tcli, index, plain, n_queries, rounds):
-    out = subprocess.run([tcli, "bench", "-i", index, "-q", plain, "-n", str(rounds + 1)],
-                         capture_output=True, text=True, check=True)
-    search_part, fetch_part = out.stdout.split("SEARCH", 1)[1].split("FETCH STORE", 1)
-    search_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in search_part.splitlines()
-                if l.count("\t") == 2 and l.rsplit("\t", 1)[1].isdigit()]
-    fetch_t = [int(l.rsplit("\t", 1)[1]) / 1000 for l in fetch_part.splitlines()
-               if l.count("\t") == 1 and l.rsplit("\t", 1)[1].isdigit()]
-    times = [s + f for s, f in zip(search_t, fetch_t)][n_queries:]  # round 1 warms up
-    return compare.percentiles(times)
-
-
 def one_size(exports, a, tcli, plain, n_queries, work):
     queries = os.path.join(ROOT, "benches", "queries.txt")
     corpus = os.path.join(work, f"corpus-{exports}")
@@ -125,7 +113,7 @@ def one_size(exports, a, tcli, plain, n_queries, work):
         row["tantivy_index"] = measured([tcli, "index", "-i", tc, "-t", "2"], stdin=f)
     os.remove(flat)
     row["tantivy_mb"] = compare.du(tc)
-    row["tantivy_statements_ms"] = tantivy_bench(tcli, tc, plain, n_queries, a.rounds)
+    row["tantivy_statements_ms"] = compare.tantivy_bench(tcli, tc, plain, n_queries, a.rounds)
     shutil.rmtree(tc, ignore_errors=True)
     return row
 
@@ -133,6 +121,8 @@ def one_size(exports, a, tcli, plain, n_queries, work):
 def growth(rows, get):
     """The exponent k of cost ~ statements^k between the smallest and the largest size."""
     (n0, c0), (n1, c1) = (rows[0]["statements"], get(rows[0])), (rows[-1]["statements"], get(rows[-1]))
+    if n1 == n0:
+        return float("nan")
     if not (c0 > 0 and c1 > 0):
         # Not measured at one end: the growth over the sizes that were.
         measured_rows = [r for r in rows if get(r) > 0]
