@@ -171,6 +171,8 @@ def svg(rows):
              f'statements, log-log</text>']
     xs = [r["statements"] for r in rows]
     lx0, lx1 = math.log10(min(xs)), math.log10(max(xs))
+    if lx1 - lx0 < 1e-9:
+        lx0, lx1 = lx0 - 0.5, lx1 + 0.5
     for i, (name, sm, tc) in enumerate(panels):
         ox, oy = (i % cols) * w + 40, (i // cols) * h + 40
         pw, ph = w - 60, h - 60
