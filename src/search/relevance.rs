@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::index::engine::Engine;
-use crate::search::{self, Ranking, SearchRequest};
+use crate::search::{self, OccupationWeights, Ranking, SearchRequest};
 
 /// Depth of nDCG and precision.
 pub const CUTOFF: usize = 10;
@@ -213,25 +213,41 @@ pub fn run_ranked(engine: &Engine, queries: &[Query], ranking: &Ranking) -> Resu
 
 /// Occupation ranking's answer to every query (O*NET-SOC codes), `RECALL_DEPTH` deep.
 pub fn run_occupations(engine: &Engine, queries: &[Query], semantic_ratio: f32) -> Result<Run> {
+    run_occupations_weighted(engine, queries, semantic_ratio, &OccupationWeights::DEFAULT)
+}
+
+/// [`run_occupations`] under other weights (for tuning them).
+pub fn run_occupations_weighted(
+    engine: &Engine,
+    queries: &[Query],
+    semantic_ratio: f32,
+    weights: &OccupationWeights,
+) -> Result<Run> {
+    run_each(queries, semantic_ratio, |req| {
+        let found = search::search_occupations_weighted(engine, req, weights)?;
+        Ok(found.occupations.into_iter().map(|o| o.soc).collect())
+    })
+}
+
+fn run_with(engine: &Engine, queries: &[Query], ranking: &Ranking, ratio: f32) -> Result<Run> {
+    run_each(queries, ratio, |req| {
+        let hits = search::search_ranked(engine, req, ranking)?.hits;
+        Ok(hits.into_iter().map(|h| h.id).collect())
+    })
+}
+
+/// Every query's ranking, `RECALL_DEPTH` deep at the semantic ratio, as `rank` gives it.
+fn run_each(
+    queries: &[Query],
+    semantic_ratio: f32,
+    rank: impl Fn(&SearchRequest) -> Result<Vec<String>>,
+) -> Result<Run> {
     let mut run = HashMap::new();
     for q in queries {
         let mut req = SearchRequest::new(q.text.clone());
         req.limit = RECALL_DEPTH;
         req.semantic_ratio = semantic_ratio;
-        let found = search::search_occupations(engine, &req)?.occupations;
-        run.insert(q.id.clone(), found.into_iter().map(|o| o.soc).collect());
-    }
-    Ok(run)
-}
-
-fn run_with(engine: &Engine, queries: &[Query], ranking: &Ranking, ratio: f32) -> Result<Run> {
-    let mut run = HashMap::new();
-    for q in queries {
-        let mut req = SearchRequest::new(q.text.clone());
-        req.limit = RECALL_DEPTH;
-        req.semantic_ratio = ratio;
-        let hits = search::search_ranked(engine, &req, ranking)?.hits;
-        run.insert(q.id.clone(), hits.into_iter().map(|h| h.id).collect());
+        run.insert(q.id.clone(), rank(&req)?);
     }
     Ok(run)
 }

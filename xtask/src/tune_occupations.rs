@@ -61,17 +61,7 @@ pub fn run(data: &Path) -> Result<Vec<Point>> {
                     named,
                     title,
                 };
-                let mut run = std::collections::HashMap::new();
-                for q in &queries {
-                    let mut req = skillmap::search::SearchRequest::new(q.text.clone());
-                    req.limit = relevance::RECALL_DEPTH;
-                    let found =
-                        skillmap::search::search_occupations_weighted(&engine, &req, &weights)?;
-                    run.insert(
-                        q.id.clone(),
-                        found.occupations.into_iter().map(|o| o.soc).collect(),
-                    );
-                }
+                let run = relevance::run_occupations_weighted(&engine, &queries, 0.0, &weights)?;
                 let r = relevance::evaluate("grid", &queries, &qrels, &run, Split::Tune);
                 points.push(Point {
                     weights,
