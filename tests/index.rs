@@ -127,6 +127,45 @@ fn bad_files_are_reported_and_good_ones_indexed() {
 }
 
 #[test]
+fn json_lines_files_are_limited_per_line_not_as_a_whole() {
+    // 300 exports (about 2.6 MB) and, as line 151, one record of 1.5 MiB: with a 1 MiB limit the
+    // file is read, every export is indexed and the long line alone is rejected by its number.
+    let env = TestEnv::new();
+    let real: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::util::fixture("frameworks/33-3051.04.json")).unwrap(),
+    )
+    .unwrap();
+    let mut text = String::new();
+    for i in 0..300 {
+        if i == 150 {
+            let mut v = real.clone();
+            v["occupation"]["title"] = "t".repeat(3 << 19).into();
+            text.push_str(&serde_json::to_string(&v).unwrap());
+            text.push('\n');
+        }
+        let mut v = real.clone();
+        v["occupation"]["soc"] = format!("11-{:04}.00", 1000 + i).into();
+        text.push_str(&serde_json::to_string(&v).unwrap());
+        text.push('\n');
+    }
+    assert!(text.len() > 2 << 20);
+    env.write("in/all.jsonl", text);
+    let (code, report) = env.index_json(&["in", "--max-file-size", "1"]);
+    assert_eq!(code, 2, "{report}");
+    assert_eq!(report["occupations"], 300, "{report}");
+    let rejected = report["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{report}");
+    assert_eq!(rejected[0]["line"], 151, "{report}");
+    assert!(
+        rejected[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("bytes, over the limit of 1048576 bytes"),
+        "{report}"
+    );
+}
+
+#[test]
 fn strict_mode_commits_nothing() {
     let env = TestEnv::new();
     env.copy("frameworks/33-3051.04.json", "first/a.json");

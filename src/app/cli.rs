@@ -109,8 +109,8 @@ pub struct IndexDir {
 pub const MAX_THREADS: usize = 256;
 /// Largest index-writer budget, in MB: tantivy caps one thread's arena just under 4 GiB.
 pub const MAX_MEMORY_MB: usize = 32_000;
-/// Largest `--max-file-size`, in MiB (1 TiB): a file is read whole into memory, so any larger
-/// limit means none, and the byte count must not overflow.
+/// Largest `--max-file-size`, in MiB (1 TiB): an export file (or a JSON Lines line) is read
+/// whole into memory, so any larger limit means none, and the byte count must not overflow.
 pub const MAX_FILE_MIB: u64 = 1 << 20;
 
 /// `--threads`: a whole number from 1 to [`MAX_THREADS`].
@@ -155,7 +155,7 @@ pub struct IndexArgs {
     /// large collections (see BENCHMARKS.md).
     #[arg(long)]
     pub optimize: bool,
-    /// Largest file accepted, in MiB.
+    /// Largest file accepted, in MiB; for JSON Lines, largest line (the file is streamed).
     #[arg(long, value_name = "MIB", default_value_t = DEFAULT_MAX_FILE_MIB,
           value_parser = clap::value_parser!(u64).range(1..=MAX_FILE_MIB))]
     pub max_file_size: u64,

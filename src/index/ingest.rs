@@ -1,7 +1,7 @@
 //! Batch indexing: walk the inputs, parse and validate in parallel, feed one writer, commit once.
 
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -451,6 +451,9 @@ impl Run<'_> {
     }
 
     fn file(&self, f: &InputFile, max_bytes: u64) {
+        if f.kind == InputKind::Lines {
+            return self.lines(&f.path, max_bytes);
+        }
         let bytes = match read_limited(&f.path, max_bytes) {
             Ok(b) => b,
             Err(e) => return self.reject(&f.path, e),
@@ -464,7 +467,8 @@ impl Run<'_> {
                 Ok(table) => self.table(table, &f.path),
                 Err(e) => self.reject(&f.path, e),
             },
-            InputKind::Lines => self.lines(&bytes, &f.path),
+            // Streamed above.
+            InputKind::Lines => {}
         }
     }
 
@@ -490,29 +494,50 @@ impl Run<'_> {
         counts.2 += 1;
     }
 
-    /// A JSON Lines file: one export per line, each accepted or rejected on its own.
-    fn lines(&self, bytes: &[u8], path: &Path) {
+    /// A JSON Lines file: one export per line, each accepted or rejected on its own. The file is
+    /// streamed: chunks of about [`LINES_CHUNK_BYTES`] are read and then parsed, validated and
+    /// added on every worker, so memory does not grow with the file and one large file keeps all
+    /// the workers busy. `max_bytes` limits each line (a line is one export).
+    fn lines(&self, path: &Path, max_bytes: u64) {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.reject(path, ExportError::msg(format!("cannot read: {e}"))),
+        };
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut number = 0;
         let mut any = false;
-        for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
+        loop {
+            let chunk = match read_chunk(&mut reader, &mut number, max_bytes) {
+                Ok(c) => c,
+                Err(e) => return self.reject(path, e.at_line_offset(number + 1)),
+            };
+            let done = chunk.done;
+            any |= !chunk.lines.is_empty() || !chunk.too_long.is_empty();
+            for (n, size) in chunk.too_long {
+                self.reject(
+                    path,
+                    ExportError::msg(format!(
+                        "line is {size} bytes, over the limit of {max_bytes} bytes \
+                         (raise it with --max-file-size)"
+                    ))
+                    .at_line_offset(n),
+                );
             }
-            any = true;
-            let n = i + 1;
-            match parse_export(line) {
-                Ok(fw) => self.add(fw, format!("{}:{n}", path.display())),
-                Err(e) => self.reject(path, e.at_line_offset(n)),
+            chunk
+                .lines
+                .into_par_iter()
+                .for_each(|(n, line)| match parse_export(&line) {
+                    Ok(fw) => self.add(fw, format!("{}:{n}", path.display())),
+                    Err(e) => self.reject(path, e.at_line_offset(n)),
+                });
+            if done {
+                break;
             }
         }
         if !any {
             self.reject(
                 path,
-                ExportError {
-                    line: None,
-                    column: None,
-                    field: None,
-                    message: "empty file; expected one JSON export per line".into(),
-                },
+                ExportError::msg("empty file; expected one JSON export per line"),
             );
         }
     }
@@ -686,6 +711,77 @@ fn carried_vectors(
         }
     }
     Ok((store, carried))
+}
+
+/// About how many bytes of JSON Lines are read before they are parsed on every worker: enough
+/// lines to share out, few enough that memory stays flat.
+const LINES_CHUNK_BYTES: usize = 8 << 20;
+
+/// The next lines of a JSON Lines file.
+#[derive(Debug, Default)]
+struct Chunk {
+    /// (line number, bytes) of each line that is not blank.
+    lines: Vec<(usize, Vec<u8>)>,
+    /// (line number, length without its newline) of each line over the limit, which was
+    /// skipped to its end.
+    too_long: Vec<(usize, u64)>,
+    /// The end of the file was reached.
+    done: bool,
+}
+
+/// Reads lines until about [`LINES_CHUNK_BYTES`] are held or the file ends; `number` counts the
+/// lines read so far. A line longer than `max` bytes is skipped to its end and listed in
+/// `too_long`, never held whole.
+fn read_chunk(
+    reader: &mut impl std::io::BufRead,
+    number: &mut usize,
+    max: u64,
+) -> Result<Chunk, ExportError> {
+    let io_err = |e: std::io::Error| ExportError::msg(format!("cannot read: {e}"));
+    let mut chunk = Chunk::default();
+    let mut held = 0;
+    while held < LINES_CHUNK_BYTES {
+        let mut line = Vec::new();
+        let read = (&mut *reader)
+            .take(max.saturating_add(1))
+            .read_until(b'\n', &mut line)
+            .map_err(io_err)?;
+        if read == 0 {
+            chunk.done = true;
+            break;
+        }
+        *number += 1;
+        if line.len() as u64 > max && line.last() != Some(&b'\n') {
+            // Over the limit: skip the rest of the line without holding it.
+            let mut skipped = line.len() as u64;
+            loop {
+                let buf = reader.fill_buf().map_err(io_err)?;
+                if buf.is_empty() {
+                    break;
+                }
+                match buf.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        reader.consume(i + 1);
+                        skipped += i as u64;
+                        break;
+                    }
+                    None => {
+                        let n = buf.len();
+                        reader.consume(n);
+                        skipped += n as u64;
+                    }
+                }
+            }
+            chunk.too_long.push((*number, skipped));
+            continue;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        held += line.len();
+        chunk.lines.push((*number, line));
+    }
+    Ok(chunk)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -902,6 +998,55 @@ fn walk_error_message(e: &ignore::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lines_are_read_in_chunks_with_their_numbers_and_long_lines_skipped() {
+        // Lines 1-3 fit, line 4 is 40 bytes over a 16-byte limit, line 5 is blank, line 6 has no
+        // newline at the end of the file.
+        let long = "x".repeat(40);
+        let text = format!("{{\"a\":1}}\n{{\"b\":2}}\r\n\n{long}\n  \n{{\"c\":3}}");
+        let mut r = std::io::BufReader::with_capacity(8, text.as_bytes());
+        let mut n = 0;
+        let c = read_chunk(&mut r, &mut n, 16).unwrap();
+        assert!(c.done);
+        assert_eq!(n, 6);
+        let lines: Vec<(usize, String)> = c
+            .lines
+            .into_iter()
+            .map(|(n, l)| (n, String::from_utf8(l).unwrap()))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                (1, "{\"a\":1}\n".to_string()),
+                (2, "{\"b\":2}\r\n".to_string()),
+                (6, "{\"c\":3}".to_string())
+            ]
+        );
+        assert_eq!(c.too_long, [(4, 40)]);
+        // A line of exactly the limit, newline aside, is kept; one byte more is not.
+        let text = format!("{}\n{}", "y".repeat(16), "z".repeat(17));
+        let mut n = 0;
+        let c = read_chunk(&mut text.as_bytes(), &mut n, 16).unwrap();
+        assert_eq!(c.lines.len(), 1);
+        assert_eq!(c.too_long, [(2, 17)]);
+    }
+
+    #[test]
+    fn a_chunk_ends_after_about_its_size_and_the_next_goes_on_counting() {
+        let line = format!("{}\n", "w".repeat(1 << 20));
+        let text = line.repeat(10);
+        let mut r = text.as_bytes();
+        let mut n = 0;
+        let first = read_chunk(&mut r, &mut n, 2 << 20).unwrap();
+        assert!(!first.done);
+        assert_eq!(first.lines.len(), LINES_CHUNK_BYTES / line.len() + 1);
+        let second = read_chunk(&mut r, &mut n, 2 << 20).unwrap();
+        assert!(second.done);
+        assert_eq!(second.lines[0].0, first.lines.len() + 1);
+        assert_eq!(first.lines.len() + second.lines.len(), 10);
+        assert_eq!(n, 10);
+    }
 
     #[test]
     fn files_are_read_by_extension_in_any_case() {
