@@ -15,7 +15,9 @@ bm25`. Words are FTS5 barewords, so punctuation in a query is never syntax.
 
 With --by-occupation the run ranks occupations (O*NET-SOC codes) instead: the BM25 roll-up,
 each occupation scored by the sum of its best N matching statements' scores (N = 3 unless
---rollup N says otherwise; 0 sums them all), over every match, ties to the lower code.
+--rollup N says otherwise; 0 sums them all), over every match, ties to the lower code. With
+--documents as well, each occupation is instead one FTS5 document holding all its statements'
+texts, ranked by its own BM25.
 """
 import json, re, sqlite3, sys
 
@@ -38,6 +40,11 @@ def main():
         "create virtual table s using fts5(id unindexed, soc unindexed, text, tokenize='porter unicode61')"
     )
     rows = (json.loads(line) for line in sys.stdin if line.strip())
+    if "--documents" in argv:
+        docs = {}
+        for r in rows:
+            docs.setdefault(r["soc"], []).append(r["text"])
+        rows = ({"id": soc, "soc": soc, "text": "\n".join(t)} for soc, t in docs.items())
     db.executemany(
         "insert into s(id, soc, text) values (?, ?, ?)",
         ((r["id"], r["soc"], r["text"]) for r in rows),
@@ -50,6 +57,13 @@ def main():
         if not words:
             continue
         match = conj.join('"%s"' % w for w in words)
+        if rollup is not None and "--documents" in argv:
+            hits = db.execute(
+                "select soc, bm25(s) from s where s match ? order by bm25(s), soc limit 100", (match,)
+            ).fetchall()
+            for rank, (soc, score) in enumerate(hits, 1):
+                print(f"{qid} Q0 {soc} {rank} {-score:.6f} bm25-documents")
+            continue
         if rollup is not None:
             by_soc = {}
             for soc, score in db.execute("select soc, -bm25(s) from s where s match ?", (match,)):
