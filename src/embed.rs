@@ -331,6 +331,13 @@ pub struct Matrix {
 }
 
 impl Matrix {
+    /// An empty matrix with room for `rows` rows.
+    pub fn with_rows(rows: usize) -> Matrix {
+        Matrix {
+            data: Vec::with_capacity(rows * DIMS),
+        }
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.data.len() / DIMS

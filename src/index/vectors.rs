@@ -118,14 +118,19 @@ impl Store {
 
     /// The unit vector of a key, if the store has it.
     pub fn get(&self, key: u64) -> Option<embed::Vector> {
-        let i = self.position(key)?;
+        let mut v = Vec::with_capacity(DIMS);
+        self.append(key, &mut v).then_some(v)
+    }
+
+    /// Appends the vector of `key` to `out` (as [`Store::get`] reads it, without a vector of
+    /// its own); false, and `out` unchanged, when the file lacks it.
+    pub fn append(&self, key: u64, out: &mut Vec<f32>) -> bool {
+        let Some(i) = self.position(key) else {
+            return false;
+        };
         let s = self.scale_at(i);
-        Some(
-            self.values_at(i)
-                .iter()
-                .map(|&q| f32::from(q as i8) * s)
-                .collect(),
-        )
+        out.extend(self.values_at(i).iter().map(|&q| f32::from(q as i8) * s));
+        true
     }
 
     /// Reads the vector file of the commit whose token is `token`, refusing one of another

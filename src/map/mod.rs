@@ -194,12 +194,20 @@ impl Mapper {
     pub fn with_options(engine: &Engine, options: &MapOptions) -> Result<Mapper> {
         let searcher = engine.searcher();
         let f = &engine.fields;
+        // The tables are independent of each other but for what they read, so they are built
+        // side by side: the statements' scan beside the knowledge documents' read, then the
+        // title index beside the tool and semantic tables.
+        let (scanned, knowledge) = rayon::join(
+            || scan_occupations(&searcher, f),
+            || crate::index::knowledge::all(&searcher, f),
+        );
         let Scanned {
             occupations,
             doc_occ,
             occ_docs,
             occ_keys,
-        } = scan_occupations(&searcher, f)?;
+        } = scanned?;
+        let knowledge = knowledge?;
         let TitleTables {
             title_df,
             title_postings,
@@ -207,27 +215,37 @@ impl Mapper {
         } = title_tables(&occupations);
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
-        let knowledge = crate::index::knowledge::all(&searcher, f)?;
-        let title_index = titles::TitleIndex::build(
-            occupations.iter().enumerate().flat_map(|(i, o)| {
-                let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
-                // The own title without what it excludes ("X, Except Y" is an X).
-                let own = o.title.split(", Except").next().unwrap_or(&o.title);
-                std::iter::once((i as u32, own))
-                    .chain(alternates.iter().map(move |t| (i as u32, t.as_str())))
-            }),
-            &options.exclude_titles,
-            options
-                .title_model_prior
-                .unwrap_or(model::weights().title_model_prior),
-        );
-        let (tool_postings, tool_names) = tool_tables(&occupations, &knowledge);
-        let semantic = semantic_tables(
-            &*engine.vectors()?,
-            &occupations,
-            &occ_keys,
-            &knowledge,
-            &options.exclude_titles,
+        let vectors = engine.vectors()?;
+        let (title_index, ((tool_postings, tool_names), semantic)) = rayon::join(
+            || {
+                titles::TitleIndex::build(
+                    occupations.iter().enumerate().flat_map(|(i, o)| {
+                        let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
+                        // The own title without what it excludes ("X, Except Y" is an X).
+                        let own = o.title.split(", Except").next().unwrap_or(&o.title);
+                        std::iter::once((i as u32, own))
+                            .chain(alternates.iter().map(move |t| (i as u32, t.as_str())))
+                    }),
+                    &options.exclude_titles,
+                    options
+                        .title_model_prior
+                        .unwrap_or(model::weights().title_model_prior),
+                )
+            },
+            || {
+                rayon::join(
+                    || tool_tables(&occupations, &knowledge),
+                    || {
+                        semantic_tables(
+                            &vectors,
+                            &occupations,
+                            &occ_keys,
+                            &knowledge,
+                            &options.exclude_titles,
+                        )
+                    },
+                )
+            },
         );
         let n_statements = crate::index::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
@@ -522,11 +540,9 @@ fn semantic_tables(
     let statements = occ_keys
         .par_iter()
         .map(|keys| {
-            let mut m = crate::embed::Matrix::default();
+            let mut m = crate::embed::Matrix::with_rows(keys.len());
             for k in keys {
-                if let Some(v) = store.get(*k) {
-                    m.push(&v);
-                }
+                store.append(*k, &mut m.data);
             }
             m
         })
@@ -535,15 +551,14 @@ fn semantic_tables(
         .par_iter()
         .map(|o| {
             let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
-            let mut m = crate::embed::Matrix::default();
+            let mut m = crate::embed::Matrix::with_rows(1 + alternates.len());
             for t in std::iter::once(&o.title).chain(alternates) {
                 if exclude.contains(&titles::identity(t)) {
                     continue;
                 }
-                let v = store
-                    .get(crate::index::vectors::key(t))
-                    .unwrap_or_else(|| model.embed(t));
-                m.push(&v);
+                if !store.append(crate::index::vectors::key(t), &mut m.data) {
+                    m.push(&model.embed(t));
+                }
             }
             m
         })

@@ -279,6 +279,74 @@ fn language_model(kept: &[(u32, &str, Analysed)]) -> LanguageModel {
     }
 }
 
+/// The weighted n-gram features of the kept titles: each title's entry, the postings, the
+/// features' IDF, those dropped as too common, and the head nouns' numbers.
+#[allow(clippy::type_complexity)]
+fn features_index(
+    kept: &[(u32, &str, Analysed)],
+) -> (
+    Vec<Entry>,
+    foldhash::HashMap<Feature, Vec<(u32, f32)>>,
+    foldhash::HashMap<Feature, f32>,
+    foldhash::HashSet<Feature>,
+    HashMap<String, u32>,
+) {
+    // How many occupations list each title.
+    let mut owners: foldhash::HashMap<&str, usize> = Default::default();
+    for (_, _, a) in kept {
+        *owners.entry(a.identity.as_str()).or_insert(0) += 1;
+    }
+    let mut df: foldhash::HashMap<Feature, usize> = Default::default();
+    for (_, _, a) in kept {
+        for (f, _) in &a.features {
+            *df.entry(*f).or_insert(0) += 1;
+        }
+    }
+    let n = kept.len().max(1) as f32;
+    // Trigrams in more than `COMMON_TRIGRAM_SHARE` of the titles ("er#", "#ma") are dropped,
+    // like stop words: they say little, and their long lists would be most of a look-up.
+    let common = (COMMON_TRIGRAM_SHARE * n).max(50.0) as usize;
+    let trigrams: foldhash::HashSet<Feature> = kept
+        .iter()
+        .flat_map(|(_, _, a)| a.features.iter().filter(|f| f.1 < 1.0).map(|f| f.0))
+        .collect();
+    let idf: foldhash::HashMap<Feature, f32> = df
+        .iter()
+        .filter(|(f, d)| **d <= common || !trigrams.contains(*f))
+        .map(|(f, &d)| (*f, (1.0 + n / d as f32).ln()))
+        .collect();
+    let dropped: foldhash::HashSet<Feature> = df
+        .keys()
+        .filter(|f| !idf.contains_key(*f))
+        .copied()
+        .collect();
+    let mut postings: foldhash::HashMap<Feature, Vec<(u32, f32)>> = Default::default();
+    let mut entries = Vec::with_capacity(kept.len());
+    let mut heads: HashMap<String, u32> = HashMap::new();
+    for (i, (occ, _, a)) in kept.iter().enumerate() {
+        let mut norm = 0.0f32;
+        for (f, w) in &a.features {
+            let Some(idf) = idf.get(f) else {
+                continue;
+            };
+            let v = w * idf;
+            norm += v * v;
+            postings.entry(*f).or_default().push((i as u32, v));
+        }
+        entries.push(Entry {
+            occ: *occ,
+            norm: norm.sqrt().max(f32::MIN_POSITIVE),
+            head: {
+                let next = heads.len() as u32;
+                *heads.entry(a.head.clone()).or_insert(next)
+            },
+            identity: identity_hash(&a.identity),
+            specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
+        });
+    }
+    (entries, postings, idf, dropped, heads)
+}
+
 impl TitleIndex {
     /// Builds the index from (occupation, title) pairs. Titles whose lower-cased words are in
     /// `exclude` are left out (an evaluation leaves out the titles it asks about).
@@ -302,65 +370,22 @@ impl TitleIndex {
             }
             kept.push((occ, t, a));
         }
-        // How many occupations list each title.
-        let mut owners: HashMap<&str, usize> = HashMap::new();
-        for (_, _, a) in &kept {
-            *owners.entry(a.identity.as_str()).or_insert(0) += 1;
-        }
-        let abbreviations = learn_abbreviations(kept.iter().map(|(_, t, _)| *t));
-        let mut df: foldhash::HashMap<Feature, usize> = Default::default();
-        for (_, _, a) in &kept {
-            for (f, _) in &a.features {
-                *df.entry(*f).or_insert(0) += 1;
-            }
-        }
-        let n = kept.len().max(1) as f32;
-        // Trigrams in more than `COMMON_TRIGRAM_SHARE` of the titles ("er#", "#ma") are dropped,
-        // like stop words: they say little, and their long lists would be most of a look-up.
-        let common = (COMMON_TRIGRAM_SHARE * n).max(50.0) as usize;
-        let trigrams: HashSet<Feature> = kept
-            .iter()
-            .flat_map(|(_, _, a)| a.features.iter().filter(|f| f.1 < 1.0).map(|f| f.0))
-            .collect();
-        let idf: foldhash::HashMap<Feature, f32> = df
-            .iter()
-            .filter(|(f, d)| **d <= common || !trigrams.contains(*f))
-            .map(|(f, &d)| (*f, (1.0 + n / d as f32).ln()))
-            .collect();
-        let dropped: foldhash::HashSet<Feature> = df
-            .keys()
-            .filter(|f| !idf.contains_key(*f))
-            .copied()
-            .collect();
-        let mut postings: foldhash::HashMap<Feature, Vec<(u32, f32)>> = Default::default();
-        let mut entries = Vec::with_capacity(kept.len());
-        let mut heads: HashMap<String, u32> = HashMap::new();
-        for (i, (occ, _, a)) in kept.iter().enumerate() {
-            let mut norm = 0.0f32;
-            for (f, w) in &a.features {
-                let Some(idf) = idf.get(f) else {
-                    continue;
-                };
-                let v = w * idf;
-                norm += v * v;
-                postings.entry(*f).or_default().push((i as u32, v));
-            }
-            entries.push(Entry {
-                occ: *occ,
-                norm: norm.sqrt().max(f32::MIN_POSITIVE),
-                head: {
-                    let next = heads.len() as u32;
-                    *heads.entry(a.head.clone()).or_insert(next)
-                },
-                identity: identity_hash(&a.identity),
-                specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
-            });
-        }
+        // The abbreviations and the language model read the kept titles on their own, beside
+        // the rest.
+        let ((abbreviations, lm), (entries, postings, idf, dropped, heads)) = rayon::join(
+            || {
+                rayon::join(
+                    || learn_abbreviations(kept.iter().map(|(_, t, _)| *t)),
+                    || language_model(&kept),
+                )
+            },
+            || features_index(&kept),
+        );
         let LanguageModel {
             word_counts,
             word_share,
             occ_words,
-        } = language_model(&kept);
+        } = lm;
         TitleIndex {
             entries,
             postings,
@@ -374,7 +399,6 @@ impl TitleIndex {
             dropped,
         }
     }
-
     /// Number of titles known.
     pub fn len(&self) -> usize {
         self.entries.len()
