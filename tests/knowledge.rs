@@ -142,3 +142,51 @@ fn bad_rows_and_fields_are_reported_and_the_rest_is_kept() {
     assert_eq!(report["table_titles"], 1);
     assert_eq!(show(&env, "29-1141.00")["titles"][0], "Staff Nurse");
 }
+
+/// Tools of the same kind as a named one strengthen the naming: Python among three development
+/// tools names the work more than Python alone. Counted the same whether the kin sit in the
+/// document that names the tool or in another table's document that does not match the query.
+#[test]
+fn kin_of_a_named_tool_count_wherever_they_are_indexed() {
+    const KIND: &str = "Development environment software";
+    let named = |split: bool| -> Vec<(String, f64)> {
+        let env = TestEnv::new();
+        env.copy("frameworks", "in");
+        let row = |soc: &str, tool: &str| format!("{soc}\t{tool}\t{KIND}\n");
+        let head = "soc\ttechnology\tcategory\n";
+        let python = format!(
+            "{head}{}{}",
+            row("33-3051.04", "Python"),
+            row("53-6051.00", "Python")
+        );
+        let kin = row("33-3051.04", "Eclipse IDE") + &row("33-3051.04", "Git");
+        if split {
+            env.write("in/tables/python.tsv", python);
+            env.write("in/tables/kin.tsv", format!("{head}{kin}"));
+        } else {
+            env.write("in/tables/technology.tsv", python + &kin);
+        }
+        let (code, report) = env.index_json(&["in"]);
+        assert_eq!(code, 0, "{report}");
+        let (code, lines) = env.json_lines(&["search", "python", "--by-occupation", "--explain"]);
+        assert_eq!(code, 0, "{lines:?}");
+        // One line per occupation.
+        lines
+            .iter()
+            .map(|o| {
+                (
+                    o["soc"].as_str().unwrap().to_string(),
+                    o["explain"]["named"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    for split in [false, true] {
+        let got = named(split);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].0, "33-3051.04", "{got:?}");
+        // Strength ln(1 + 3 kin) against ln(1 + 1): the second is named half as strongly.
+        let ratio = got[1].1 / got[0].1;
+        assert!((ratio - 0.5).abs() < 1e-4, "split {split}: {got:?}");
+    }
+}

@@ -398,13 +398,28 @@ pub(crate) fn knowledge_matches(
     // holds does not change with its ASCII case, so the merge keeps the same ones in the same
     // order as merging everything and filtering after.
     let mut held: foldhash::HashMap<String, bool> = foldhash::HashMap::default();
+    // Every tool of the documents read with their tools, by occupation (with those documents):
+    // when they are all of an occupation's knowledge documents, the kin of its named tools are
+    // counted from them instead of reading the occupation again.
+    let mut read_tools: HashMap<String, (Vec<DocAddress>, Vec<crate::domain::framework::Tool>)> =
+        HashMap::new();
     let docs = docs
         .into_iter()
-        .map(|(_, mut d)| {
+        .map(|(addr, mut d)| {
             d.titles.retain(|t| holds(&mut held, &words, t));
-            d.tools.retain(|t| {
-                holds(&mut held, &words, &t.name) || holds(&mut held, &words, &t.category)
-            });
+            let all = std::mem::take(&mut d.tools);
+            d.tools = all
+                .iter()
+                .filter(|t| {
+                    holds(&mut held, &words, &t.name) || holds(&mut held, &words, &t.category)
+                })
+                .cloned()
+                .collect();
+            if tool_docs.contains(&addr) {
+                let entry = read_tools.entry(d.soc.clone()).or_default();
+                entry.0.push(addr);
+                entry.1.extend(all);
+            }
             d
         })
         .collect();
@@ -431,15 +446,11 @@ pub(crate) fn knowledge_matches(
             .filter(|c| !c.is_empty())
             .collect();
         let kin = if kinds.is_empty() {
-            Vec::new()
+            0
         } else {
-            knowledge::of(searcher, f, soc)?.tools
+            kin_count(searcher, f, soc, &kinds, read_tools.get(soc.as_str()))?
         };
-        let kin = kin
-            .iter()
-            .filter(|t| kinds.contains(t.category.as_str()))
-            .count()
-            .max(tools.len());
+        let kin = kin.max(tools.len());
         let strength = (1.0 + titles.len() as f32).ln() + (1.0 + kin as f32).ln();
         if strength > 0.0 {
             let names = titles
@@ -460,6 +471,33 @@ pub(crate) fn knowledge_matches(
         .into_iter()
         .map(|(soc, strength, names)| (soc, (strength / top, names)))
         .collect())
+}
+
+/// How many distinct tools of an occupation are of one of `kinds`: from `read` (the documents
+/// already read with their tools, and those tools) when they are all of its knowledge documents,
+/// else from its knowledge read again.
+fn kin_count(
+    searcher: &Searcher,
+    f: &crate::index::schema::Fields,
+    soc: &str,
+    kinds: &std::collections::HashSet<&str>,
+    read: Option<&(Vec<DocAddress>, Vec<crate::domain::framework::Tool>)>,
+) -> Result<usize> {
+    // Distinct tools, as the merge of the occupation's documents keeps them.
+    let count = |all: &[crate::domain::framework::Tool]| {
+        all.iter()
+            .filter(|t| kinds.contains(t.category.as_str()))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    if let Some((addrs, all)) = read
+        && knowledge::addresses_of(searcher, f, soc)?
+            .iter()
+            .all(|a| addrs.contains(a))
+    {
+        return Ok(count(all));
+    }
+    Ok(count(&knowledge::of(searcher, f, soc)?.tools))
 }
 
 /// Does the occupation have a statement within the request's filters (SOC, level, job zone)?
