@@ -507,10 +507,7 @@ impl Run<'_> {
         let mut number = 0;
         let mut any = false;
         loop {
-            let chunk = match read_chunk(&mut reader, &mut number, max_bytes) {
-                Ok(c) => c,
-                Err(e) => return self.reject(path, e.at_line_offset(number + 1)),
-            };
+            let chunk = read_chunk(&mut reader, &mut number, max_bytes);
             let done = chunk.done;
             any |= !chunk.lines.is_empty() || !chunk.too_long.is_empty();
             for (n, size) in chunk.too_long {
@@ -530,6 +527,10 @@ impl Run<'_> {
                     Ok(fw) => self.add(fw, format!("{}:{n}", path.display())),
                     Err(e) => self.reject(path, e.at_line_offset(n)),
                 });
+            if let Some(e) = chunk.error {
+                // The lines before it are in; the rest of the file is not.
+                return self.reject(path, e);
+            }
             if done {
                 break;
             }
@@ -725,27 +726,39 @@ struct Chunk {
     /// (line number, length without its newline) of each line over the limit, which was
     /// skipped to its end.
     too_long: Vec<(usize, u64)>,
-    /// The end of the file was reached.
+    /// The end of the file was reached, or reading it failed.
     done: bool,
+    /// Why reading failed, at the line it failed on (the lines before it are in `lines`).
+    error: Option<ExportError>,
 }
 
 /// Reads lines until about [`LINES_CHUNK_BYTES`] are held or the file ends; `number` counts the
 /// lines read so far. A line longer than `max` bytes is skipped to its end and listed in
-/// `too_long`, never held whole.
-fn read_chunk(
+/// `too_long`, never held whole. A read error ends the chunk (and the file) with the lines read
+/// before it.
+fn read_chunk(reader: &mut impl std::io::BufRead, number: &mut usize, max: u64) -> Chunk {
+    let mut chunk = Chunk::default();
+    if let Err((line, e)) = fill_chunk(reader, number, max, &mut chunk) {
+        chunk.error = Some(ExportError::msg(format!("cannot read: {e}")).at_line_offset(line));
+        chunk.done = true;
+    }
+    chunk
+}
+
+/// [`read_chunk`]'s reading, into `chunk`; an error comes with the number of the line it hit.
+fn fill_chunk(
     reader: &mut impl std::io::BufRead,
     number: &mut usize,
     max: u64,
-) -> Result<Chunk, ExportError> {
-    let io_err = |e: std::io::Error| ExportError::msg(format!("cannot read: {e}"));
-    let mut chunk = Chunk::default();
+    chunk: &mut Chunk,
+) -> Result<(), (usize, std::io::Error)> {
     let mut held = 0;
     while held < LINES_CHUNK_BYTES {
         let mut line = Vec::new();
         let read = (&mut *reader)
             .take(max.saturating_add(1))
             .read_until(b'\n', &mut line)
-            .map_err(io_err)?;
+            .map_err(|e| (*number + 1, e))?;
         if read == 0 {
             chunk.done = true;
             break;
@@ -760,7 +773,7 @@ fn read_chunk(
             // Over the limit: skip the rest of the line without holding it.
             let mut skipped = line.len() as u64;
             loop {
-                let buf = reader.fill_buf().map_err(io_err)?;
+                let buf = reader.fill_buf().map_err(|e| (*number, e))?;
                 if buf.is_empty() {
                     break;
                 }
@@ -786,7 +799,7 @@ fn read_chunk(
         held += line.len();
         chunk.lines.push((*number, line));
     }
-    Ok(chunk)
+    Ok(())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -1012,7 +1025,7 @@ mod tests {
         let text = format!("{{\"a\":1}}\n{{\"b\":2}}\r\n\n{long}\n  \n{{\"c\":3}}");
         let mut r = std::io::BufReader::with_capacity(8, text.as_bytes());
         let mut n = 0;
-        let c = read_chunk(&mut r, &mut n, 16).unwrap();
+        let c = read_chunk(&mut r, &mut n, 16);
         assert!(c.done);
         assert_eq!(n, 6);
         let lines: Vec<(usize, String)> = c
@@ -1032,9 +1045,41 @@ mod tests {
         // A line of exactly the limit, newline aside, is kept; one byte more is not.
         let text = format!("{}\n{}", "y".repeat(16), "z".repeat(17));
         let mut n = 0;
-        let c = read_chunk(&mut text.as_bytes(), &mut n, 16).unwrap();
+        let c = read_chunk(&mut text.as_bytes(), &mut n, 16);
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.too_long, [(2, 17)]);
+    }
+
+    /// Gives its bytes, then fails.
+    struct FailsAfter<'a>(&'a [u8]);
+
+    impl std::io::Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("the disk is gone"));
+            }
+            let n = buf.len().min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_read_error_keeps_the_lines_before_it_and_names_the_line_it_hit() {
+        let mut r = std::io::BufReader::with_capacity(4, FailsAfter(b"{}\n{}\n{\"half"));
+        let mut n = 0;
+        let c = read_chunk(&mut r, &mut n, 1024);
+        assert!(c.done);
+        assert_eq!(c.lines.iter().map(|l| l.0).collect::<Vec<_>>(), [1, 2]);
+        let e = c.error.unwrap();
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("the disk is gone"), "{e}");
+        // Failing while skipping a line over the limit names that line.
+        let mut r = std::io::BufReader::with_capacity(4, FailsAfter(b"{}\nxxxxxxxxxx"));
+        let mut n = 0;
+        let c = read_chunk(&mut r, &mut n, 4);
+        assert_eq!(c.error.unwrap().line, Some(2));
     }
 
     #[test]
@@ -1043,10 +1088,10 @@ mod tests {
         let text = line.repeat(10);
         let mut r = text.as_bytes();
         let mut n = 0;
-        let first = read_chunk(&mut r, &mut n, 2 << 20).unwrap();
+        let first = read_chunk(&mut r, &mut n, 2 << 20);
         assert!(!first.done);
         assert_eq!(first.lines.len(), LINES_CHUNK_BYTES / line.len() + 1);
-        let second = read_chunk(&mut r, &mut n, 2 << 20).unwrap();
+        let second = read_chunk(&mut r, &mut n, 2 << 20);
         assert!(second.done);
         assert_eq!(second.lines[0].0, first.lines.len() + 1);
         assert_eq!(first.lines.len() + second.lines.len(), 10);
