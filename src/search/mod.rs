@@ -24,6 +24,7 @@ use crate::index::store::StoredStatement;
 pub(crate) mod grouped;
 pub mod highlight;
 pub mod hybrid;
+mod memo;
 mod occupations;
 mod query;
 mod rank;

@@ -197,7 +197,8 @@ fn unit_clauses<'u>(
                     let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
                     let fuzzy =
                         FuzzyTermQuery::new(Term::from_field_text(f.statement, w), distance, true);
-                    unit_queries.push(boost(Box::new(fuzzy), W_FUZZY));
+                    // Its automaton walk is kept for the passes after the first.
+                    unit_queries.push(boost(Box::new(super::memo::Memo::new(fuzzy)), W_FUZZY));
                     highlighter.fuzzy.push((w.clone(), distance as usize));
                     plain_words = false;
                 } else {

@@ -1,0 +1,150 @@
+//! A query whose matches are worked out once per segment and kept for the rest of one search:
+//! a typo-tolerant word walks the term dictionary with a Levenshtein automaton every time a
+//! scorer is made, and a search makes one for ranking and another for counting.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tantivy::index::SegmentId;
+use tantivy::query::{
+    BitSetDocSet, ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight,
+};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED};
+
+/// Per segment, the documents the query matches.
+type Matches = Arc<Mutex<HashMap<SegmentId, Arc<BitSet>>>>;
+
+/// `inner`'s matches at a constant score (the boost), each segment's found once. Only for
+/// queries that score every match the same, as tantivy's `FuzzyTermQuery` does; build one per
+/// search (the kept matches belong to the searcher's segments).
+#[derive(Clone)]
+pub(crate) struct Memo {
+    inner: Arc<dyn Query>,
+    matches: Matches,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo").field("inner", &self.inner).finish()
+    }
+}
+
+impl Memo {
+    pub(crate) fn new(inner: impl Query) -> Memo {
+        Memo {
+            inner: Arc::new(inner),
+            matches: Matches::default(),
+        }
+    }
+}
+
+impl Query for Memo {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(MemoWeight {
+            inner: self.inner.weight(scoring)?,
+            matches: self.matches.clone(),
+        }))
+    }
+}
+
+struct MemoWeight {
+    inner: Box<dyn Weight>,
+    matches: Matches,
+}
+
+impl MemoWeight {
+    fn matches(&self, reader: &SegmentReader) -> tantivy::Result<Arc<BitSet>> {
+        let id = reader.segment_id();
+        if let Some(m) = self
+            .matches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
+            return Ok(m.clone());
+        }
+        let mut scorer = self.inner.scorer(reader, 1.0)?;
+        let mut docs = BitSet::with_max_value(reader.max_doc());
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            docs.insert(doc);
+            doc = scorer.advance();
+        }
+        let docs = Arc::new(docs);
+        self.matches
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, docs.clone());
+        Ok(docs)
+    }
+}
+
+impl Weight for MemoWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        let docs = self.matches(reader)?;
+        Ok(Box::new(ConstScorer::new(
+            BitSetDocSet::from(docs.as_ref().clone()),
+            boost,
+        )))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.inner.explain(reader, doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::{Count, TopDocs};
+    use tantivy::query::FuzzyTermQuery;
+    use tantivy::schema::{Schema, TEXT};
+    use tantivy::{Index, TantivyDocument, Term};
+
+    #[test]
+    fn matches_and_scores_as_the_query_it_keeps_and_finds_them_once() {
+        let mut b = Schema::builder();
+        let text = b.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for (i, t) in [
+            "contraband goods",
+            "cargo",
+            "contrabands",
+            "contra band",
+            "x",
+        ]
+        .iter()
+        .cycle()
+        .take(50)
+        .enumerate()
+        {
+            let mut d = TantivyDocument::default();
+            d.add_text(text, t);
+            w.add_document(d).unwrap();
+            if i % 17 == 16 {
+                w.commit().unwrap();
+            }
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        let fuzzy = || FuzzyTermQuery::new(Term::from_field_text(text, "contrabnd"), 2, true);
+        let memo = Memo::new(fuzzy());
+        let top = TopDocs::with_limit(100).order_by_score();
+        let want = searcher.search(&fuzzy(), &top).unwrap();
+        assert!(!want.is_empty());
+        for _ in 0..2 {
+            assert_eq!(searcher.search(&memo, &top).unwrap(), want);
+            assert_eq!(
+                searcher.search(&memo, &Count).unwrap(),
+                searcher.search(&fuzzy(), &Count).unwrap()
+            );
+        }
+        // One entry per segment, each found once.
+        assert_eq!(
+            memo.matches.lock().unwrap().len(),
+            searcher.segment_readers().len()
+        );
+    }
+}
