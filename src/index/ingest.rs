@@ -451,24 +451,18 @@ impl Run<'_> {
     }
 
     fn file(&self, f: &InputFile, max_bytes: u64) {
-        if f.kind == InputKind::Lines {
-            return self.lines(&f.path, max_bytes);
-        }
-        let bytes = match read_limited(&f.path, max_bytes) {
-            Ok(b) => b,
-            Err(e) => return self.reject(&f.path, e),
-        };
+        let read = || read_limited(&f.path, max_bytes);
         match f.kind {
-            InputKind::Export => match parse_export(&bytes) {
+            InputKind::Export => match read().and_then(|b| parse_export(&b)) {
                 Ok(fw) => self.add(fw, f.path.display().to_string()),
                 Err(e) => self.reject(&f.path, e),
             },
-            InputKind::Table => match parse_table(&bytes) {
+            InputKind::Table => match read().and_then(|b| parse_table(&b)) {
                 Ok(table) => self.table(table, &f.path),
                 Err(e) => self.reject(&f.path, e),
             },
-            // Streamed above.
-            InputKind::Lines => {}
+            // Streamed, never read whole.
+            InputKind::Lines => self.lines(&f.path, max_bytes),
         }
     }
 
