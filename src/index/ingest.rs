@@ -436,11 +436,16 @@ impl Run<'_> {
             return;
         }
         let model = crate::embed::Model::bundled();
-        let fresh: Vec<(u64, crate::embed::Vector)> = missing
+        // One buffer for every text: no vector of its own is allocated (and touched fresh).
+        let mut v = [0.0f32; crate::embed::DIMS];
+        let fresh: Vec<vectors::Record> = missing
             .into_iter()
-            .map(|(k, t)| (k, model.embed(t)))
+            .map(|(k, t)| {
+                model.embed_into(t, &mut v);
+                vectors::Record::new(k, &v)
+            })
             .collect();
-        self.spill.push(&fresh);
+        self.spill.push_records(&fresh);
     }
 
     fn reject(&self, path: &Path, error: ExportError) {

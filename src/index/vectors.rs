@@ -200,6 +200,30 @@ impl Store {
 /// Length of one spilled record: key, scale, values.
 const RECORD: usize = 8 + 4 + DIMS;
 
+/// One vector as the spill holds it: its key, then its quantised form (scale and int8 values).
+pub struct Record([u8; RECORD]);
+
+impl Record {
+    /// The record of `v` (a unit vector) under `key`.
+    pub fn new(key: u64, v: &[f32]) -> Record {
+        let mut values = [0i8; DIMS];
+        let mut record = [0u8; RECORD];
+        let scale = quantise(v, &mut values);
+        record[..8].copy_from_slice(&key.to_le_bytes());
+        record[8..12].copy_from_slice(&scale.to_le_bytes());
+        for (b, q) in record[12..].iter_mut().zip(values) {
+            *b = q as u8;
+        }
+        Record(record)
+    }
+
+    fn key(&self) -> u64 {
+        let mut k = [0u8; 8];
+        k.copy_from_slice(&self.0[..8]);
+        u64::from_le_bytes(k)
+    }
+}
+
 /// The vectors one index run adds, spilled to a file beside the index as they are made (so
 /// that a run of millions of statements holds a key set in memory, not the vectors).
 pub struct Spill {
@@ -253,34 +277,26 @@ impl Spill {
 
     /// Adds vectors (a key already there is skipped).
     pub fn push(&self, vectors: &[(u64, embed::Vector)]) {
-        // Quantised before the lock is taken, so that the workers do it in parallel and hold
-        // the lock only to copy records.
-        let mut values = [0i8; DIMS];
-        let records: Vec<[u8; RECORD]> = vectors
-            .iter()
-            .map(|(k, v)| {
-                let mut record = [0u8; RECORD];
-                let scale = quantise(v, &mut values);
-                record[..8].copy_from_slice(&k.to_le_bytes());
-                record[8..12].copy_from_slice(&scale.to_le_bytes());
-                for (b, q) in record[12..].iter_mut().zip(values) {
-                    *b = q as u8;
-                }
-                record
-            })
-            .collect();
+        let records: Vec<Record> = vectors.iter().map(|(k, v)| Record::new(*k, v)).collect();
+        self.push_records(&records);
+    }
+
+    /// Adds quantised vectors (a key already there is skipped). Quantise them before, outside
+    /// the lock, so that the workers do it in parallel and hold the lock only to copy records.
+    pub fn push_records(&self, records: &[Record]) {
         let mut guard = self.lock();
         let Some(inner) = guard.as_mut() else {
             return;
         };
-        for ((k, _), record) in vectors.iter().zip(&records) {
-            if inner.failed.is_some() || inner.keys.contains_key(k) {
+        for record in records {
+            let k = record.key();
+            if inner.failed.is_some() || inner.keys.contains_key(&k) {
                 continue;
             }
             let n = inner.keys.len() as u32;
-            match inner.out.write_all(record) {
+            match inner.out.write_all(&record.0) {
                 Ok(()) => {
-                    inner.keys.insert(*k, n);
+                    inner.keys.insert(k, n);
                 }
                 Err(e) => inner.failed = Some(e),
             }
@@ -347,40 +363,72 @@ fn write_sections(
     spilled: &[u8],
 ) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};
-    let file = std::fs::File::create(path)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let mut crc = crc32fast::Hasher::new();
-    out.write_all(MAGIC)?;
-    out.write_all(embed::Model::bundled().fingerprint().as_bytes())?;
-    out.write_all(token.as_bytes())?;
-    out.write_all(&[0; 4])?;
-    let mut put = |out: &mut std::io::BufWriter<std::fs::File>, b: &[u8]| {
-        crc.update(b);
-        out.write_all(b)
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(embed::Model::bundled().fingerprint().as_bytes());
+    header.extend_from_slice(token.as_bytes());
+    header.extend_from_slice(&[0; 4]);
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(&header)?;
+    let mut out = Checksummed {
+        out: file,
+        block: Vec::with_capacity(BLOCK + RECORD),
+        crc: crc32fast::Hasher::new(),
     };
-    put(&mut out, &(order.len() as u64).to_le_bytes())?;
+    out.put(&(order.len() as u64).to_le_bytes())?;
     for (k, _) in order {
-        put(&mut out, &k.to_le_bytes())?;
+        out.put(&k.to_le_bytes())?;
     }
     let record = |n: i64| &spilled[n as usize * RECORD..(n as usize + 1) * RECORD];
     for &(_, at) in order {
         if at < 0 {
-            put(&mut out, &old.scale_at(!at as usize).to_le_bytes())?;
+            out.put(&old.scale_at(!at as usize).to_le_bytes())?;
         } else {
-            put(&mut out, &record(at)[8..12])?;
+            out.put(&record(at)[8..12])?;
         }
     }
     for &(_, at) in order {
         if at < 0 {
-            put(&mut out, old.values_at(!at as usize))?;
+            out.put(old.values_at(!at as usize))?;
         } else {
-            put(&mut out, &record(at)[12..])?;
+            out.put(&record(at)[12..])?;
         }
     }
-    let mut file = out.into_inner().map_err(|e| e.into_error())?;
+    out.flush()?;
+    let Checksummed {
+        out: mut file, crc, ..
+    } = out;
     file.seek(SeekFrom::Start(104))?;
     file.write_all(&crc.finalize().to_le_bytes())?;
     file.sync_all()
+}
+
+/// Bytes gathered before they are checksummed and written.
+const BLOCK: usize = 1 << 20;
+
+/// A file body written in blocks of about [`BLOCK`] bytes, its CRC-32 taken over each block
+/// whole: updating it a key or a scale at a time (8 or 4 bytes) cost more than the checksum.
+struct Checksummed {
+    out: std::fs::File,
+    block: Vec<u8>,
+    crc: crc32fast::Hasher,
+}
+
+impl Checksummed {
+    fn put(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.block.extend_from_slice(b);
+        if self.block.len() >= BLOCK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.crc.update(&self.block);
+        self.out.write_all(&self.block)?;
+        self.block.clear();
+        Ok(())
+    }
 }
 
 /// Removes every vector file (and spill) in `dir` but the one of `keep`. Only with the writer
