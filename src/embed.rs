@@ -35,8 +35,10 @@ pub struct Model {
     tokenizer: OnceLock<Option<tokenizers::Tokenizer>>,
     tokenizer_json: &'static [u8],
     /// WordPiece's vocabulary: word-initial pieces, and continuation pieces without `##`.
-    initial: foldhash::HashMap<&'static str, u32>,
-    continuing: foldhash::HashMap<&'static str, u32>,
+    initial: Pieces,
+    continuing: Pieces,
+    /// The vocabulary, one entry per line in id order.
+    vocab: &'static str,
     unknown: u32,
     /// One scale per row, and the int8 rows (row-major), read in place from the table.
     scales: Vec<f32>,
@@ -117,8 +119,8 @@ impl Model {
                 "the vocabulary has {n_entries} entries and the table {n_rows} rows"
             ));
         }
-        let mut initial = foldhash::HashMap::default();
-        let mut continuing = foldhash::HashMap::default();
+        let mut initial = Pieces::default();
+        let mut continuing = Pieces::default();
         let mut unknown = None;
         for (id, piece) in vocab.lines().enumerate() {
             let id = id as u32;
@@ -136,6 +138,7 @@ impl Model {
             tokenizer_json: tokenizer,
             initial,
             continuing,
+            vocab,
             unknown,
             scales,
             values,
@@ -226,7 +229,7 @@ impl Model {
             };
             let found = (start + 1..=word.len())
                 .rev()
-                .find_map(|end| table.get(&word[start..end]).map(|id| (end, *id)));
+                .find_map(|end| table.get(&word[start..end]).map(|id| (end, id)));
             match found {
                 Some((end, id)) => {
                     out.push(id);
@@ -244,21 +247,19 @@ impl Model {
 
     /// Is `word` (lower-case) one entry of the table, a whole word?
     pub fn is_word(&self, word: &str) -> bool {
-        self.initial.contains_key(word)
+        self.initial.get(word).is_some()
     }
 
     /// The table's whole words (alphabetic, three letters or more; no `##` pieces) with their
     /// unit vectors: the vocabulary that hybrid search expands a query from.
     pub fn words(&self) -> Vec<(String, Vector)> {
-        let mut words: Vec<(String, u32)> = self
-            .initial
-            .iter()
-            .filter(|(w, _)| w.chars().count() >= 3 && w.chars().all(char::is_alphabetic))
-            .map(|(w, id)| (w.to_string(), *id))
-            .collect();
-        words.sort_by_key(|(_, id)| *id);
+        // In id order; an entry listed twice is the id its look-up gives.
+        let words = self.vocab.lines().enumerate().filter_map(|(id, w)| {
+            let id = id as u32;
+            let whole = w.chars().count() >= 3 && w.chars().all(char::is_alphabetic);
+            (whole && self.initial.get(w) == Some(id)).then(|| (w.to_string(), id))
+        });
         words
-            .into_iter()
             .map(|(w, id)| {
                 let mut v = vec![0.0; DIMS];
                 self.add_row(id as usize, &mut v);
@@ -310,6 +311,46 @@ impl Model {
     unsafe fn sum_rows_avx2(&self, ids: &[u32], v: &mut [f32]) {
         self.sum_rows(ids, v);
     }
+}
+
+/// One side of WordPiece's vocabulary. A piece of up to 15 bytes (nearly all of them) is
+/// looked up by its bytes packed into a `u128`, so the key is compared inside the table instead
+/// of by following a pointer into the vocabulary's text: one cache miss fewer a look-up, and
+/// tokenizing is most of the time embedding takes.
+#[derive(Default)]
+struct Pieces {
+    short: foldhash::HashMap<u128, u32>,
+    long: foldhash::HashMap<&'static str, u32>,
+}
+
+impl Pieces {
+    fn insert(&mut self, piece: &'static str, id: u32) {
+        match pack(piece) {
+            Some(k) => self.short.insert(k, id),
+            None => self.long.insert(piece, id),
+        };
+    }
+
+    fn get(&self, piece: &str) -> Option<u32> {
+        match pack(piece) {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.long.get(piece).copied(),
+        }
+    }
+}
+
+/// A string of up to 15 bytes as one number: its bytes, then its length in the last byte (so
+/// that no two strings share a number).
+#[inline(always)]
+fn pack(s: &str) -> Option<u128> {
+    let b = s.as_bytes();
+    if b.len() > 15 {
+        return None;
+    }
+    let mut a = [0u8; 16];
+    a[..b.len()].copy_from_slice(b);
+    a[15] = b.len() as u8;
+    Some(u128::from_le_bytes(a))
 }
 
 /// `v += scale × row`, the row's bytes read as int8.
