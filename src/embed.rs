@@ -325,32 +325,18 @@ struct Pieces {
 
 impl Pieces {
     fn insert(&mut self, piece: &'static str, id: u32) {
-        match pack(piece) {
+        match crate::short::pack(piece) {
             Some(k) => self.short.insert(k, id),
             None => self.long.insert(piece, id),
         };
     }
 
     fn get(&self, piece: &str) -> Option<u32> {
-        match pack(piece) {
+        match crate::short::pack(piece) {
             Some(k) => self.short.get(&k).copied(),
             None => self.long.get(piece).copied(),
         }
     }
-}
-
-/// A string of up to 15 bytes as one number: its bytes, then its length in the last byte (so
-/// that no two strings share a number).
-#[inline(always)]
-fn pack(s: &str) -> Option<u128> {
-    let b = s.as_bytes();
-    if b.len() > 15 {
-        return None;
-    }
-    let mut a = [0u8; 16];
-    a[..b.len()].copy_from_slice(b);
-    a[15] = b.len() as u8;
-    Some(u128::from_le_bytes(a))
 }
 
 /// `v += scale × row`, the row's bytes read as int8.

@@ -19,6 +19,7 @@ pub mod map;
 pub mod panics;
 pub mod search;
 pub mod serve;
+pub mod short;
 pub mod workers;
 
 pub use app::{BUNDLED_DATA, DEFAULT_INDEX, Outcome, run};

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 // foldhash: several times faster than SipHash on short words, and seeded per map, so posting
 // text cannot be built to collide.
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 
 use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, StopWordFilter, TextAnalyzer, Token,
@@ -48,7 +48,7 @@ impl TokenFilter for CachedStemmer {
     fn transform<T: Tokenizer>(self, tokenizer: T) -> CachedStemmerFilter<T> {
         CachedStemmerFilter {
             inner: tokenizer,
-            cache: HashMap::new(),
+            cache: StemCache::default(),
             stemmer: frostem::Stemmer::new(frostem::Algorithm::English),
         }
     }
@@ -58,7 +58,7 @@ impl TokenFilter for CachedStemmer {
 #[derive(Clone)]
 pub struct CachedStemmerFilter<T> {
     inner: T,
-    cache: HashMap<String, String>,
+    cache: StemCache,
     stemmer: frostem::Stemmer,
 }
 
@@ -79,10 +79,52 @@ impl<T: Tokenizer> Tokenizer for CachedStemmerFilter<T> {
     }
 }
 
+/// Stems by word: words and stems of up to 15 bytes (nearly all) packed into numbers
+/// ([`crate::short`]), so that a hit reads no text but the table's; longer ones by their text.
+#[derive(Clone, Default)]
+pub struct StemCache {
+    short: HashMap<u128, u128>,
+    long: HashMap<String, String>,
+}
+
+impl StemCache {
+    /// Replaces `word` with its stem.
+    fn stem(&mut self, word: &mut String, stemmer: &frostem::Stemmer) {
+        let key = crate::short::pack(word);
+        if let Some(k) = key {
+            if let Some(&stem) = self.short.get(&k) {
+                word.clear();
+                crate::short::push_unpacked(stem, word);
+                return;
+            }
+        } else if let Some(stem) = self.long.get(word.as_str()) {
+            word.clear();
+            word.push_str(stem);
+            return;
+        }
+        let stem = stemmer.stem(word).into_owned();
+        if self.short.len() + self.long.len() >= STEM_CACHE_WORDS {
+            self.short.clear();
+            self.long.clear();
+        }
+        match (key, crate::short::pack(&stem)) {
+            (Some(k), Some(s)) => {
+                self.short.insert(k, s);
+            }
+            (None, _) => {
+                self.long.insert(word.clone(), stem.clone());
+            }
+            // A stem longer than its word (Snowball makes none) is not kept.
+            (Some(_), None) => {}
+        }
+        *word = stem;
+    }
+}
+
 /// Token stream of [`CachedStemmerFilter`].
 pub struct CachedStemmerStream<'a, T> {
     tail: T,
-    cache: &'a mut HashMap<String, String>,
+    cache: &'a mut StemCache,
     stemmer: &'a frostem::Stemmer,
 }
 
@@ -92,18 +134,7 @@ impl<T: TokenStream> TokenStream for CachedStemmerStream<'_, T> {
             return false;
         }
         let token = self.tail.token_mut();
-        if let Some(stem) = self.cache.get(&token.text) {
-            token.text.clear();
-            token.text.push_str(stem);
-            return true;
-        }
-        let stem = self.stemmer.stem(&token.text).into_owned();
-        if self.cache.len() >= STEM_CACHE_WORDS {
-            self.cache.clear();
-        }
-        self.cache
-            .insert(std::mem::take(&mut token.text), stem.clone());
-        token.text = stem;
+        self.cache.stem(&mut token.text, self.stemmer);
         true
     }
 
@@ -169,7 +200,8 @@ mod tests {
     #[test]
     fn cached_stemming_equals_tantivys_en_stem() {
         let text = "Inspecting inspected cargo; running runs ran — Customs and border officers' \
-                    analyses, organizational organization UNIVERSITIES universities 42 ñandú";
+                    analyses, organizational organization UNIVERSITIES universities 42 ñandú \
+                    internationalizations internationalization interdisciplinary";
         let mut plain = tantivy::tokenizer::TokenizerManager::default()
             .get("en_stem")
             .unwrap();
