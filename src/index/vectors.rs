@@ -31,6 +31,54 @@ pub fn key(text: &str) -> u64 {
 
 /// Quantises a vector into `values` (its largest value maps to ±127); returns the scale.
 pub fn quantise(v: &[f32], values: &mut [i8]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if v.len() == DIMS && values.len() == DIMS && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked), and both slices hold DIMS values.
+        return unsafe { quantise_avx2(v, values) };
+    }
+    quantise_plain(v, values)
+}
+
+/// [`quantise_plain`] in AVX2 instructions, eight values a step (the compiler does not vectorise
+/// the plain loop's saturating cast), with the same result: the maximum does not depend on the
+/// order it is taken in, and each value is multiplied, offset by ±0.5 and truncated as there
+/// (no value exceeds ±127.5, so truncating to i32 and narrowing loses nothing). Indexing
+/// quantises every vector it makes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantise_avx2(v: &[f32], values: &mut [i8]) -> f32 {
+    use std::arch::x86_64::*;
+    let sign = _mm256_set1_ps(-0.0);
+    let mut max = _mm256_setzero_ps();
+    for c in v.chunks_exact(8) {
+        // SAFETY: a chunk holds 8 floats; unaligned loads.
+        let x = unsafe { _mm256_loadu_ps(c.as_ptr()) };
+        max = _mm256_max_ps(max, _mm256_andnot_ps(sign, x));
+    }
+    let mut lanes = [0.0f32; 8];
+    // SAFETY: `lanes` holds 8 floats.
+    unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), max) };
+    let max = lanes.iter().fold(0.0f32, |m, &x| m.max(x));
+    let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+    let inv = _mm256_set1_ps(1.0 / scale);
+    let half = _mm256_set1_ps(0.5);
+    for (c, q) in v.chunks_exact(8).zip(values.chunks_exact_mut(8)) {
+        // SAFETY: a chunk holds 8 floats; unaligned loads.
+        let y = _mm256_mul_ps(unsafe { _mm256_loadu_ps(c.as_ptr()) }, inv);
+        let offset = _mm256_or_ps(half, _mm256_and_ps(y, sign));
+        let t = _mm256_cvttps_epi32(_mm256_add_ps(y, offset));
+        let mut ints = [0i32; 8];
+        // SAFETY: `ints` holds 8 i32s.
+        unsafe { _mm256_storeu_si256(ints.as_mut_ptr().cast(), t) };
+        for (q, i) in q.iter_mut().zip(ints) {
+            *q = i as i8;
+        }
+    }
+    scale
+}
+
+/// [`quantise`], value by value.
+fn quantise_plain(v: &[f32], values: &mut [i8]) -> f32 {
     let max = v.iter().fold(0.0f32, |m, x| m.max(x.abs()));
     let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
     let inv = 1.0 / scale;
@@ -464,6 +512,45 @@ mod tests {
         let mut zero = [5i8; 2];
         assert_eq!(quantise(&[0.0, 0.0], &mut zero), 1.0);
         assert_eq!(zero, [0, 0]);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn quantising_for_avx2_gives_the_same_bytes_and_scale() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let m = embed::Model::bundled();
+        let mut vectors: Vec<Vec<f32>> = ["Registered nurse in an ICU", "weld steel frames", "x"]
+            .iter()
+            .map(|t| m.embed(t))
+            .collect();
+        // Halves exactly, which round away from zero, and a vector of zeros.
+        let mut halves = vec![0.0f32; DIMS];
+        for (i, x) in halves.iter_mut().enumerate() {
+            *x = (i as f32 - 127.0) / 2.0;
+        }
+        vectors.push(halves);
+        vectors.push(vec![0.0; DIMS]);
+        // Pseudo-random values of both signs.
+        let mut seed = 12345u64;
+        for _ in 0..50 {
+            vectors.push(
+                (0..DIMS)
+                    .map(|_| {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        ((seed >> 40) as f32 / (1u64 << 24) as f32) - 0.5
+                    })
+                    .collect(),
+            );
+        }
+        for v in &vectors {
+            let (mut a, mut b) = ([0i8; DIMS], [0i8; DIMS]);
+            let sa = quantise_plain(v, &mut a);
+            // SAFETY: AVX2 was detected above; both hold DIMS values.
+            let sb = unsafe { quantise_avx2(v, &mut b) };
+            assert_eq!((sa.to_bits(), a), (sb.to_bits(), b));
+        }
     }
 
     #[test]
