@@ -366,7 +366,13 @@ pub fn check_name(name: &str) -> Result<&str, String> {
     if name.is_empty() {
         return Err("empty; expected a name".into());
     }
-    if let Some(c) = control_char(name).or_else(|| name.chars().find(|c| c.is_control())) {
+    // One byte scan decides for nearly every name (C0 controls are bytes below 0x20 or 0x7F,
+    // C1 controls start with 0xC2); only a name with a suspect byte is decoded.
+    let suspect = name.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2);
+    if let Some(c) = suspect
+        .then(|| control_char(name).or_else(|| name.chars().find(|c| c.is_control())))
+        .flatten()
+    {
         return Err(format!(
             "control character U+{:04X}; expected one line of text",
             c as u32
@@ -423,6 +429,24 @@ mod tests {
     use super::*;
 
     const REAL: &str = include_str!("../../tests/fixtures/frameworks/33-3051.04.json");
+
+    #[test]
+    fn a_name_with_any_control_character_is_refused_by_it() {
+        for (name, code) in [
+            ("Nurse\tManager", "U+0009"),
+            ("Nurse\u{7f}", "U+007F"),
+            ("a\0b", "U+0000"),
+            ("Caf\u{e9} \u{85}Manager", "U+0085"),
+            // A control that is not white space is named before one that is.
+            ("a\tb\u{1}", "U+0001"),
+        ] {
+            let e = check_name(name).unwrap_err();
+            assert!(e.contains(code), "{name:?}: {e}");
+        }
+        // 0xC2 starts "£" too: a suspect byte that is no control.
+        assert_eq!(check_name("  Café £ Manager "), Ok("Café £ Manager"));
+        assert!(check_name(" ").is_err());
+    }
 
     #[test]
     fn parses_the_real_export() {
