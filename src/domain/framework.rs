@@ -366,10 +366,8 @@ pub fn check_name(name: &str) -> Result<&str, String> {
     if name.is_empty() {
         return Err("empty; expected a name".into());
     }
-    // One byte scan decides for nearly every name (C0 controls are bytes below 0x20 or 0x7F,
-    // C1 controls start with 0xC2); only a name with a suspect byte is decoded.
-    let suspect = name.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2);
-    if let Some(c) = suspect
+    // Only a name with a control byte is decoded (nearly none).
+    if let Some(c) = has_control_byte(name)
         .then(|| control_char(name).or_else(|| name.chars().find(|c| c.is_control())))
         .flatten()
     {
@@ -398,16 +396,20 @@ pub fn push_title(titles: &mut Vec<String>, title: &str) {
 /// C0 (bytes below 0x20 and 0x7F) or C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F), so a byte scan
 /// finds whether there is one before any character is decoded.
 pub(crate) fn control_char(text: &str) -> Option<char> {
-    let b = text.as_bytes();
-    let suspect = b.iter().enumerate().any(|(i, &x)| {
-        x < 0x20
-            || x == 0x7F
-            || (x == 0xC2 && b.get(i + 1).is_some_and(|&y| (0x80..=0x9F).contains(&y)))
-    });
-    if !suspect {
+    if !has_control_byte(text) {
         return None;
     }
     text.chars().find(|c| c.is_control() && !c.is_whitespace())
+}
+
+/// Does `text` hold a control character, white space included (C0, DEL or C1), by its bytes?
+fn has_control_byte(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.iter().enumerate().any(|(i, &x)| {
+        x < 0x20
+            || x == 0x7F
+            || (x == 0xC2 && b.get(i + 1).is_some_and(|&y| (0x80..=0x9F).contains(&y)))
+    })
 }
 
 /// The topic of a statement: the text before ` — `, or empty.
@@ -443,7 +445,7 @@ mod tests {
             let e = check_name(name).unwrap_err();
             assert!(e.contains(code), "{name:?}: {e}");
         }
-        // 0xC2 starts "£" too: a suspect byte that is no control.
+        // 0xC2 starts "£" too, which is no control.
         assert_eq!(check_name("  Café £ Manager "), Ok("Café £ Manager"));
         assert!(check_name(" ").is_err());
     }

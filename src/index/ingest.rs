@@ -445,7 +445,7 @@ impl Run<'_> {
                 vectors::Record::new(k, &v)
             })
             .collect();
-        self.spill.push_records(&fresh);
+        self.spill.push(&fresh);
     }
 
     fn reject(&self, path: &Path, error: ExportError) {

@@ -323,15 +323,9 @@ impl Spill {
             .collect()
     }
 
-    /// Adds vectors (a key already there is skipped).
-    pub fn push(&self, vectors: &[(u64, embed::Vector)]) {
-        let records: Vec<Record> = vectors.iter().map(|(k, v)| Record::new(*k, v)).collect();
-        self.push_records(&records);
-    }
-
     /// Adds quantised vectors (a key already there is skipped). Quantise them before, outside
     /// the lock, so that the workers do it in parallel and hold the lock only to copy records.
-    pub fn push_records(&self, records: &[Record]) {
+    pub fn push(&self, records: &[Record]) {
         let mut guard = self.lock();
         let Some(inner) = guard.as_mut() else {
             return;
@@ -525,10 +519,15 @@ mod tests {
             .iter()
             .map(|t| m.embed(t))
             .collect();
-        // Halves exactly, which round away from zero, and a vector of zeros.
+        // A largest value of 127 makes the scale 1, so the others, k + 0.5, are exact halves,
+        // which round away from zero; and a vector of zeros.
         let mut halves = vec![0.0f32; DIMS];
         for (i, x) in halves.iter_mut().enumerate() {
-            *x = (i as f32 - 127.0) / 2.0;
+            *x = if i == 0 {
+                127.0
+            } else {
+                i as f32 - 128.0 + 0.5
+            };
         }
         vectors.push(halves);
         vectors.push(vec![0.0; DIMS]);
@@ -563,10 +562,12 @@ mod tests {
     fn write(dir: &Path, texts: &[&str], old: &Store, keep: &dyn Fn(u64) -> bool) -> String {
         let m = embed::Model::bundled();
         let spill = Spill::create(dir).unwrap();
-        let vectors: Vec<(u64, embed::Vector)> =
-            texts.iter().map(|t| (key(t), m.embed(t))).collect();
-        spill.push(&vectors);
-        spill.push(&vectors[..1]);
+        let records: Vec<Record> = texts
+            .iter()
+            .map(|t| Record::new(key(t), &m.embed(t)))
+            .collect();
+        spill.push(&records);
+        spill.push(&records[..1]);
         let token = new_token();
         spill.write(dir, &token, old, keep).unwrap();
         token
