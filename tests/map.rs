@@ -461,3 +461,118 @@ fn titles_and_tools_from_tables_or_exports_map_the_same() {
         assert!((ca - cb).abs() < 0.02, "{args:?}: {ca} vs {cb}");
     }
 }
+
+/// The answers of `map` on a few postings and titles, as JSON.
+fn answers(env: &TestEnv) -> Vec<serde_json::Value> {
+    let nurse = fixture("postings/nurse.txt");
+    let inspector = fixture("postings/inspector.txt");
+    [
+        vec![nurse.to_str().unwrap()],
+        vec![inspector.to_str().unwrap()],
+        vec!["--title", "lpn office nurse"],
+        vec!["--title", "Senior Customs Inspector (Remote)"],
+        vec![
+            "--text",
+            "Operate a forklift and load trucks at the warehouse dock",
+        ],
+    ]
+    .iter()
+    .map(|args| {
+        let (code, v, err) = map_json(env, args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        v
+    })
+    .collect()
+}
+
+/// The files in the index folder whose names start with `prefix`.
+fn index_files(env: &TestEnv, prefix: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.index())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefix))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn map_answers_the_same_from_the_tables_written_at_index_time_as_from_its_own() {
+    let env = fixture_env();
+    // One table file, named by the commit as its vector file is.
+    let tables = index_files(&env, "map-tables-");
+    let vectors = index_files(&env, "vectors-");
+    assert_eq!(tables.len(), 1, "{tables:?}");
+    assert_eq!(
+        tables[0]
+            .trim_start_matches("map-tables-")
+            .trim_end_matches(".bin"),
+        vectors[0]
+            .trim_start_matches("vectors-")
+            .trim_end_matches(".skv")
+    );
+    let written = answers(&env);
+    let path = env.index().join(&tables[0]);
+    let bytes = std::fs::read(&path).unwrap();
+    // Without the file, and with a damaged one, `map` builds the tables: the same answers.
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(answers(&env), written);
+    let mut damaged = bytes.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x55;
+    std::fs::write(&path, &damaged).unwrap();
+    assert_eq!(answers(&env), written);
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    assert_eq!(answers(&env), written);
+    // A new commit writes its own tables and removes the others; a title it adds is known.
+    env.write(
+        "in/tables/titles.tsv",
+        "soc\ttitle\n53-6051.00\tRail Car Checker\n",
+    );
+    let (code, _) = env.index_json(&["in"]);
+    assert_eq!(code, 0);
+    let after = index_files(&env, "map-tables-");
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert_ne!(after, tables);
+    let (code, v, err) = map_json(&env, &["--title", "rail car checker"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(socs(&v)[0], "53-6051.00", "{v}");
+}
+
+#[test]
+fn the_mapper_reads_the_written_tables_only_when_they_are_its_own() {
+    use skillmap::map::{MapOptions, MapRequest, Mapper};
+    let (_dir, engine) = crate::util::indexed("tests/fixtures/frameworks", 2);
+    let req = MapRequest {
+        text: "Registered nurse: assess patients and give medications".into(),
+        title: Some("Charge Nurse".into()),
+        top: 3,
+    };
+    let read = Mapper::new(&engine).unwrap();
+    assert!(read.read_written_tables());
+    let answer = read.map(&req).unwrap();
+    // An evaluation that hides titles builds its own.
+    let hiding = MapOptions {
+        exclude_titles: ["charge nurse".to_string()].into_iter().collect(),
+        ..Default::default()
+    };
+    assert!(
+        !Mapper::with_options(&engine, &hiding)
+            .unwrap()
+            .read_written_tables()
+    );
+    // Without the file, the mapper builds the same tables.
+    for e in std::fs::read_dir(&engine.path).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("map-tables-")
+        {
+            std::fs::remove_file(p).unwrap();
+        }
+    }
+    let built = Mapper::new(&engine).unwrap();
+    assert!(!built.read_written_tables());
+    assert_eq!(built.map(&req).unwrap(), answer);
+}

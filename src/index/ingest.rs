@@ -234,6 +234,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             return Err(abandon(&index, writer, dir, e).after_commit());
         }
         writer.wait_merging_threads()?;
+        write_map_tables(&index, &fields, dir, &mut warnings);
     } else {
         writer.rollback()?;
     }
@@ -269,6 +270,22 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             0.0
         },
     })
+}
+
+/// Writes the mapper's tables of the commit just made, so that `map` reads them instead of
+/// building them at every start. Without them the commit is whole (`map` builds them as before),
+/// so a failure is a warning.
+fn write_map_tables(
+    index: &tantivy::Index,
+    fields: &Fields,
+    dir: &Path,
+    warnings: &mut Vec<String>,
+) {
+    if let Err(e) = crate::map::prebuilt::write(index, fields, dir) {
+        warnings.push(format!(
+            "the mapper's tables were not written ({e}); `map` will build them when it starts"
+        ));
+    }
 }
 
 /// Why the index writer failed: `add_document` only says that a worker died, and joining the

@@ -26,7 +26,7 @@ use crate::index::store;
 use crate::map::seniority::Cue;
 use crate::search::highlight::Highlighter;
 
-use candidates::{NO_OCC, Occupation, idf, title_heads, tool_tables};
+use candidates::{NO_OCC, Occupation, idf, title_heads};
 
 pub mod batch;
 pub mod candidates;
@@ -36,6 +36,7 @@ pub mod evidence;
 pub mod level;
 pub mod model;
 pub mod posting;
+pub mod prebuilt;
 pub mod read;
 pub mod semantic;
 pub mod seniority;
@@ -171,6 +172,8 @@ pub struct Mapper {
     tool_names: Vec<Vec<(String, String)>>,
     /// Per occupation: its statement and title vectors.
     semantic: semantic::Tables,
+    /// The title and tool tables were read from the file written beside the commit.
+    written: bool,
 }
 
 /// How to build a mapper.
@@ -194,12 +197,23 @@ impl Mapper {
     pub fn with_options(engine: &Engine, options: &MapOptions) -> Result<Mapper> {
         let searcher = engine.searcher();
         let f = &engine.fields;
-        // The tables are independent of each other but for what they read, so they are built
-        // side by side: the statements' scan beside the knowledge documents' read, then the
-        // title index beside the tool and semantic tables.
-        let (scanned, knowledge) = rayon::join(
+        // The tables written beside the commit ([`prebuilt`]) are read when they are the
+        // searcher's and no titles or prior of its own are asked for; else they are built from
+        // the knowledge documents. Either is read beside the statements' scan.
+        let token = (options.exclude_titles.is_empty() && options.title_model_prior.is_none())
+            .then(|| prebuilt::token_seen(&engine.index, &searcher))
+            .flatten();
+        let (scanned, known) = rayon::join(
             || scan_occupations(&searcher, f),
-            || crate::index::knowledge::all(&searcher, f),
+            || -> Result<Known> {
+                if let Some(t) = token
+                    .as_deref()
+                    .and_then(|t| prebuilt::read(&engine.path, t))
+                {
+                    return Ok(Known::Written(Box::new(t)));
+                }
+                Ok(Known::Read(crate::index::knowledge::all(&searcher, f)?))
+            },
         );
         let Scanned {
             occupations,
@@ -207,7 +221,43 @@ impl Mapper {
             occ_docs,
             occ_keys,
         } = scanned?;
-        let knowledge = knowledge?;
+        let known = match known? {
+            Known::Written(t)
+                if !t.socs.iter().eq(occupations.iter().map(|o| &o.soc))
+                    || t.title_index.prior() != model::weights().title_model_prior =>
+            {
+                Known::Read(crate::index::knowledge::all(&searcher, f)?)
+            }
+            known => known,
+        };
+        let vectors = engine.vectors()?;
+        let exclude = &options.exclude_titles;
+        let written = matches!(known, Known::Written(_));
+        let (tables, semantic) = match known {
+            Known::Written(t) => {
+                let semantic = semantic_tables(
+                    &vectors,
+                    &occupations,
+                    &occ_keys,
+                    |i| &t.alternates[i],
+                    exclude,
+                );
+                (*t, semantic)
+            }
+            // The title index and tool tables beside the semantic tables.
+            Known::Read(knowledge) => rayon::join(
+                || prebuilt::build(&occupations, &knowledge, options),
+                || {
+                    semantic_tables(
+                        &vectors,
+                        &occupations,
+                        &occ_keys,
+                        |i| prebuilt::alternates_of(&knowledge, &occupations[i].soc),
+                        exclude,
+                    )
+                },
+            ),
+        };
         let TitleTables {
             title_df,
             title_postings,
@@ -215,38 +265,6 @@ impl Mapper {
         } = title_tables(&occupations);
         let total: usize = occ_docs.iter().map(Vec::len).sum();
         let avg_len = total as f32 / occupations.len().max(1) as f32;
-        let vectors = engine.vectors()?;
-        let (title_index, ((tool_postings, tool_names), semantic)) = rayon::join(
-            || {
-                titles::TitleIndex::build(
-                    occupations.iter().enumerate().flat_map(|(i, o)| {
-                        let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
-                        // The own title without what it excludes ("X, Except Y" is an X).
-                        let own = o.title.split(", Except").next().unwrap_or(&o.title);
-                        std::iter::once((i as u32, own))
-                            .chain(alternates.iter().map(move |t| (i as u32, t.as_str())))
-                    }),
-                    &options.exclude_titles,
-                    options
-                        .title_model_prior
-                        .unwrap_or(model::weights().title_model_prior),
-                )
-            },
-            || {
-                rayon::join(
-                    || tool_tables(&occupations, &knowledge),
-                    || {
-                        semantic_tables(
-                            &vectors,
-                            &occupations,
-                            &occ_keys,
-                            &knowledge,
-                            &options.exclude_titles,
-                        )
-                    },
-                )
-            },
-        );
         let n_statements = crate::index::engine::statement_count(&searcher, f)?.max(1);
         Ok(Mapper {
             fields: engine.fields,
@@ -260,11 +278,18 @@ impl Mapper {
             avg_len,
             n_statements,
             term_cache: Default::default(),
-            title_index,
-            tool_postings,
-            tool_names,
+            title_index: tables.title_index,
+            tool_postings: tables.tool_postings,
+            tool_names: tables.tool_names,
             semantic,
+            written,
         })
+    }
+
+    /// Whether this mapper read its title and tool tables from the file written beside the
+    /// commit instead of building them.
+    pub fn read_written_tables(&self) -> bool {
+        self.written
     }
 
     /// The index generation this mapper reads.
@@ -381,7 +406,13 @@ impl Mapper {
     }
 }
 
-/// `top` must be 1 to 50.
+/// Where the title and tool tables come from: the file written beside the commit, or the
+/// knowledge documents.
+enum Known {
+    Written(Box<prebuilt::Tables>),
+    Read(std::collections::BTreeMap<String, crate::domain::framework::Knowledge>),
+}
+
 /// What one pass over the statements' fast columns finds: every occupation (its code, title and
 /// group read from one of its statements), and where each one's statements are.
 struct Scanned {
@@ -517,6 +548,7 @@ fn title_tables(occupations: &[Occupation]) -> TitleTables {
     }
 }
 
+/// `top` must be 1 to 50.
 fn check_top(top: usize) -> Result<()> {
     if !(1..=MAX_TOP).contains(&top) {
         return Err(Error::Invalid(format!(
@@ -528,11 +560,11 @@ fn check_top(top: usize) -> Result<()> {
 
 /// Each occupation's statement vectors (from the vector file) and title vectors: its own title
 /// and its alternates, but those an evaluation hides; a title the file lacks is embedded here.
-fn semantic_tables(
+fn semantic_tables<'a>(
     store: &crate::index::vectors::Store,
     occupations: &[Occupation],
     occ_keys: &[Vec<u64>],
-    knowledge: &std::collections::BTreeMap<String, crate::domain::framework::Knowledge>,
+    alternates: impl Fn(usize) -> &'a [String] + Sync,
     exclude: &std::collections::HashSet<String>,
 ) -> semantic::Tables {
     use rayon::prelude::*;
@@ -549,8 +581,9 @@ fn semantic_tables(
         .collect();
     let titles = occupations
         .par_iter()
-        .map(|o| {
-            let alternates = knowledge.get(&o.soc).map_or(&[][..], |k| &k.titles[..]);
+        .enumerate()
+        .map(|(i, o)| {
+            let alternates = alternates(i);
             let mut m = crate::embed::Matrix::with_rows(1 + alternates.len());
             for t in std::iter::once(&o.title).chain(alternates) {
                 if exclude.contains(&titles::identity(t)) {

@@ -43,7 +43,7 @@ pub struct TitleMatch {
 }
 
 /// One known title.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 struct Entry {
     occ: u32,
     /// Euclidean norm of its feature vector.
@@ -56,8 +56,9 @@ struct Entry {
     specificity: f32,
 }
 
-/// Nearest-title retrieval over every title of every occupation.
-#[derive(Debug, Default)]
+/// Nearest-title retrieval over every title of every occupation. It is written beside each
+/// commit with the mapper's other tables ([`super::prebuilt`]).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TitleIndex {
     entries: Vec<Entry>,
     /// Feature → (entry, weight in that entry).
@@ -399,6 +400,11 @@ impl TitleIndex {
             dropped,
         }
     }
+    /// The title language models' prior the index was built with.
+    pub fn prior(&self) -> f32 {
+        self.prior
+    }
+
     /// Number of titles known.
     pub fn len(&self) -> usize {
         self.entries.len()
