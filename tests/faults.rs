@@ -355,6 +355,12 @@ fn unaccounted_files(index: &Path) -> Vec<String> {
         .filter(|name| {
             !name.ends_with(".skv") || !meta["payload"].as_str().unwrap().contains(&name[8..40])
         })
+        // So are the mapper's tables of that commit.
+        .filter(|name| {
+            !(name.starts_with("map-tables-")
+                && name.ends_with(".bin")
+                && meta["payload"].as_str().unwrap().contains(&name[11..43]))
+        })
         .filter(|name| !segments.iter().any(|s| name.starts_with(s.as_str())))
         .collect()
 }

@@ -522,6 +522,12 @@ fn map_answers_the_same_from_the_tables_written_at_index_time_as_from_its_own() 
     damaged[mid] ^= 0x55;
     std::fs::write(&path, &damaged).unwrap();
     assert_eq!(answers(&env), written);
+    // `stats --verify` names the damaged file.
+    let idx = env.index();
+    let out = env.run(&["stats", "--verify", "--index", idx.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&tables[0]), "{err}");
     std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
     assert_eq!(answers(&env), written);
     // A new commit writes its own tables and removes the others; a title it adds is known.

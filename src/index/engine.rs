@@ -319,6 +319,7 @@ pub fn verify(engine: &Engine) -> Result<usize> {
         });
     }
     let store = engine.vectors()?;
+    let mut tables = false;
     if let Some(token) = engine
         .index
         .load_metas()?
@@ -327,9 +328,10 @@ pub fn verify(engine: &Engine) -> Result<usize> {
         .and_then(schema::vectors_token)
     {
         store.verify(&engine.path, token)?;
+        tables = crate::map::prebuilt::verify(&engine.path, token)?;
     }
     let vectors = usize::from(!store.is_empty());
-    Ok(engine.index.directory().list_managed_files().len() + vectors)
+    Ok(engine.index.directory().list_managed_files().len() + vectors + usize::from(tables))
 }
 
 /// The error for an index that failed inside tantivy: the detail, and the files whose

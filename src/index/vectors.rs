@@ -146,7 +146,8 @@ impl Store {
         &self.bytes()[at..at + DIMS]
     }
 
-    fn position(&self, key: u64) -> Option<usize> {
+    /// The row of `key` in the file, when the file has it.
+    pub fn position(&self, key: u64) -> Option<usize> {
         let (mut lo, mut hi) = (0, self.n);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -168,6 +169,14 @@ impl Store {
     pub fn get(&self, key: u64) -> Option<embed::Vector> {
         let mut v = Vec::with_capacity(DIMS);
         self.append(key, &mut v).then_some(v)
+    }
+
+    /// Row `i` (a [`Store::position`]) into `out`, as [`Store::append`] reads it.
+    pub fn row_into(&self, i: usize, out: &mut [f32; DIMS]) {
+        let s = self.scale_at(i);
+        for (o, &q) in out.iter_mut().zip(self.values_at(i)) {
+            *o = f32::from(q as i8) * s;
+        }
     }
 
     /// Appends the vector of `key` to `out` (as [`Store::get`] reads it, without a vector of

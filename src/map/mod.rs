@@ -558,10 +558,11 @@ fn check_top(top: usize) -> Result<()> {
     Ok(())
 }
 
-/// Each occupation's statement vectors (from the vector file) and title vectors: its own title
-/// and its alternates, but those an evaluation hides; a title the file lacks is embedded here.
+/// Each occupation's statement vectors and title vectors (its own title and its alternates, but
+/// those an evaluation hides) as rows of the commit's vector file, read when a posting needs
+/// them; a title the file lacks is embedded here.
 fn semantic_tables<'a>(
-    store: &crate::index::vectors::Store,
+    store: &std::sync::Arc<crate::index::vectors::Store>,
     occupations: &[Occupation],
     occ_keys: &[Vec<u64>],
     alternates: impl Fn(usize) -> &'a [String] + Sync,
@@ -569,34 +570,35 @@ fn semantic_tables<'a>(
 ) -> semantic::Tables {
     use rayon::prelude::*;
     let model = crate::embed::Model::bundled();
-    let statements = occ_keys
+    let row = |k: u64| store.position(k).map(|i| i as u32);
+    let statements: Vec<Vec<u32>> = occ_keys
         .par_iter()
-        .map(|keys| {
-            let mut m = crate::embed::Matrix::with_rows(keys.len());
-            for k in keys {
-                store.append(*k, &mut m.data);
-            }
-            m
-        })
+        .map(|keys| keys.iter().filter_map(|k| row(*k)).collect())
         .collect();
-    let titles = occupations
+    let (title_rows, own): (Vec<Vec<u32>>, Vec<crate::embed::Matrix>) = occupations
         .par_iter()
         .enumerate()
         .map(|(i, o)| {
-            let alternates = alternates(i);
-            let mut m = crate::embed::Matrix::with_rows(1 + alternates.len());
-            for t in std::iter::once(&o.title).chain(alternates) {
+            let (mut rows, mut own) = (Vec::new(), crate::embed::Matrix::default());
+            for t in std::iter::once(&o.title).chain(alternates(i)) {
                 if exclude.contains(&titles::identity(t)) {
                     continue;
                 }
-                if !store.append(crate::index::vectors::key(t), &mut m.data) {
-                    m.push(&model.embed(t));
+                match row(crate::index::vectors::key(t)) {
+                    Some(r) => rows.push(r),
+                    None => own.push(&model.embed(t)),
                 }
             }
-            m
+            (rows, own)
         })
-        .collect();
-    semantic::Tables::new(statements, titles)
+        .unzip();
+    let stored = |rows, own| semantic::Rows::stored(store.clone(), rows, own);
+    let empty = vec![crate::embed::Matrix::default(); occupations.len()];
+    semantic::Tables::new(
+        stored(statements, empty),
+        stored(title_rows, own),
+        occupations.len(),
+    )
 }
 
 /// The mapper's index of the occupation with code `soc` (for the stages' tests).

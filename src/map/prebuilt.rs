@@ -167,16 +167,44 @@ fn encode(tables: &Tables) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// The tables in `bytes`, or `None` when they are not whole, damaged or of another layout.
-fn decode(bytes: &[u8]) -> Option<Tables> {
+/// The body of a file's `bytes`, when they are whole and of this layout.
+fn body(bytes: &[u8]) -> Option<&[u8]> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let crc = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
     let len = u64::from_le_bytes(rest.get(4..12)?.try_into().ok()?);
     let body = rest.get(12..)?;
-    if body.len() as u64 != len || crc32fast::hash(body) != crc {
-        return None;
+    (body.len() as u64 == len && crc32fast::hash(body) == crc).then_some(body)
+}
+
+/// The tables in `bytes`, or `None` when they are not whole, damaged or of another layout.
+fn decode(bytes: &[u8]) -> Option<Tables> {
+    postcard::from_bytes(body(bytes)?).ok()
+}
+
+/// Checks the tables of the commit with `token` (`skillmap stats --verify`): false when there
+/// are none, [`Error::Damaged`] when they fail their checksum.
+pub fn verify(dir: &Path, token: &str) -> Result<bool> {
+    let path = path(dir, token);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    if body(&bytes).is_none() {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Err(Error::Damaged {
+            path: dir.to_path_buf(),
+            detail: format!(
+                "its mapper tables {name} fail their checksum (`map` builds them instead; the \
+                 next `skillmap index` run writes them again)"
+            ),
+            damaged: vec![name],
+        });
     }
-    postcard::from_bytes(body).ok()
+    Ok(true)
 }
 
 /// The tables written for the commit with `token`, when its file is there and sound.

@@ -2,7 +2,10 @@
 //! vectors and title vectors (from the index's vector file), and the occupations whose
 //! statements lie nearest to the posting as extra candidates.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::embed::{self, DIMS, Matrix};
+use crate::index::vectors::Store;
 
 /// How many of an occupation's statements the posting's evidence averages: the best three, so
 /// that a posting about a few duties is not diluted by the rest.
@@ -13,15 +16,94 @@ pub const NEIGHBOURS: usize = 20;
 /// (profile, title similarity, title model, title vocabulary), and the neighbours.
 pub const LEADERS: usize = 40;
 
+/// Each occupation's vectors: matrices of their own, or rows of the commit's vector file that are
+/// read into a matrix the first time a posting needs the occupation (a cold process reads a few
+/// dozen occupations; a batch, at most each once).
+pub enum Rows {
+    Owned(Vec<Matrix>),
+    Stored {
+        store: Arc<Store>,
+        /// Per occupation: its rows in `store`.
+        rows: Vec<Vec<u32>>,
+        /// Per occupation: vectors the file lacks, embedded when the tables were built.
+        own: Vec<Matrix>,
+        /// Per occupation: its rows, then its own vectors, once read.
+        read: Vec<OnceLock<Matrix>>,
+    },
+}
+
+impl Rows {
+    /// Rows of `store` (`rows`) and vectors of their own (`own`) per occupation.
+    pub fn stored(store: Arc<Store>, rows: Vec<Vec<u32>>, own: Vec<Matrix>) -> Rows {
+        let read = (0..rows.len()).map(|_| OnceLock::new()).collect();
+        Rows::Stored {
+            store,
+            rows,
+            own,
+            read,
+        }
+    }
+
+    /// Occupation `occ`'s vectors (none when it is out of range).
+    fn of(&self, occ: usize) -> Option<&Matrix> {
+        match self {
+            Rows::Owned(m) => m.get(occ),
+            Rows::Stored {
+                store,
+                rows,
+                own,
+                read,
+            } => {
+                let slot = read.get(occ)?;
+                Some(slot.get_or_init(|| {
+                    let mut m =
+                        Matrix::with_rows(rows[occ].len() + own.get(occ).map_or(0, Matrix::len));
+                    each_stored(store, &rows[occ], |row| m.push(row));
+                    if let Some(o) = own.get(occ) {
+                        m.data.extend_from_slice(&o.data);
+                    }
+                    m
+                }))
+            }
+        }
+    }
+
+    /// Calls `f` with each vector of occupation `occ`, in order, without keeping what it reads.
+    fn each(&self, occ: usize, mut f: impl FnMut(&[f32])) {
+        let own = match self {
+            Rows::Owned(m) => m.get(occ),
+            Rows::Stored {
+                store, rows, own, ..
+            } => {
+                each_stored(store, rows.get(occ).map_or(&[][..], |r| &r[..]), &mut f);
+                own.get(occ)
+            }
+        };
+        if let Some(m) = own {
+            for i in 0..m.len() {
+                f(m.row(i));
+            }
+        }
+    }
+}
+
+/// Calls `f` with each of `rows` of `store`.
+fn each_stored(store: &Store, rows: &[u32], mut f: impl FnMut(&[f32])) {
+    let mut buf = [0.0f32; DIMS];
+    for &r in rows {
+        store.row_into(r as usize, &mut buf);
+        f(&buf);
+    }
+}
+
 /// Per-occupation vectors, built with the mapper.
-#[derive(Debug, Default)]
 pub struct Tables {
     /// Statement vectors of each occupation.
-    pub statements: Vec<Matrix>,
+    statements: Rows,
     /// Title vectors of each occupation: its own title, then its known alternate titles.
-    pub titles: Vec<Matrix>,
+    titles: Rows,
     /// Each occupation's statement centroid, scaled to length 1 (a zero row when it has none).
-    pub centroids: Matrix,
+    centroids: Matrix,
 }
 
 /// The two semantic features of one occupation.
@@ -33,19 +115,33 @@ pub struct Evidence {
     pub title: f32,
 }
 
+impl Default for Tables {
+    fn default() -> Tables {
+        Tables::new(Rows::Owned(Vec::new()), Rows::Owned(Vec::new()), 0)
+    }
+}
+
 impl Tables {
-    /// Builds the tables from each occupation's statement and title vectors.
-    pub fn new(statements: Vec<Matrix>, titles: Vec<Matrix>) -> Tables {
-        let mut centroids = Matrix::default();
-        for m in &statements {
-            let mut c = vec![0.0f32; DIMS];
-            for i in 0..m.len() {
-                for (x, y) in c.iter_mut().zip(m.row(i)) {
-                    *x += y;
-                }
-            }
-            embed::normalise(&mut c);
-            centroids.push(&c);
+    /// Builds the tables of `occupations` occupations from their statement and title vectors
+    /// (the centroids are summed here, in parallel).
+    pub fn new(statements: Rows, titles: Rows, occupations: usize) -> Tables {
+        use rayon::prelude::*;
+        let sums: Vec<Vec<f32>> = (0..occupations)
+            .into_par_iter()
+            .map(|o| {
+                let mut c = vec![0.0f32; DIMS];
+                statements.each(o, |row| {
+                    for (x, y) in c.iter_mut().zip(row) {
+                        *x += y;
+                    }
+                });
+                embed::normalise(&mut c);
+                c
+            })
+            .collect();
+        let mut centroids = Matrix::with_rows(occupations);
+        for c in &sums {
+            centroids.push(c);
         }
         Tables {
             statements,
@@ -73,7 +169,8 @@ impl Tables {
     /// The semantic evidence for occupation `occ` (cosines below zero count as zero).
     pub fn evidence(&self, occ: usize, posting: &[f32], title: Option<&[f32]>) -> Evidence {
         let mut best = [0.0f32; TOP_STATEMENTS];
-        if let Some(m) = self.statements.get(occ) {
+        let statements = self.statements.of(occ);
+        if let Some(m) = statements {
             for i in 0..m.len() {
                 let c = embed::dot(posting, m.row(i));
                 if c > best[TOP_STATEMENTS - 1] {
@@ -82,13 +179,9 @@ impl Tables {
                 }
             }
         }
-        let n = self
-            .statements
-            .get(occ)
-            .map_or(0, Matrix::len)
-            .clamp(1, TOP_STATEMENTS);
+        let n = statements.map_or(0, Matrix::len).clamp(1, TOP_STATEMENTS);
         let statements = best.iter().take(n).sum::<f32>() / n as f32;
-        let title = match (title, self.titles.get(occ)) {
+        let title = match (title, self.titles.of(occ)) {
             (Some(t), Some(m)) => (0..m.len())
                 .map(|i| embed::dot(t, m.row(i)))
                 .fold(0.0f32, f32::max),
@@ -118,7 +211,7 @@ mod tests {
 
     fn tables() -> Tables {
         Tables::new(
-            vec![
+            Rows::Owned(vec![
                 matrix(&[
                     "Administer medications to patients and monitor their reactions",
                     "Record patients' medical histories and symptoms",
@@ -128,12 +221,13 @@ mod tests {
                     "Operate welding equipment and grind welds smooth",
                 ]),
                 Matrix::default(),
-            ],
-            vec![
+            ]),
+            Rows::Owned(vec![
                 matrix(&["Registered Nurses", "Staff Nurse"]),
                 matrix(&["Welders, Cutters, Solderers, and Brazers", "Welder"]),
                 Matrix::default(),
-            ],
+            ]),
+            3,
         )
     }
 
