@@ -132,7 +132,9 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
         || crate::index::knowledge::all(&searcher, fields),
     );
     let tables = build(&scanned?.occupations, &knowledge?, &MapOptions::default());
-    let bytes = encode(&tables)?;
+    let body = postcard::to_stdvec(&tables)
+        .map_err(|e| Error::Invalid(format!("the mapper's tables do not encode: {e}")))?;
+    drop(tables);
     let target = path(dir, &token);
     let failed = |e: std::io::Error| Error::WriteFailed {
         path: target.clone(),
@@ -142,7 +144,8 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
     let tmp = target.with_extension("tmp");
     let written = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&bytes)?;
+        f.write_all(&header(&body))?;
+        f.write_all(&body)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &target)
     })();
@@ -154,17 +157,14 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
     Ok(())
 }
 
-/// The tables as the file holds them: the magic, the CRC-32 of the rest, the body's length, and
-/// the body (postcard).
-fn encode(tables: &Tables) -> Result<Vec<u8>> {
-    let body = postcard::to_stdvec(tables)
-        .map_err(|e| Error::Invalid(format!("the mapper's tables do not encode: {e}")))?;
-    let mut out = Vec::with_capacity(body.len() + 20);
+/// The file's header before `body` (the tables, postcard): the magic, the body's CRC-32 and its
+/// length.
+fn header(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(20);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
     out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out.extend_from_slice(&body);
-    Ok(out)
+    out
 }
 
 /// The body of a file's `bytes`, when they are whole and of this layout.
@@ -241,7 +241,8 @@ mod tests {
         let knowledge = crate::index::knowledge::all(&searcher, &engine.fields).unwrap();
         let tables = build(&occupations, &knowledge, &MapOptions::default());
         assert_eq!(tables.socs.len(), 3);
-        let bytes = encode(&tables).unwrap();
+        let body = postcard::to_stdvec(&tables).unwrap();
+        let bytes = [header(&body), body].concat();
         let back = decode(&bytes).expect("a whole file decodes");
         assert_eq!(back.socs, tables.socs);
         assert_eq!(back.alternates, tables.alternates);

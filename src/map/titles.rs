@@ -242,7 +242,7 @@ struct LanguageModel {
     occ_words: Vec<u32>,
 }
 
-fn language_model(kept: &[(u32, &str, Analysed)]) -> LanguageModel {
+fn language_model(kept: &[(u32, &str, &Analysed)]) -> LanguageModel {
     let n_occ = kept
         .iter()
         .map(|(o, _, _)| *o as usize + 1)
@@ -284,7 +284,7 @@ fn language_model(kept: &[(u32, &str, Analysed)]) -> LanguageModel {
 /// features' IDF, those dropped as too common, and the head nouns' numbers.
 #[allow(clippy::type_complexity)]
 fn features_index(
-    kept: &[(u32, &str, Analysed)],
+    kept: &[(u32, &str, &Analysed)],
 ) -> (
     Vec<Entry>,
     foldhash::HashMap<Feature, Vec<(u32, f32)>>,
@@ -358,14 +358,28 @@ impl TitleIndex {
     ) -> TitleIndex {
         use rayon::prelude::*;
         let titles: Vec<(u32, &str)> = titles.into_iter().collect();
-        // Stemming is most of the work: every title is read once, in parallel.
-        let analysed: Vec<Analysed> = titles.par_iter().map(|(_, t)| analyse(t)).collect();
-        let mut kept: Vec<(u32, &str, Analysed)> = Vec::with_capacity(titles.len());
-        let mut seen: HashSet<(u32, String)> = HashSet::new();
-        for ((occ, t), a) in titles.into_iter().zip(analysed) {
+        // Stemming is most of the work: every distinct title is read once, in parallel (many
+        // occupations share titles).
+        let mut distinct: foldhash::HashMap<&str, usize> = Default::default();
+        let mut texts: Vec<&str> = Vec::new();
+        let ids: Vec<usize> = titles
+            .iter()
+            .map(|(_, t)| {
+                *distinct.entry(t).or_insert_with(|| {
+                    texts.push(t);
+                    texts.len() - 1
+                })
+            })
+            .collect();
+        drop(distinct);
+        let analysed: Vec<Analysed> = texts.par_iter().map(|t| analyse(t)).collect();
+        let mut kept: Vec<(u32, &str, &Analysed)> = Vec::with_capacity(titles.len());
+        let mut seen: HashSet<(u32, &str)> = HashSet::new();
+        for ((occ, t), id) in titles.into_iter().zip(ids) {
+            let a = &analysed[id];
             if a.identity.is_empty()
                 || exclude.contains(&a.identity)
-                || !seen.insert((occ, a.identity.clone()))
+                || !seen.insert((occ, a.identity.as_str()))
             {
                 continue;
             }
