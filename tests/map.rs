@@ -543,6 +543,13 @@ fn map_answers_the_same_from_the_tables_written_at_index_time_as_from_its_own() 
     let (code, v, err) = map_json(&env, &["--title", "rail car checker"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(socs(&v)[0], "53-6051.00", "{v}");
+    // `--no-map-tables` writes none (and leaves none of an earlier commit); `map` builds them.
+    let (code, _) = env.index_json(&["in", "--no-map-tables"]);
+    assert_eq!(code, 0);
+    assert_eq!(index_files(&env, "map-tables-"), Vec::<String>::new());
+    let (code, built, err) = map_json(&env, &["--title", "rail car checker"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(built, v);
 }
 
 #[test]

@@ -51,6 +51,8 @@ pub struct IngestConfig {
     pub max_file_bytes: u64,
     /// Merge the index into one segment after the commit.
     pub optimize: bool,
+    /// Write the mapper's tables beside the commit ([`crate::map::prebuilt`]).
+    pub map_tables: bool,
 }
 
 impl Default for IngestConfig {
@@ -66,6 +68,7 @@ impl Default for IngestConfig {
             rebuild: false,
             max_file_bytes: DEFAULT_MAX_FILE_MIB << 20,
             optimize: false,
+            map_tables: true,
         }
     }
 }
@@ -234,7 +237,12 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             return Err(abandon(&index, writer, dir, e).after_commit());
         }
         writer.wait_merging_threads()?;
-        write_map_tables(&index, &fields, dir, &mut warnings);
+        if opts.map_tables {
+            write_map_tables(&index, &fields, dir, &mut warnings);
+        } else {
+            // Tables of an earlier commit would never be read again.
+            crate::map::prebuilt::remove_others(dir, None);
+        }
     } else {
         writer.rollback()?;
     }

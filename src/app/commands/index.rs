@@ -27,6 +27,7 @@ fn config(args: &IndexArgs) -> IngestConfig {
         rebuild: args.rebuild,
         max_file_bytes: args.max_file_size.saturating_mul(1 << 20),
         optimize: args.optimize,
+        map_tables: !args.no_map_tables,
     }
 }
 
