@@ -237,12 +237,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             return Err(abandon(&index, writer, dir, e).after_commit());
         }
         writer.wait_merging_threads()?;
-        if opts.map_tables {
-            write_map_tables(&index, &fields, dir, &mut warnings);
-        } else {
-            // Tables of an earlier commit would never be read again.
-            crate::map::prebuilt::remove_others(dir, None);
-        }
+        write_map_tables(opts, &index, &fields, &mut warnings);
     } else {
         writer.rollback()?;
     }
@@ -281,14 +276,20 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
 }
 
 /// Writes the mapper's tables of the commit just made, so that `map` reads them instead of
-/// building them at every start. Without them the commit is whole (`map` builds them as before),
-/// so a failure is a warning.
+/// building them at every start, unless told not to. Without them the commit is whole (`map`
+/// builds them as before), so a failure is a warning.
 fn write_map_tables(
+    opts: &IngestConfig,
     index: &tantivy::Index,
     fields: &Fields,
-    dir: &Path,
     warnings: &mut Vec<String>,
 ) {
+    let dir = &opts.index_dir;
+    if !opts.map_tables {
+        // Tables of an earlier commit would never be read again.
+        crate::map::prebuilt::remove_others(dir, None);
+        return;
+    }
     if let Err(e) = crate::map::prebuilt::write(index, fields, dir) {
         warnings.push(format!(
             "the mapper's tables were not written ({e}); `map` will build them when it starts"

@@ -80,7 +80,7 @@ pub const MAX_TERMS: usize = 64;
 pub const DESCRIPTION_POOL: usize = 200;
 
 /// An occupation as the mapper knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Occupation {
     pub(super) soc: String,
     pub(super) title: String,

@@ -425,14 +425,17 @@ struct Scanned {
     occ_keys: Vec<Vec<u64>>,
 }
 
+/// A statement as the scan reads it: level, position, address, vector key.
+type StatementRow = (Level, u64, DocAddress, Option<u64>);
+
 /// Scans every segment's SOC, level, position and vector-key columns; only the first statement
 /// of each occupation is read from the store.
 fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Result<Scanned> {
     let mut occupations: Vec<Occupation> = Vec::new();
     let mut by_soc: HashMap<String, usize> = HashMap::new();
     let mut doc_occ = Vec::new();
-    let mut occ_docs: Vec<Vec<(Level, u64, DocAddress)>> = Vec::new();
-    let mut occ_keys: Vec<Vec<u64>> = Vec::new();
+    // Per occupation: its statements as (level, position, address, vector key).
+    let mut occ_rows: Vec<Vec<StatementRow>> = Vec::new();
     for (seg_ord, seg) in searcher.segment_readers().iter().enumerate() {
         let level_col = store::u64_column(seg, searcher, f.level_ord)?;
         let pos_col = store::u64_column(seg, searcher, f.position)?;
@@ -471,8 +474,7 @@ fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Re
                         title,
                         title_terms,
                     });
-                    occ_docs.push(Vec::new());
-                    occ_keys.push(Vec::new());
+                    occ_rows.push(Vec::new());
                     by_soc.insert(soc, occupations.len() - 1);
                     occupations.len() - 1
                 }
@@ -487,26 +489,51 @@ fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Re
             docs[doc as usize] = occ;
             let level =
                 Level::from_ordinal(level_col.first(doc).unwrap_or(1)).unwrap_or(Level::Emerging);
-            occ_docs[occ as usize].push((
+            occ_rows[occ as usize].push((
                 level,
                 pos_col.first(doc).unwrap_or(0),
                 DocAddress::new(seg_ord as u32, doc),
+                key_col.first(doc),
             ));
-            if let Some(k) = key_col.first(doc) {
-                occ_keys[occ as usize].push(k);
-            }
         }
         doc_occ.push(docs);
     }
-    for docs in &mut occ_docs {
-        docs.sort_by_key(|(l, p, _)| (*l, *p));
+    // Occupations are numbered by code and their statements ordered by level, position and
+    // vector key, not by where the scan met them: two indexes of the same collection (whose
+    // documents tantivy's threads lay out differently) then give the same answers, ties and
+    // float sums alike.
+    let mut order: Vec<usize> = (0..occupations.len()).collect();
+    order.sort_by(|&a, &b| occupations[a].soc.cmp(&occupations[b].soc));
+    let mut number = vec![NO_OCC; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        number[old] = new as u32;
     }
+    for docs in &mut doc_occ {
+        for o in docs.iter_mut().filter(|o| **o != NO_OCC) {
+            *o = number[*o as usize];
+        }
+    }
+    let occupations = in_order(occupations, &order);
+    let (occ_docs, occ_keys) = in_order(occ_rows, &order)
+        .into_iter()
+        .map(|mut rows| {
+            rows.sort_by_key(|(l, p, _, k)| (*l, *p, *k));
+            let docs = rows.iter().map(|(l, p, a, _)| (*l, *p, *a)).collect();
+            let keys = rows.iter().filter_map(|r| r.3).collect();
+            (docs, keys)
+        })
+        .unzip();
     Ok(Scanned {
         occupations,
         doc_occ,
         occ_docs,
         occ_keys,
     })
+}
+
+/// The items of `v` in the order of their indexes in `order` (a permutation).
+fn in_order<T: Default>(mut v: Vec<T>, order: &[usize]) -> Vec<T> {
+    order.iter().map(|&i| std::mem::take(&mut v[i])).collect()
 }
 
 /// The occupations' title terms as tables (the mapper's fields of the same names).

@@ -25,12 +25,12 @@ use super::{MapOptions, model, titles};
 
 /// The file's first bytes: what it is, and the version of its layout. Bump the number when the
 /// tables or how they are built change.
-const MAGIC: &[u8; 8] = b"SKMTAB02";
+const MAGIC: &[u8; 8] = b"SKMTAB03";
 
 /// What the mapper builds from the knowledge documents.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(super) struct Tables {
-    /// The occupations' codes, in the order the tables number them (the statements' scan).
+    /// The occupations' codes, in the order the tables number them (by code).
     pub socs: Vec<String>,
     pub title_index: titles::TitleIndex,
     /// See the [`super::Mapper`] fields of the same names.
