@@ -233,27 +233,40 @@ impl Mapper {
         let vectors = engine.vectors()?;
         let exclude = &options.exclude_titles;
         let written = matches!(known, Known::Written(_));
+        let statements = statement_items(occ_keys);
         let (tables, semantic) = match known {
-            Known::Written(t) => {
-                let semantic = semantic_tables(
-                    &vectors,
-                    &occupations,
-                    &occ_keys,
-                    |i| &t.alternates[i],
-                    exclude,
+            Known::Written(mut t) => {
+                let alternates = std::mem::take(&mut t.alternates);
+                let centroids = std::mem::take(&mut t.centroids);
+                let statements = semantic::Rows::stored(vectors.clone(), statements);
+                let titles = semantic::Rows::stored(
+                    vectors.clone(),
+                    title_items(&occupations, alternates, exclude),
                 );
+                // The centroids summed at index time, when they are whole.
+                let semantic = if centroids.len() == occupations.len() * crate::embed::DIMS {
+                    let centroids = crate::embed::Matrix { data: centroids };
+                    semantic::Tables::with_centroids(statements, titles, centroids)
+                } else {
+                    semantic::Tables::new(statements, titles, occupations.len())
+                };
                 (*t, semantic)
             }
             // The title index and tool tables beside the semantic tables.
             Known::Read(knowledge) => rayon::join(
                 || prebuilt::build(&occupations, &knowledge, options),
                 || {
-                    semantic_tables(
-                        &vectors,
-                        &occupations,
-                        &occ_keys,
-                        |i| prebuilt::alternates_of(&knowledge, &occupations[i].soc),
-                        exclude,
+                    let alternates = occupations
+                        .iter()
+                        .map(|o| prebuilt::alternates_of(&knowledge, &o.soc).to_vec())
+                        .collect();
+                    semantic::Tables::new(
+                        semantic::Rows::stored(vectors.clone(), statements),
+                        semantic::Rows::stored(
+                            vectors.clone(),
+                            title_items(&occupations, alternates, exclude),
+                        ),
+                        occupations.len(),
                     )
                 },
             ),
@@ -585,47 +598,33 @@ fn check_top(top: usize) -> Result<()> {
     Ok(())
 }
 
-/// Each occupation's statement vectors and title vectors (its own title and its alternates, but
-/// those an evaluation hides) as rows of the commit's vector file, read when a posting needs
-/// them; a title the file lacks is embedded here.
-fn semantic_tables<'a>(
-    store: &std::sync::Arc<crate::index::vectors::Store>,
+/// Each occupation's statement vectors, by their keys in the commit's vector file.
+fn statement_items(occ_keys: Vec<Vec<u64>>) -> Vec<Vec<semantic::Item>> {
+    occ_keys
+        .into_iter()
+        .map(|keys| keys.into_iter().map(semantic::Item::Key).collect())
+        .collect()
+}
+
+/// Each occupation's title vectors: its own title, then its alternates, but those an evaluation
+/// hides (a title the vector file lacks is embedded when the occupation is first read).
+fn title_items(
     occupations: &[Occupation],
-    occ_keys: &[Vec<u64>],
-    alternates: impl Fn(usize) -> &'a [String] + Sync,
+    alternates: Vec<Vec<String>>,
     exclude: &std::collections::HashSet<String>,
-) -> semantic::Tables {
+) -> Vec<Vec<semantic::Item>> {
     use rayon::prelude::*;
-    let model = crate::embed::Model::bundled();
-    let row = |k: u64| store.position(k).map(|i| i as u32);
-    let statements: Vec<Vec<u32>> = occ_keys
+    occupations
         .par_iter()
-        .map(|keys| keys.iter().filter_map(|k| row(*k)).collect())
-        .collect();
-    let (title_rows, own): (Vec<Vec<u32>>, Vec<crate::embed::Matrix>) = occupations
-        .par_iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let (mut rows, mut own) = (Vec::new(), crate::embed::Matrix::default());
-            for t in std::iter::once(&o.title).chain(alternates(i)) {
-                if exclude.contains(&titles::identity(t)) {
-                    continue;
-                }
-                match row(crate::index::vectors::key(t)) {
-                    Some(r) => rows.push(r),
-                    None => own.push(&model.embed(t)),
-                }
-            }
-            (rows, own)
+        .zip(alternates)
+        .map(|(o, alternates)| {
+            std::iter::once(o.title.clone())
+                .chain(alternates)
+                .filter(|t| exclude.is_empty() || !exclude.contains(&titles::identity(t)))
+                .map(semantic::Item::Text)
+                .collect()
         })
-        .unzip();
-    let stored = |rows, own| semantic::Rows::stored(store.clone(), rows, own);
-    let empty = vec![crate::embed::Matrix::default(); occupations.len()];
-    semantic::Tables::new(
-        stored(statements, empty),
-        stored(title_rows, own),
-        occupations.len(),
-    )
+        .collect()
 }
 
 /// The mapper's index of the occupation with code `soc` (for the stages' tests).

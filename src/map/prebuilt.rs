@@ -25,7 +25,7 @@ use super::{MapOptions, model, titles};
 
 /// The file's first bytes: what it is, and the version of its layout. Bump the number when the
 /// tables or how they are built change.
-const MAGIC: &[u8; 8] = b"SKMTAB03";
+const MAGIC: &[u8; 8] = b"SKMTAB04";
 
 /// What the mapper builds from the knowledge documents.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -38,6 +38,9 @@ pub(super) struct Tables {
     pub tool_names: Vec<Vec<(String, String)>>,
     /// Per occupation: its alternate titles, as the knowledge documents list them.
     pub alternates: Vec<Vec<String>>,
+    /// Per occupation: the centroid of its statement vectors, `DIMS` values each (summed by
+    /// [`write`] from the commit's vector file; empty when the tables were built in a mapper).
+    pub centroids: Vec<f32>,
 }
 
 /// An occupation's alternate titles in `knowledge` (none when it has no knowledge).
@@ -83,6 +86,7 @@ pub(super) fn build(
             .iter()
             .map(|o| alternates_of(knowledge, &o.soc).to_vec())
             .collect(),
+        centroids: Vec::new(),
     }
 }
 
@@ -131,7 +135,24 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
         || super::scan_occupations(&searcher, fields),
         || crate::index::knowledge::all(&searcher, fields),
     );
-    let tables = build(&scanned?.occupations, &knowledge?, &MapOptions::default());
+    let super::Scanned {
+        occupations,
+        occ_keys,
+        ..
+    } = scanned?;
+    // The statement centroids, summed as a mapper sums them (first, so that the vector file is
+    // let go before the title index is built).
+    let centroids = {
+        let store = std::sync::Arc::new(crate::index::vectors::Store::open(dir, &token)?);
+        let semantic = super::semantic::Tables::new(
+            super::semantic::Rows::stored(store, super::statement_items(occ_keys)),
+            super::semantic::Rows::Owned(Vec::new()),
+            occupations.len(),
+        );
+        semantic.centroids().data.clone()
+    };
+    let mut tables = build(&occupations, &knowledge?, &MapOptions::default());
+    tables.centroids = centroids;
     let body = postcard::to_stdvec(&tables)
         .map_err(|e| Error::Invalid(format!("the mapper's tables do not encode: {e}")))?;
     drop(tables);
@@ -230,6 +251,25 @@ pub fn remove_others(dir: &Path, keep: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_written_centroids_are_the_ones_a_mapper_sums() {
+        let (_tmp, engine) = crate::index::fixture_engine();
+        let searcher = engine.searcher();
+        let token = token_seen(&engine.index, &searcher).expect("the newest commit");
+        let written = read(&engine.path, &token).expect("the index run wrote its tables");
+        assert_eq!(written.centroids.len(), 3 * crate::embed::DIMS);
+        assert!(written.centroids.iter().any(|x| *x != 0.0));
+        // A prior of its own makes the mapper build everything.
+        let options = MapOptions {
+            title_model_prior: Some(model::weights().title_model_prior),
+            ..Default::default()
+        };
+        let built = super::super::Mapper::with_options(&engine, &options).unwrap();
+        assert!(!built.read_written_tables());
+        assert_eq!(built.semantic.centroids().data, written.centroids);
+        assert_eq!(written.socs, ["29-1141.00", "33-3051.04", "53-6051.00"]);
+    }
 
     #[test]
     fn tables_decode_as_encoded_and_damage_is_refused() {

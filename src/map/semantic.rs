@@ -16,52 +16,44 @@ pub const NEIGHBOURS: usize = 20;
 /// (profile, title similarity, title model, title vocabulary), and the neighbours.
 pub const LEADERS: usize = 40;
 
-/// Each occupation's vectors: matrices of their own, or rows of the commit's vector file that are
-/// read into a matrix the first time a posting needs the occupation (a cold process reads a few
-/// dozen occupations; a batch, at most each once).
+/// One vector of an occupation in the commit's vector file.
+pub enum Item {
+    /// A statement's vector, by key (none when the file lacks it).
+    Key(u64),
+    /// A title's vector, by the key of its text, or embedded when the file lacks it.
+    Text(String),
+}
+
+/// Each occupation's vectors: matrices of their own, or vectors of the commit's vector file that
+/// are found and read into a matrix the first time a posting needs the occupation (a cold process
+/// reads a few dozen occupations; a batch, at most each once).
 pub enum Rows {
     Owned(Vec<Matrix>),
     Stored {
         store: Arc<Store>,
-        /// Per occupation: its rows in `store`.
-        rows: Vec<Vec<u32>>,
-        /// Per occupation: vectors the file lacks, embedded when the tables were built.
-        own: Vec<Matrix>,
-        /// Per occupation: its rows, then its own vectors, once read.
+        /// Per occupation: its vectors.
+        items: Vec<Vec<Item>>,
+        /// Per occupation: its vectors, once read.
         read: Vec<OnceLock<Matrix>>,
     },
 }
 
 impl Rows {
-    /// Rows of `store` (`rows`) and vectors of their own (`own`) per occupation.
-    pub fn stored(store: Arc<Store>, rows: Vec<Vec<u32>>, own: Vec<Matrix>) -> Rows {
-        let read = (0..rows.len()).map(|_| OnceLock::new()).collect();
-        Rows::Stored {
-            store,
-            rows,
-            own,
-            read,
-        }
+    /// Vectors of `store` per occupation.
+    pub fn stored(store: Arc<Store>, items: Vec<Vec<Item>>) -> Rows {
+        let read = (0..items.len()).map(|_| OnceLock::new()).collect();
+        Rows::Stored { store, items, read }
     }
 
     /// Occupation `occ`'s vectors (none when it is out of range).
     fn of(&self, occ: usize) -> Option<&Matrix> {
         match self {
             Rows::Owned(m) => m.get(occ),
-            Rows::Stored {
-                store,
-                rows,
-                own,
-                read,
-            } => {
+            Rows::Stored { store, items, read } => {
                 let slot = read.get(occ)?;
                 Some(slot.get_or_init(|| {
-                    let mut m =
-                        Matrix::with_rows(rows[occ].len() + own.get(occ).map_or(0, Matrix::len));
-                    each_stored(store, &rows[occ], |row| m.push(row));
-                    if let Some(o) = own.get(occ) {
-                        m.data.extend_from_slice(&o.data);
-                    }
+                    let mut m = Matrix::with_rows(items[occ].len());
+                    each_stored(store, &items[occ], |row| m.push(row));
                     m
                 }))
             }
@@ -70,29 +62,37 @@ impl Rows {
 
     /// Calls `f` with each vector of occupation `occ`, in order, without keeping what it reads.
     fn each(&self, occ: usize, mut f: impl FnMut(&[f32])) {
-        let own = match self {
-            Rows::Owned(m) => m.get(occ),
-            Rows::Stored {
-                store, rows, own, ..
-            } => {
-                each_stored(store, rows.get(occ).map_or(&[][..], |r| &r[..]), &mut f);
-                own.get(occ)
+        match self {
+            Rows::Owned(m) => {
+                if let Some(m) = m.get(occ) {
+                    for i in 0..m.len() {
+                        f(m.row(i));
+                    }
+                }
             }
-        };
-        if let Some(m) = own {
-            for i in 0..m.len() {
-                f(m.row(i));
+            Rows::Stored { store, items, .. } => {
+                each_stored(store, items.get(occ).map_or(&[][..], |r| &r[..]), f);
             }
         }
     }
 }
 
-/// Calls `f` with each of `rows` of `store`.
-fn each_stored(store: &Store, rows: &[u32], mut f: impl FnMut(&[f32])) {
+/// Calls `f` with the vector of each of `items`.
+fn each_stored(store: &Store, items: &[Item], mut f: impl FnMut(&[f32])) {
     let mut buf = [0.0f32; DIMS];
-    for &r in rows {
-        store.row_into(r as usize, &mut buf);
-        f(&buf);
+    for item in items {
+        let key = match item {
+            Item::Key(k) => *k,
+            Item::Text(t) => crate::index::vectors::key(t),
+        };
+        match (store.position(key), item) {
+            (Some(i), _) => {
+                store.row_into(i, &mut buf);
+                f(&buf);
+            }
+            (None, Item::Text(t)) => f(&embed::Model::bundled().embed(t)),
+            (None, Item::Key(_)) => {}
+        }
     }
 }
 
@@ -122,6 +122,20 @@ impl Default for Tables {
 }
 
 impl Tables {
+    /// The tables with centroids summed before (`centroids`: one row per occupation).
+    pub fn with_centroids(statements: Rows, titles: Rows, centroids: Matrix) -> Tables {
+        Tables {
+            statements,
+            titles,
+            centroids,
+        }
+    }
+
+    /// The statement centroids, one row per occupation.
+    pub fn centroids(&self) -> &Matrix {
+        &self.centroids
+    }
+
     /// Builds the tables of `occupations` occupations from their statement and title vectors
     /// (the centroids are summed here, in parallel).
     pub fn new(statements: Rows, titles: Rows, occupations: usize) -> Tables {
