@@ -1,6 +1,7 @@
 //! The mapper's tables that do not depend on where documents lie — the title index, the tool
-//! tables and each occupation's alternate titles — built by `skillmap index` after each commit
-//! and written beside it, so that a `map` process reads them instead of building them.
+//! tables, each occupation's alternate titles and its statements' centroid — built by `skillmap
+//! index` after each commit and written beside it, so that a `map` process reads them instead of
+//! building them.
 //!
 //! The file is named by the commit's vector token (new at every commit that adds or removes
 //! anything), holds the occupations' codes in the order the tables number them, and is used only
