@@ -256,10 +256,7 @@ impl Mapper {
             Known::Read(knowledge) => rayon::join(
                 || prebuilt::build(&occupations, &knowledge, options),
                 || {
-                    let alternates = occupations
-                        .iter()
-                        .map(|o| prebuilt::alternates_of(&knowledge, &o.soc).to_vec())
-                        .collect();
+                    let alternates = prebuilt::alternates(&occupations, &knowledge);
                     semantic::Tables::new(
                         semantic::Rows::stored(vectors.clone(), statements),
                         semantic::Rows::stored(

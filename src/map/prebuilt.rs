@@ -37,7 +37,8 @@ pub(super) struct Tables {
     /// See the [`super::Mapper`] fields of the same names.
     pub tool_postings: HashMap<String, (Vec<u32>, f32)>,
     pub tool_names: Vec<Vec<(String, String)>>,
-    /// Per occupation: its alternate titles, as the knowledge documents list them.
+    /// Per occupation: its alternate titles, as the knowledge documents list them (filled by
+    /// [`write`] only: a mapper that builds its tables has them in its knowledge already).
     pub alternates: Vec<Vec<String>>,
     /// Per occupation: the centroid of its statement vectors, `DIMS` values each (summed by
     /// [`write`] from the commit's vector file; empty when the tables were built in a mapper).
@@ -45,14 +46,23 @@ pub(super) struct Tables {
 }
 
 /// An occupation's alternate titles in `knowledge` (none when it has no knowledge).
-pub(super) fn alternates_of<'a>(
-    knowledge: &'a BTreeMap<String, Knowledge>,
-    soc: &str,
-) -> &'a [String] {
+fn alternates_of<'a>(knowledge: &'a BTreeMap<String, Knowledge>, soc: &str) -> &'a [String] {
     knowledge.get(soc).map_or(&[][..], |k| &k.titles[..])
 }
 
-/// Builds the tables: the title index beside the tool tables.
+/// Each occupation's alternate titles, in the tables' order.
+pub(super) fn alternates(
+    occupations: &[Occupation],
+    knowledge: &BTreeMap<String, Knowledge>,
+) -> Vec<Vec<String>> {
+    occupations
+        .iter()
+        .map(|o| alternates_of(knowledge, &o.soc).to_vec())
+        .collect()
+}
+
+/// Builds the tables: the title index beside the tool tables (without the alternates, which
+/// only the written file needs).
 pub(super) fn build(
     occupations: &[Occupation],
     knowledge: &BTreeMap<String, Knowledge>,
@@ -83,10 +93,7 @@ pub(super) fn build(
         title_index,
         tool_postings,
         tool_names,
-        alternates: occupations
-            .iter()
-            .map(|o| alternates_of(knowledge, &o.soc).to_vec())
-            .collect(),
+        alternates: Vec::new(),
         centroids: Vec::new(),
     }
 }
@@ -152,7 +159,10 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
         );
         semantic.centroids().data.clone()
     };
-    let mut tables = build(&occupations, &knowledge?, &MapOptions::default());
+    let knowledge = knowledge?;
+    let mut tables = build(&occupations, &knowledge, &MapOptions::default());
+    tables.alternates = alternates(&occupations, &knowledge);
+    drop(knowledge);
     tables.centroids = centroids;
     let body = postcard::to_stdvec(&tables)
         .map_err(|e| Error::Invalid(format!("the mapper's tables do not encode: {e}")))?;
@@ -285,7 +295,8 @@ mod tests {
             .unwrap()
             .occupations;
         let knowledge = crate::index::knowledge::all(&searcher, &engine.fields).unwrap();
-        let tables = build(&occupations, &knowledge, &MapOptions::default());
+        let mut tables = build(&occupations, &knowledge, &MapOptions::default());
+        tables.alternates = alternates(&occupations, &knowledge);
         assert_eq!(tables.socs.len(), 3);
         let body = postcard::to_stdvec(&tables).unwrap();
         let bytes = [header(&body), body].concat();
