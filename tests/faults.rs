@@ -355,11 +355,13 @@ fn unaccounted_files(index: &Path) -> Vec<String> {
         .filter(|name| {
             !name.ends_with(".skv") || !meta["payload"].as_str().unwrap().contains(&name[8..40])
         })
-        // So are the mapper's tables of that commit.
+        // So are the mapper's tables and the titles-and-tools table of that commit.
         .filter(|name| {
-            !(name.starts_with("map-tables-")
-                && name.ends_with(".bin")
-                && meta["payload"].as_str().unwrap().contains(&name[11..43]))
+            let token = name
+                .strip_prefix("map-tables-")
+                .or_else(|| name.strip_prefix("names-"))
+                .and_then(|rest| rest.strip_suffix(".bin"));
+            !token.is_some_and(|t| meta["payload"].as_str().unwrap().contains(t))
         })
         .filter(|name| !segments.iter().any(|s| name.starts_with(s.as_str())))
         .collect()

@@ -256,3 +256,132 @@ fn the_explained_parts_sum_to_the_score() {
         assert!(plain.occupations.iter().all(|o| o.explain.is_none()));
     }
 }
+
+/// The bundled collection with its title and technology tables, indexed once (`.2`), and a copy
+/// of that index without its titles-and-tools table (`.3`): the first ranks occupations from the
+/// table written beside the commit, the second from the stored knowledge documents.
+type Pair = (tempfile::TempDir, tempfile::TempDir, Engine, Engine);
+
+fn with_and_without_names_table() -> &'static Pair {
+    static PAIR: OnceLock<Pair> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let (dir, with) = crate::util::indexed("data", 1);
+        let copy = tempfile::tempdir().unwrap();
+        let idx = copy.path().join("idx");
+        crate::util::copy_tree(&with.path, &idx);
+        assert_eq!(remove_names_tables(&idx), 1, "one table, the commit's");
+        let without = Engine::open(&idx).unwrap();
+        (dir, copy, with, without)
+    })
+}
+
+/// Removes the titles-and-tools tables of an index folder; how many there were.
+fn remove_names_tables(dir: &std::path::Path) -> usize {
+    let mut removed = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("names-") && name.ends_with(".bin") {
+            std::fs::remove_file(&p).unwrap();
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// The two engines' answers to `req`, as JSON, and whether any occupation was named.
+fn named_both_ways(req: &SearchRequest) -> (serde_json::Value, serde_json::Value, bool) {
+    let (_, _, with, without) = with_and_without_names_table();
+    let a = search_occupations(with, req).unwrap();
+    let b = search_occupations(without, req).unwrap();
+    let named = a.occupations.iter().any(|o| !o.named_by.is_empty());
+    (
+        serde_json::to_value(&a).unwrap(),
+        serde_json::to_value(&b).unwrap(),
+        named,
+    )
+}
+
+#[test]
+fn the_titles_and_tools_table_names_the_occupations_the_documents_name() {
+    let (_, _, with, without) = with_and_without_names_table();
+    assert!(skillmap::search::reads_names_table(with).unwrap());
+    assert!(!skillmap::search::reads_names_table(without).unwrap());
+    let queries = [
+        "python",
+        "forklift",
+        "excel",
+        "spreadsheet software",
+        "autocad",
+        "registered nurse",
+        "nurse",
+        "truck driver",
+        "welder",
+        "accountant",
+        "data engineer",
+        "analysis software",
+        "microsoft",
+        "teacher",
+        "sales manager",
+        "software developer",
+        "customer service",
+        "data analysis reports",
+        "quality control",
+        "maintain equipment",
+        "operating system software",
+        "cook",
+    ];
+    let mut named = 0;
+    for q in queries {
+        let mut variants = vec![SearchRequest::new(q)];
+        let mut page = SearchRequest::new(q);
+        page.offset = 5;
+        page.limit = 20;
+        variants.push(page);
+        let mut soc = SearchRequest::new(q);
+        soc.soc = vec!["29".into(), "53-3".into()];
+        variants.push(soc);
+        let mut zone = SearchRequest::new(q);
+        zone.job_zones = vec![2, 4];
+        variants.push(zone);
+        for req in variants {
+            let (a, b, n) = named_both_ways(&req);
+            assert_eq!(a, b, "{req:?}");
+            named += usize::from(n);
+        }
+    }
+    // Not vacuous: most of these name occupations by their titles or tools.
+    assert!(named >= 40, "{named} answers named an occupation");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Any words from titles and tools, alone or together, within filters or not.
+    #[test]
+    fn the_titles_and_tools_table_answers_as_the_documents_do(
+        words in prop::collection::vec(
+            prop::sample::select(vec![
+                "software", "manager", "engineer", "nurse", "technician", "operator", "sales",
+                "data", "analyst", "microsoft", "office", "machine", "truck", "computer", "aided",
+                "design", "system", "teacher", "assistant", "specialist", "medical", "database",
+                "accounting", "python", "equipment", "repair", "clerk", "driver", "supervisor",
+            ]),
+            1..=3,
+        ),
+        major in prop::sample::select(vec!["", "11", "15", "29", "43", "47-2", "51"]),
+        zone in 0u8..=5,
+        offset in 0usize..=3,
+    ) {
+        let mut req = SearchRequest::new(words.join(" "));
+        if !major.is_empty() {
+            req.soc = vec![major.to_string()];
+        }
+        if zone > 0 {
+            req.job_zones = vec![zone];
+        }
+        req.offset = offset;
+        let (a, b, _) = named_both_ways(&req);
+        prop_assert_eq!(a, b, "{:?}", req);
+    }
+}

@@ -26,6 +26,9 @@ pub struct Engine {
     /// Occupation numbers for grouping matches (read from the SOC dictionaries once per index
     /// generation).
     pub(crate) occupation_ids: ByGeneration<crate::search::grouped::OccupationIds>,
+    /// The titles-and-tools table written beside the commit, when the reader sees that commit
+    /// and the file is sound (read at the first occupation ranking of each generation).
+    pub(crate) names: ByGeneration<Option<super::names::Names>>,
 }
 
 /// A value derived from one index generation, rebuilt when the reader moves on.
@@ -76,6 +79,7 @@ impl Engine {
             hybrid_vocabulary: ByGeneration::default(),
             occupation_vectors: ByGeneration::default(),
             occupation_ids: ByGeneration::default(),
+            names: ByGeneration::default(),
         })
     }
 
@@ -319,7 +323,7 @@ pub fn verify(engine: &Engine) -> Result<usize> {
         });
     }
     let store = engine.vectors()?;
-    let mut tables = false;
+    let mut tables = 0;
     if let Some(token) = engine
         .index
         .load_metas()?
@@ -328,10 +332,11 @@ pub fn verify(engine: &Engine) -> Result<usize> {
         .and_then(schema::vectors_token)
     {
         store.verify(&engine.path, token)?;
-        tables = crate::map::prebuilt::verify(&engine.path, token)?;
+        tables = usize::from(crate::map::prebuilt::FILE.verify(&engine.path, token)?)
+            + usize::from(super::names::FILE.verify(&engine.path, token)?);
     }
     let vectors = usize::from(!store.is_empty());
-    Ok(engine.index.directory().list_managed_files().len() + vectors + usize::from(tables))
+    Ok(engine.index.directory().list_managed_files().len() + vectors + tables)
 }
 
 /// The error for an index that failed inside tantivy: the detail, and the files whose

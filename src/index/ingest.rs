@@ -237,7 +237,7 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
             return Err(abandon(&index, writer, dir, e).after_commit());
         }
         writer.wait_merging_threads()?;
-        write_map_tables(opts, &index, &fields, &mut warnings);
+        write_side_tables(opts, &index, &fields, &mut warnings);
     } else {
         writer.rollback()?;
     }
@@ -275,24 +275,30 @@ pub fn ingest(opts: &IngestConfig, progress: &ProgressBar) -> Result<IngestRepor
     })
 }
 
-/// Writes the mapper's tables of the commit just made, so that `map` reads them instead of
-/// building them at every start, unless told not to. Without them the commit is whole (`map`
-/// builds them as before), so a failure is a warning.
-fn write_map_tables(
+/// Writes the tables of the commit just made that readers would otherwise build: the
+/// titles-and-tools table that occupation ranking reads ([`super::names`]) and, unless told not
+/// to, the mapper's tables ([`crate::map::prebuilt`]). Without them the commit is whole (readers
+/// build what they need, as before), so a failure is a warning.
+fn write_side_tables(
     opts: &IngestConfig,
     index: &tantivy::Index,
     fields: &Fields,
     warnings: &mut Vec<String>,
 ) {
     let dir = &opts.index_dir;
-    if !opts.map_tables {
+    let written = if opts.map_tables {
+        crate::map::prebuilt::write(index, fields, dir, |token, knowledge| {
+            super::names::FILE.write(dir, token, &super::names::Names::build(knowledge))
+        })
+    } else {
         // Tables of an earlier commit would never be read again.
-        crate::map::prebuilt::remove_others(dir, None);
-        return;
-    }
-    if let Err(e) = crate::map::prebuilt::write(index, fields, dir) {
+        crate::map::prebuilt::FILE.remove_others(dir, None);
+        super::names::write(index, fields, dir)
+    };
+    if let Err(e) = written {
         warnings.push(format!(
-            "the mapper's tables were not written ({e}); `map` will build them when it starts"
+            "the tables written beside the index were not all written ({e}); what reads them \
+             will build them instead"
         ));
     }
 }

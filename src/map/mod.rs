@@ -201,7 +201,7 @@ impl Mapper {
         // searcher's and no titles or prior of its own are asked for; else they are built from
         // the knowledge documents. Either is read beside the statements' scan.
         let token = (options.exclude_titles.is_empty() && options.title_model_prior.is_none())
-            .then(|| prebuilt::token_seen(&engine.index, &searcher))
+            .then(|| crate::index::sidecar::token_seen(&engine.index, &searcher))
             .flatten();
         let (scanned, known) = rayon::join(
             || scan_occupations(&searcher, f),

@@ -11,22 +11,17 @@
 //! commit without its tables, which costs only time.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tantivy::Searcher;
 
 use crate::domain::framework::Knowledge;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::index::schema::Fields;
+use crate::index::sidecar::{Sidecar, token_seen};
 
 use super::candidates::{Occupation, tool_tables};
 use super::{MapOptions, model, titles};
-
-/// The file's first bytes: what it is, and the version of its layout. Bump the number when the
-/// tables or how they are built change.
-const MAGIC: &[u8; 8] = b"SKMTAB04";
 
 /// What the mapper builds from the knowledge documents.
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -98,39 +93,24 @@ pub(super) fn build(
     }
 }
 
-/// The file of the commit with vector token `token`.
-pub fn path(dir: &Path, token: &str) -> PathBuf {
-    dir.join(format!("map-tables-{token}.bin"))
-}
-
-/// The vector token of the index's newest commit, when `searcher` sees exactly that commit's
-/// segments (a searcher of an older commit, or one taken while a merge was being saved, gets
-/// `None`).
-pub(super) fn token_seen(index: &tantivy::Index, searcher: &Searcher) -> Option<String> {
-    let metas = index.load_metas().ok()?;
-    let token = metas
-        .payload
-        .as_deref()
-        .and_then(crate::index::schema::vectors_token)?;
-    let mut committed: Vec<(String, u32)> = metas
-        .segments
-        .iter()
-        .map(|s| (s.id().uuid_string(), s.num_deleted_docs()))
-        .collect();
-    let mut seen: Vec<(String, u32)> = searcher
-        .segment_readers()
-        .iter()
-        .map(|r| (r.segment_id().uuid_string(), r.num_deleted_docs()))
-        .collect();
-    committed.sort();
-    seen.sort();
-    (committed == seen).then(|| token.to_string())
-}
+/// The file: `map-tables-<token>.bin`.
+pub const FILE: Sidecar = Sidecar {
+    prefix: "map-tables-",
+    magic: b"SKMTAB04",
+    what: "the mapper's tables",
+};
 
 /// Builds the tables of the index's newest commit, writes them beside it and removes the tables
 /// of other commits. Called by `skillmap index` after its commit and merges, with the writer's
-/// lock held, so that the commit does not change underneath.
-pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> {
+/// lock held, so that the commit does not change underneath. `also` is given the commit's token
+/// and the knowledge read for the tables, for what else is derived from it (the
+/// titles-and-tools table); its error is returned, after the tables are written.
+pub fn write(
+    index: &tantivy::Index,
+    fields: &Fields,
+    dir: &Path,
+    also: impl FnOnce(&str, &BTreeMap<String, Knowledge>) -> Result<()> + Send,
+) -> Result<()> {
     let reader = index
         .reader_builder()
         .reload_policy(tantivy::ReloadPolicy::Manual)
@@ -141,7 +121,11 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
     };
     let (scanned, knowledge) = rayon::join(
         || super::scan_occupations(&searcher, fields),
-        || crate::index::knowledge::all(&searcher, fields),
+        || {
+            let knowledge = crate::index::knowledge::all(&searcher, fields)?;
+            let also = also(&token, &knowledge);
+            Ok::<_, crate::error::Error>((knowledge, also))
+        },
     );
     let super::Scanned {
         occupations,
@@ -159,114 +143,24 @@ pub fn write(index: &tantivy::Index, fields: &Fields, dir: &Path) -> Result<()> 
         );
         semantic.centroids().data.clone()
     };
-    let knowledge = knowledge?;
+    let (knowledge, also) = knowledge?;
     let mut tables = build(&occupations, &knowledge, &MapOptions::default());
     tables.alternates = alternates(&occupations, &knowledge);
     drop(knowledge);
     tables.centroids = centroids;
-    let body = postcard::to_stdvec(&tables)
-        .map_err(|e| Error::Invalid(format!("the mapper's tables do not encode: {e}")))?;
-    drop(tables);
-    let target = path(dir, &token);
-    let failed = |e: std::io::Error| Error::WriteFailed {
-        path: target.clone(),
-        cause: e.to_string(),
-        committed: true,
-    };
-    let tmp = target.with_extension("tmp");
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&header(&body))?;
-        f.write_all(&body)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(failed(e));
-    }
-    remove_others(dir, Some(&token));
-    Ok(())
-}
-
-/// The file's header before `body` (the tables, postcard): the magic, the body's CRC-32 and its
-/// length.
-fn header(body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(20);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
-    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    out
-}
-
-/// The body of a file's `bytes`, when they are whole and of this layout.
-fn body(bytes: &[u8]) -> Option<&[u8]> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let crc = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
-    let len = u64::from_le_bytes(rest.get(4..12)?.try_into().ok()?);
-    let body = rest.get(12..)?;
-    (body.len() as u64 == len && crc32fast::hash(body) == crc).then_some(body)
-}
-
-/// The tables in `bytes`, or `None` when they are not whole, damaged or of another layout.
-fn decode(bytes: &[u8]) -> Option<Tables> {
-    postcard::from_bytes(body(bytes)?).ok()
-}
-
-/// Checks the tables of the commit with `token` (`skillmap stats --verify`): false when there
-/// are none, [`Error::Damaged`] when they fail their checksum.
-pub fn verify(dir: &Path, token: &str) -> Result<bool> {
-    let path = path(dir, token);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(Error::io(&path, e)),
-    };
-    // Tables of another layout (another version of skillmap) are not damaged: no mapper reads
-    // them, and the next index run replaces them.
-    if bytes.len() >= MAGIC.len() && bytes.starts_with(&MAGIC[..6]) && !bytes.starts_with(MAGIC) {
-        return Ok(false);
-    }
-    if body(&bytes).is_none() {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        return Err(Error::Damaged {
-            path: dir.to_path_buf(),
-            detail: format!(
-                "its mapper tables {name} fail their checksum (`map` builds them instead; the \
-                 next `skillmap index` run writes them again)"
-            ),
-            damaged: vec![name],
-        });
-    }
-    Ok(true)
+    FILE.write(dir, &token, &tables)?;
+    also
 }
 
 /// The tables written for the commit with `token`, when its file is there and sound.
 pub(super) fn read(dir: &Path, token: &str) -> Option<Tables> {
-    decode(&std::fs::read(path(dir, token)).ok()?)
-}
-
-/// Removes the tables of every commit but `keep`'s (and unfinished writes).
-pub fn remove_others(dir: &Path, keep: Option<&str>) {
-    let keep = keep.map(|t| path(dir, t));
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with("map-tables-") && Some(e.path()) != keep {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
+    FILE.read(dir, token)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error;
 
     #[test]
     fn the_written_centroids_are_the_ones_a_mapper_sums() {
@@ -298,10 +192,9 @@ mod tests {
         let mut tables = build(&occupations, &knowledge, &MapOptions::default());
         tables.alternates = alternates(&occupations, &knowledge);
         assert_eq!(tables.socs.len(), 3);
-        let body = postcard::to_stdvec(&tables).unwrap();
-        let bytes = [header(&body), body].concat();
+        let bytes = FILE.encode(&tables).unwrap();
         let bytes_again = bytes.clone();
-        let back = decode(&bytes).expect("a whole file decodes");
+        let back = FILE.decode::<Tables>(&bytes).expect("a whole file decodes");
         assert_eq!(back.socs, tables.socs);
         assert_eq!(back.alternates, tables.alternates);
         assert_eq!(back.tool_names, tables.tool_names);
@@ -317,25 +210,25 @@ mod tests {
             );
         }
         // Cut short, one byte flipped, another layout: all refused.
-        assert!(decode(&bytes[..bytes.len() - 1]).is_none());
+        assert!(FILE.decode::<Tables>(&bytes[..bytes.len() - 1]).is_none());
         let mut flipped = bytes.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;
-        assert!(decode(&flipped).is_none());
+        assert!(FILE.decode::<Tables>(&flipped).is_none());
         let mut other = bytes;
         other[7] = b'1';
-        assert!(decode(&other).is_none());
+        assert!(FILE.decode::<Tables>(&other).is_none());
         // `verify`: another layout is passed over, damage is reported, no file is no tables.
         let dir = tempfile::tempdir().unwrap();
-        assert!(!verify(dir.path(), "t").unwrap());
-        std::fs::write(path(dir.path(), "t"), &other).unwrap();
-        assert!(!verify(dir.path(), "t").unwrap());
-        std::fs::write(path(dir.path(), "t"), &flipped).unwrap();
+        assert!(!FILE.verify(dir.path(), "t").unwrap());
+        std::fs::write(FILE.path(dir.path(), "t"), &other).unwrap();
+        assert!(!FILE.verify(dir.path(), "t").unwrap());
+        std::fs::write(FILE.path(dir.path(), "t"), &flipped).unwrap();
         assert!(matches!(
-            verify(dir.path(), "t"),
+            FILE.verify(dir.path(), "t"),
             Err(Error::Damaged { .. })
         ));
-        std::fs::write(path(dir.path(), "t"), &bytes_again).unwrap();
-        assert!(verify(dir.path(), "t").unwrap());
+        std::fs::write(FILE.path(dir.path(), "t"), &bytes_again).unwrap();
+        assert!(FILE.verify(dir.path(), "t").unwrap());
     }
 }

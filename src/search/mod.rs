@@ -34,7 +34,7 @@ pub mod request;
 pub use highlight::{Highlighter, highlight};
 
 pub use occupations::{
-    OccupationWeights, W_NAMED, search_occupations, search_occupations_weighted,
+    OccupationWeights, W_NAMED, reads_names_table, search_occupations, search_occupations_weighted,
 };
 use query::{Compiled, compile};
 pub use query::{Unit, parse_units};

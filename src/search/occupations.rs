@@ -354,20 +354,99 @@ pub const W_NAMED: f32 = 1.0;
 /// they name it, relative to the strongest (0..=1), and the titles and tools that do (up to
 /// three). Strength is ln(1 + titles that hold the words) + ln(1 + its tools of the kinds of the
 /// tools that do). Occupations outside the request's SOC and job-zone filters, or without
-/// statements in the index, are left out.
+/// statements in the index, are left out. Read from the titles-and-tools table written beside the
+/// commit ([`crate::index::names`]) when the searcher sees that commit, else from the stored
+/// knowledge documents; both give the same answer.
 #[allow(clippy::type_complexity)]
 pub(crate) fn knowledge_matches(
     engine: &Engine,
     searcher: &Searcher,
     req: &SearchRequest,
 ) -> Result<HashMap<String, (f32, Vec<String>)>> {
-    let f = &engine.fields;
     let mut words = analyzer::query_terms(&req.query);
     words.sort();
     words.dedup();
     if words.is_empty() {
         return Ok(HashMap::new());
     }
+    let table = names_table(engine, searcher)?;
+    let found = match table.as_ref() {
+        Some(table) => {
+            let mut found = Vec::new();
+            for n in table.named(&words) {
+                if wanted(engine, searcher, req, n.soc)? {
+                    found.extend(naming(n.soc, &n.titles, &n.tools, n.kin.max(n.tools.len())));
+                }
+            }
+            found
+        }
+        None => knowledge_from_documents(engine, searcher, req, &words)?,
+    };
+    let top = found
+        .iter()
+        .map(|f| f.1)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    Ok(found
+        .into_iter()
+        .map(|(soc, strength, names)| (soc, (strength / top, names)))
+        .collect())
+}
+
+/// The titles-and-tools table of the searcher's generation, when it sees the commit the table
+/// was written for and the file is sound.
+fn names_table(
+    engine: &Engine,
+    searcher: &Searcher,
+) -> Result<Arc<Option<crate::index::names::Names>>> {
+    engine.names.get(searcher, || {
+        Ok(crate::index::sidecar::token_seen(&engine.index, searcher)
+            .and_then(|token| crate::index::names::Names::read(&engine.path, &token)))
+    })
+}
+
+/// Whether occupation ranking reads the titles-and-tools table for `engine`'s current searcher
+/// (else the stored knowledge documents), for tests and diagnostics.
+pub fn reads_names_table(engine: &Engine) -> Result<bool> {
+    Ok(names_table(engine, &engine.searcher())?.is_some())
+}
+
+/// Is `soc` within the request's SOC filters, with statements in the index within its other
+/// filters?
+fn wanted(engine: &Engine, searcher: &Searcher, req: &SearchRequest, soc: &str) -> Result<bool> {
+    // The request is validated: its SOC filters are prefixes.
+    let in_filter = req.soc.is_empty() || req.soc.iter().any(|p| soc.starts_with(p.as_str()));
+    Ok(in_filter && in_filters(engine, searcher, req, soc)?)
+}
+
+/// An occupation's naming strength and the names shown for it (titles first, up to three), from
+/// its titles and tools that hold the query and the count of its tools of their kinds.
+fn naming<T: AsRef<str>, U: AsRef<str>>(
+    soc: &str,
+    titles: &[T],
+    tools: &[U],
+    kin: usize,
+) -> Option<(String, f32, Vec<String>)> {
+    let strength = (1.0 + titles.len() as f32).ln() + (1.0 + kin as f32).ln();
+    (strength > 0.0).then(|| {
+        let names = titles
+            .iter()
+            .map(|t| t.as_ref().to_string())
+            .chain(tools.iter().map(|t| t.as_ref().to_string()))
+            .take(3)
+            .collect();
+        (soc.to_string(), strength, names)
+    })
+}
+
+/// [`knowledge_matches`] read from the stored knowledge documents (strengths not yet relative).
+fn knowledge_from_documents(
+    engine: &Engine,
+    searcher: &Searcher,
+    req: &SearchRequest,
+    words: &[String],
+) -> Result<Vec<(String, f32, Vec<String>)>> {
+    let f = &engine.fields;
     let all_words = |field| -> Box<dyn Query> {
         Box::new(BooleanQuery::new(
             words
@@ -406,12 +485,12 @@ pub(crate) fn knowledge_matches(
     let docs = docs
         .into_iter()
         .map(|(addr, mut d)| {
-            d.titles.retain(|t| holds(&mut held, &words, t));
+            d.titles.retain(|t| holds(&mut held, words, t));
             let all = std::mem::take(&mut d.tools);
             d.tools = all
                 .iter()
                 .filter(|t| {
-                    holds(&mut held, &words, &t.name) || holds(&mut held, &words, &t.category)
+                    holds(&mut held, words, &t.name) || holds(&mut held, words, &t.category)
                 })
                 .cloned()
                 .collect();
@@ -430,10 +509,8 @@ pub(crate) fn knowledge_matches(
             // Its words are spread over several names: none of them names the query.
             continue;
         }
-        // The request is validated: its SOC filters are prefixes.
-        let in_filter = req.soc.is_empty() || req.soc.iter().any(|p| soc.starts_with(p.as_str()));
         // Only occupations with statements in the index (in the job zones asked for) rank.
-        if !in_filter || !in_filters(engine, searcher, req, soc)? {
+        if !wanted(engine, searcher, req, soc)? {
             continue;
         }
         let (titles, tools) = (&k.titles, &k.tools);
@@ -450,27 +527,10 @@ pub(crate) fn knowledge_matches(
         } else {
             kin_count(searcher, f, soc, &kinds, read_tools.get(soc.as_str()))?
         };
-        let kin = kin.max(tools.len());
-        let strength = (1.0 + titles.len() as f32).ln() + (1.0 + kin as f32).ln();
-        if strength > 0.0 {
-            let names = titles
-                .iter()
-                .map(|t| t.to_string())
-                .chain(tools.iter().map(|t| t.name.clone()))
-                .take(3)
-                .collect();
-            found.push((soc.clone(), strength, names));
-        }
+        let tool_names: Vec<&str> = tools.iter().map(|t| t.name.as_str()).collect();
+        found.extend(naming(soc, titles, &tool_names, kin.max(tools.len())));
     }
-    let top = found
-        .iter()
-        .map(|f| f.1)
-        .fold(0.0, f32::max)
-        .max(f32::MIN_POSITIVE);
-    Ok(found
-        .into_iter()
-        .map(|(soc, strength, names)| (soc, (strength / top, names)))
-        .collect())
+    Ok(found)
 }
 
 /// How many distinct tools of an occupation are of one of `kinds`: from `read` (the documents

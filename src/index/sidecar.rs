@@ -1,0 +1,167 @@
+//! Files written beside a commit and named by its vector token (the mapper's tables, the
+//! titles-and-tools table): postcard behind a header that says what the file is and its layout,
+//! the body's CRC-32 and its length; written atomically (temporary file, sync, rename) and read
+//! back only when whole, so a reader never takes a damaged or foreign file for tables.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tantivy::Searcher;
+
+use crate::error::{Error, Result};
+
+/// One kind of file: its name's prefix and its magic (what it is, and its layout's version in
+/// the last two bytes; bump them when what the file holds or how it is built changes).
+#[derive(Debug, Clone, Copy)]
+pub struct Sidecar {
+    /// `map-tables-` names `map-tables-<token>.bin`.
+    pub prefix: &'static str,
+    pub magic: &'static [u8; 8],
+    /// What the file holds, for messages ("the mapper's tables").
+    pub what: &'static str,
+}
+
+impl Sidecar {
+    /// The file of the commit with vector token `token`.
+    pub fn path(&self, dir: &Path, token: &str) -> PathBuf {
+        dir.join(format!("{}{token}.bin", self.prefix))
+    }
+
+    /// `value` encoded with its header.
+    pub fn encode<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
+        let body = self.body_of(value)?;
+        Ok([self.header(&body), body].concat())
+    }
+
+    fn body_of<T: Serialize>(&self, value: &T) -> Result<Vec<u8>> {
+        postcard::to_stdvec(value)
+            .map_err(|e| Error::Invalid(format!("{} do not encode: {e}", self.what)))
+    }
+
+    /// The header before `body`: the magic, the body's CRC-32 and its length.
+    fn header(&self, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(20);
+        out.extend_from_slice(self.magic);
+        out.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out
+    }
+
+    /// The body of a file's `bytes`, when they are whole and of this layout.
+    fn body<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        let rest = bytes.strip_prefix(self.magic)?;
+        let crc = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?);
+        let len = u64::from_le_bytes(rest.get(4..12)?.try_into().ok()?);
+        let body = rest.get(12..)?;
+        (body.len() as u64 == len && crc32fast::hash(body) == crc).then_some(body)
+    }
+
+    /// The value in `bytes`, or `None` when they are not whole, damaged or of another layout.
+    pub fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> Option<T> {
+        postcard::from_bytes(self.body(bytes)?).ok()
+    }
+
+    /// The value written for the commit with `token`, when its file is there and sound.
+    pub fn read<T: DeserializeOwned>(&self, dir: &Path, token: &str) -> Option<T> {
+        self.decode(&std::fs::read(self.path(dir, token)).ok()?)
+    }
+
+    /// Writes `value` as the file of the commit with `token` (temporary file, sync, rename) and
+    /// removes the files of other commits. A failure leaves no file of `token`.
+    pub fn write<T: Serialize>(&self, dir: &Path, token: &str, value: &T) -> Result<()> {
+        let body = self.body_of(value)?;
+        let target = self.path(dir, token);
+        let tmp = target.with_extension("tmp");
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&self.header(&body))?;
+            f.write_all(&body)?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &target)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::WriteFailed {
+                path: target,
+                cause: e.to_string(),
+                committed: true,
+            });
+        }
+        self.remove_others(dir, Some(token));
+        Ok(())
+    }
+
+    /// Checks the file of the commit with `token` (`skillmap stats --verify`): false when there
+    /// is none or it is of another layout (another skillmap version: no reader takes it, and the
+    /// next index run replaces it), [`Error::Damaged`] when it fails its checksum.
+    pub fn verify(&self, dir: &Path, token: &str) -> Result<bool> {
+        let path = self.path(dir, token);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let magic = self.magic;
+        if bytes.len() >= magic.len() && bytes.starts_with(&magic[..6]) && !bytes.starts_with(magic)
+        {
+            return Ok(false);
+        }
+        if self.body(&bytes).is_none() {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            return Err(Error::Damaged {
+                path: dir.to_path_buf(),
+                detail: format!(
+                    "{} {name} fail their checksum (they are built instead; the next \
+                     `skillmap index` run writes them again)",
+                    self.what
+                ),
+                damaged: vec![name],
+            });
+        }
+        Ok(true)
+    }
+
+    /// Removes the files of this kind of every commit but `keep`'s (and unfinished writes).
+    pub fn remove_others(&self, dir: &Path, keep: Option<&str>) {
+        let keep = keep.map(|t| self.path(dir, t));
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if name.starts_with(self.prefix) && Some(e.path()) != keep {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// The vector token of the index's newest commit, when `searcher` sees exactly that commit's
+/// segments (a searcher of an older commit, or one taken while a merge was being saved, gets
+/// `None`).
+pub fn token_seen(index: &tantivy::Index, searcher: &Searcher) -> Option<String> {
+    let metas = index.load_metas().ok()?;
+    let token = metas
+        .payload
+        .as_deref()
+        .and_then(crate::index::schema::vectors_token)?;
+    let mut committed: Vec<(String, u32)> = metas
+        .segments
+        .iter()
+        .map(|s| (s.id().uuid_string(), s.num_deleted_docs()))
+        .collect();
+    let mut seen: Vec<(String, u32)> = searcher
+        .segment_readers()
+        .iter()
+        .map(|r| (r.segment_id().uuid_string(), r.num_deleted_docs()))
+        .collect();
+    committed.sort();
+    seen.sort();
+    (committed == seen).then(|| token.to_string())
+}
