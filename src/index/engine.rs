@@ -29,6 +29,12 @@ pub struct Engine {
     /// The titles-and-tools table written beside the commit, when the reader sees that commit
     /// and the file is sound (read at the first occupation ranking of each generation).
     pub(crate) names: ByGeneration<Option<super::names::Names>>,
+    /// The statement terms and their deletions, for typo-tolerant words (built at the first
+    /// such word of each generation).
+    pub(crate) typo_vocabulary: ByGeneration<crate::search::typo::Vocabulary>,
+    /// Set for a process that answers one query: tables that pay for themselves only over many
+    /// queries (the typo vocabulary) are not built, and their slower equivalent is used.
+    pub(crate) one_shot: bool,
 }
 
 /// A value derived from one index generation, rebuilt when the reader moves on.
@@ -80,7 +86,16 @@ impl Engine {
             occupation_vectors: ByGeneration::default(),
             occupation_ids: ByGeneration::default(),
             names: ByGeneration::default(),
+            typo_vocabulary: ByGeneration::default(),
+            one_shot: false,
         })
+    }
+
+    /// This engine answers one query (`skillmap search`): it builds no table that pays for
+    /// itself only over many queries. The answers are the same.
+    pub fn for_one_query(mut self) -> Engine {
+        self.one_shot = true;
+        self
     }
 
     /// The vectors of the index's newest commit (read once per commit). They hold every vector

@@ -9,7 +9,8 @@ use tantivy::index::SegmentId;
 use tantivy::query::{
     BitSetDocSet, ConstScorer, EnableScoring, Explanation, Query, Scorer, Weight,
 };
-use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{BitSet, DocId, DocSet, Score, SegmentReader, TERMINATED, Term};
 
 /// Per segment, the documents the query matches.
 type Matches = Arc<Mutex<HashMap<SegmentId, Arc<BitSet>>>>;
@@ -20,6 +21,9 @@ type Matches = Arc<Mutex<HashMap<SegmentId, Arc<BitSet>>>>;
 #[derive(Clone)]
 pub(crate) struct Memo {
     inner: Arc<dyn Query>,
+    /// When given: the field and terms whose postings are `inner`'s matches, read instead of
+    /// `inner`'s scorer (which for a typo-tolerant word walks the term dictionary).
+    terms: Option<Arc<(Field, Vec<Term>)>>,
     matches: Matches,
 }
 
@@ -33,7 +37,17 @@ impl Memo {
     pub(crate) fn new(inner: impl Query) -> Memo {
         Memo {
             inner: Arc::new(inner),
+            terms: None,
             matches: Matches::default(),
+        }
+    }
+
+    /// `inner`, whose matches are the documents holding any of `terms` in `field` (its
+    /// explanations are still `inner`'s).
+    pub(crate) fn with_terms(inner: impl Query, field: Field, terms: Vec<Term>) -> Memo {
+        Memo {
+            terms: Some(Arc::new((field, terms))),
+            ..Memo::new(inner)
         }
     }
 }
@@ -42,6 +56,7 @@ impl Query for Memo {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
         Ok(Box::new(MemoWeight {
             inner: self.inner.weight(scoring)?,
+            terms: self.terms.clone(),
             matches: self.matches.clone(),
         }))
     }
@@ -49,6 +64,7 @@ impl Query for Memo {
 
 struct MemoWeight {
     inner: Box<dyn Weight>,
+    terms: Option<Arc<(Field, Vec<Term>)>>,
     matches: Matches,
 }
 
@@ -63,12 +79,36 @@ impl MemoWeight {
         {
             return Ok(m.clone());
         }
-        let mut scorer = self.inner.scorer(reader, 1.0)?;
         let mut docs = BitSet::with_max_value(reader.max_doc());
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            docs.insert(doc);
-            doc = scorer.advance();
+        match &self.terms {
+            Some(terms) => {
+                // Block by block, as tantivy's automaton weight reads its terms' postings.
+                let index = reader.inverted_index(terms.0)?;
+                for t in &terms.1 {
+                    if let Some(mut block) =
+                        index.read_block_postings(t, IndexRecordOption::Basic)?
+                    {
+                        loop {
+                            let block_docs = block.docs();
+                            if block_docs.is_empty() {
+                                break;
+                            }
+                            for &doc in block_docs {
+                                docs.insert(doc);
+                            }
+                            block.advance();
+                        }
+                    }
+                }
+            }
+            None => {
+                let mut scorer = self.inner.scorer(reader, 1.0)?;
+                let mut doc = scorer.doc();
+                while doc != TERMINATED {
+                    docs.insert(doc);
+                    doc = scorer.advance();
+                }
+            }
         }
         let docs = Arc::new(docs);
         self.matches

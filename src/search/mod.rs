@@ -30,6 +30,7 @@ mod query;
 mod rank;
 pub mod relevance;
 pub mod request;
+pub(crate) mod typo;
 
 pub use highlight::{Highlighter, highlight};
 

@@ -179,6 +179,7 @@ struct UnitClauses<'u> {
 fn unit_clauses<'u>(
     f: &Fields,
     searcher: &Searcher,
+    typo: &dyn Fn() -> Result<Option<std::sync::Arc<super::typo::Vocabulary>>>,
     units: &'u [Unit],
     ranking: &Ranking,
     unfiltered: bool,
@@ -197,8 +198,22 @@ fn unit_clauses<'u>(
                     let distance = if chars >= FUZZY_TWO_EDITS_CHARS { 2 } else { 1 };
                     let fuzzy =
                         FuzzyTermQuery::new(Term::from_field_text(f.statement, w), distance, true);
-                    // Its automaton walk is kept for the passes after the first.
-                    unit_queries.push(boost(Box::new(super::memo::Memo::new(fuzzy)), W_FUZZY));
+                    // The terms it matches, found in the generation's deletions instead of by
+                    // walking every segment's dictionary (unless this process answers one
+                    // query: building them costs more than one walk); their documents are
+                    // kept for the passes after the first.
+                    let memo = match typo()? {
+                        Some(vocabulary) => {
+                            let near = vocabulary
+                                .near(w, distance)
+                                .into_iter()
+                                .map(|t| Term::from_field_text(f.statement, t))
+                                .collect();
+                            super::memo::Memo::with_terms(fuzzy, f.statement, near)
+                        }
+                        None => super::memo::Memo::new(fuzzy),
+                    };
+                    unit_queries.push(boost(Box::new(memo), W_FUZZY));
                     highlighter.fuzzy.push((w.clone(), distance as usize));
                     plain_words = false;
                 } else {
@@ -250,7 +265,20 @@ pub(crate) fn compile(
         exact_words,
         highlighter,
         plain_words,
-    } = unit_clauses(f, searcher, &units, ranking, filters.is_empty())?;
+    } = unit_clauses(
+        f,
+        searcher,
+        &|| {
+            if engine.one_shot {
+                return Ok(None);
+            }
+            let build = || super::typo::Vocabulary::build(searcher, f.statement);
+            engine.typo_vocabulary.get(searcher, build).map(Some)
+        },
+        &units,
+        ranking,
+        filters.is_empty(),
+    )?;
     if ranking.alt_titles > 0.0
         && !exact_words.is_empty()
         && let Some(q) = alt_title_bonus(f, searcher, &exact_words, ranking.alt_titles)?

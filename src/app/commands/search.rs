@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::search::{self, SearchRequest, request};
 
 pub fn run(args: SearchArgs, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let engine = open_engine(&args.dir.index)?;
+    let engine = open_engine(&args.dir.index)?.for_one_query();
     let render = Renderer::for_stdout(args.format);
     let req = SearchRequest {
         query: args.query.join(" "),
