@@ -28,12 +28,7 @@ pub fn write(
     fields: &crate::index::schema::Fields,
     dir: &std::path::Path,
 ) -> crate::error::Result<()> {
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
-    let Some(token) = crate::index::sidecar::token_seen(index, &searcher) else {
+    let Some((searcher, token)) = crate::index::sidecar::newest(index)? else {
         return Ok(());
     };
     let knowledge = crate::index::knowledge::all(&searcher, fields)?;

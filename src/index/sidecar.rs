@@ -142,6 +142,18 @@ impl Sidecar {
     }
 }
 
+/// A searcher of the index's newest commit and the commit's vector token (`None` when the
+/// index changed between the two reads, or nothing is committed): what the files beside a
+/// commit are built from.
+pub fn newest(index: &tantivy::Index) -> Result<Option<(Searcher, String)>> {
+    let reader: tantivy::IndexReader = index
+        .reader_builder()
+        .reload_policy(tantivy::ReloadPolicy::Manual)
+        .try_into()?;
+    let searcher = reader.searcher();
+    Ok(token_seen(index, &searcher).map(|token| (searcher, token)))
+}
+
 /// The vector token of the index's newest commit, when `searcher` sees exactly that commit's
 /// segments (a searcher of an older commit, or one taken while a merge was being saved, gets
 /// `None`).

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::framework::Knowledge;
 use crate::error::Result;
 use crate::index::schema::Fields;
-use crate::index::sidecar::{Sidecar, token_seen};
+use crate::index::sidecar::Sidecar;
 
 use super::candidates::{Occupation, tool_tables};
 use super::{MapOptions, model, titles};
@@ -111,12 +111,7 @@ pub fn write(
     dir: &Path,
     also: impl FnOnce(&str, &BTreeMap<String, Knowledge>) -> Result<()> + Send,
 ) -> Result<()> {
-    let reader = index
-        .reader_builder()
-        .reload_policy(tantivy::ReloadPolicy::Manual)
-        .try_into()?;
-    let searcher = reader.searcher();
-    let Some(token) = token_seen(index, &searcher) else {
+    let Some((searcher, token)) = crate::index::sidecar::newest(index)? else {
         return Ok(());
     };
     let (scanned, knowledge) = rayon::join(
@@ -166,7 +161,8 @@ mod tests {
     fn the_written_centroids_are_the_ones_a_mapper_sums() {
         let (_tmp, engine) = crate::index::fixture_engine();
         let searcher = engine.searcher();
-        let token = token_seen(&engine.index, &searcher).expect("the newest commit");
+        let token =
+            crate::index::sidecar::token_seen(&engine.index, &searcher).expect("the newest commit");
         let written = read(&engine.path, &token).expect("the index run wrote its tables");
         assert_eq!(written.centroids.len(), 3 * crate::embed::DIMS);
         assert!(written.centroids.iter().any(|x| *x != 0.0));
