@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{Column, StrColumn};
 use tantivy::{DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader};
 
 use crate::domain::level::{Level, LevelCounts};
@@ -26,36 +25,60 @@ pub(crate) const KEPT: usize = if super::OCCUPATION_TOP > super::occupations::HI
 pub(crate) struct OccupationIds {
     /// Every code with a statement in some segment, sorted.
     pub(crate) codes: Vec<String>,
-    /// Per segment: SOC ordinal → number.
-    by_segment: Vec<Vec<u32>>,
+    /// Per segment, per document: its occupation's number × 8 + its level's ordinal, or
+    /// [`NOT_A_STATEMENT`] (read from the columns once per generation, so that a match costs
+    /// one array read instead of two column look-ups).
+    docs: Vec<Vec<u32>>,
 }
+
+/// The packed value of a document without a code (a knowledge document).
+const NOT_A_STATEMENT: u32 = u32::MAX;
 
 impl OccupationIds {
     /// Reads every segment's SOC dictionary.
     pub(crate) fn build(searcher: &Searcher, fields: &Fields) -> Result<OccupationIds> {
         let mut per_segment = Vec::new();
+        let mut columns = Vec::new();
         for seg in searcher.segment_readers() {
-            let codes = match store::soc_column(seg, searcher, fields)? {
+            let col = store::soc_column(seg, searcher, fields)?;
+            let codes = match &col {
                 Some(col) => {
                     let ords: Vec<u64> = (0..col.dictionary().num_terms() as u64).collect();
-                    store::codes_of(&col, &ords)?
+                    store::codes_of(col, &ords)?
                 }
                 None => Vec::new(),
             };
             per_segment.push(codes);
+            let level_field = searcher.schema().get_field_name(fields.level_ord);
+            columns.push((seg, col, seg.fast_fields().u64(level_field)?));
         }
         let mut codes: Vec<String> = per_segment.iter().flatten().cloned().collect();
         codes.sort_unstable();
         codes.dedup();
-        let by_segment = per_segment
+        let docs = per_segment
             .iter()
-            .map(|seg| {
-                seg.iter()
+            .zip(&columns)
+            .map(|(seg_codes, (seg, socs, levels))| {
+                let numbers: Vec<u32> = seg_codes
+                    .iter()
                     .map(|c| codes.binary_search(c).unwrap_or_default() as u32)
+                    .collect();
+                (0..seg.max_doc())
+                    .map(|doc| {
+                        let ord = socs.as_ref().and_then(|c| c.term_ords(doc).next());
+                        match ord.and_then(|o| numbers.get(o as usize)) {
+                            Some(&n) => {
+                                let level = Level::from_ordinal(levels.first(doc).unwrap_or(1))
+                                    .unwrap_or(Level::Emerging);
+                                n * 8 + level.ordinal() as u32
+                            }
+                            None => NOT_A_STATEMENT,
+                        }
+                    })
                     .collect()
             })
             .collect();
-        Ok(OccupationIds { codes, by_segment })
+        Ok(OccupationIds { codes, docs })
     }
 
     /// The number of a code, when some statement has it.
@@ -147,27 +170,15 @@ pub(crate) type ByOccupation = foldhash::HashMap<u32, Evidence>;
 
 /// Collects [`Evidence`] per occupation from every match of a query.
 pub(crate) struct Grouped {
-    soc: String,
-    level: String,
     ids: Arc<OccupationIds>,
     /// Are the matches the first tier's?
     first: bool,
 }
 
 impl Grouped {
-    pub(crate) fn new(
-        fields: &Fields,
-        searcher: &Searcher,
-        ids: Arc<OccupationIds>,
-        first: bool,
-    ) -> Self {
-        let schema = searcher.schema();
-        Grouped {
-            soc: schema.get_field_name(fields.soc).to_string(),
-            level: schema.get_field_name(fields.level_ord).to_string(),
-            ids,
-            first,
-        }
+    /// `ids` must be of the searcher the collector runs on.
+    pub(crate) fn new(ids: Arc<OccupationIds>, first: bool) -> Self {
+        Grouped { ids, first }
     }
 }
 
@@ -175,8 +186,6 @@ impl Grouped {
 pub(crate) struct SegmentGrouped {
     segment: SegmentOrdinal,
     first: bool,
-    socs: Option<StrColumn>,
-    levels: Column<u64>,
     ids: Arc<OccupationIds>,
     by_id: ByOccupation,
 }
@@ -188,13 +197,11 @@ impl Collector for Grouped {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        reader: &SegmentReader,
+        _reader: &SegmentReader,
     ) -> tantivy::Result<SegmentGrouped> {
         Ok(SegmentGrouped {
             segment,
             first: self.first,
-            socs: reader.fast_fields().str(&self.soc)?,
-            levels: reader.fast_fields().u64(&self.level)?,
             ids: self.ids.clone(),
             by_id: Default::default(),
         })
@@ -222,20 +229,19 @@ impl SegmentCollector for SegmentGrouped {
     type Fruit = ByOccupation;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        let Some(ord) = self.socs.as_ref().and_then(|c| c.term_ords(doc).next()) else {
+        let packed = self
+            .ids
+            .docs
+            .get(self.segment as usize)
+            .and_then(|s| s.get(doc as usize))
+            .copied()
+            .unwrap_or(NOT_A_STATEMENT);
+        if packed == NOT_A_STATEMENT {
             // Not a statement (a knowledge document has no code).
             return;
-        };
-        let Some(&id) = self
-            .ids
-            .by_segment
-            .get(self.segment as usize)
-            .and_then(|s| s.get(ord as usize))
-        else {
-            return;
-        };
-        let level =
-            Level::from_ordinal(self.levels.first(doc).unwrap_or(1)).unwrap_or(Level::Emerging);
+        }
+        let (id, level) = (packed / 8, packed % 8);
+        let level = Level::from_ordinal(u64::from(level)).unwrap_or(Level::Emerging);
         self.by_id.entry(id).or_default().push(
             (score, DocAddress::new(self.segment, doc), self.first),
             level,

@@ -80,7 +80,7 @@ pub fn search_occupations_weighted(
         OccupationIds::build(&searcher, &engine.fields)
     })?;
     let found = match &compiled {
-        Some(c) => evidence(engine, &searcher, &ids, c)?,
+        Some(c) => evidence(&searcher, &ids, c)?,
         None => ByOccupation::default(),
     };
     // Occupations whose titles or tools name the query (no level can say where, so not with
@@ -278,13 +278,12 @@ pub(crate) fn level_spread(e: &Evidence) -> f32 {
 /// Every matching statement grouped by occupation: the first tier's (every unit), then the
 /// second tier's (some units) behind them. Visits every match; no pool cuts it short.
 pub(crate) fn evidence(
-    engine: &Engine,
     searcher: &Searcher,
     ids: &Arc<OccupationIds>,
     c: &Compiled,
 ) -> Result<ByOccupation> {
     let stats = StatementStats::of(searcher)?;
-    let collector = |first| Grouped::new(&engine.fields, searcher, ids.clone(), first);
+    let collector = |first| Grouped::new(ids.clone(), first);
     let first = stats.search(&*c.first, &collector(true))?;
     let second = match &c.rest {
         Some(q) => stats.search(&**q, &collector(false))?,
