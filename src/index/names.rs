@@ -268,7 +268,11 @@ impl Names {
             && table.titles.sound(n, false)
             && table.tools.len() == o
             && table.tools.sound(n, true)
-            && (0..o).all(|i| table.tools.get(i).len().is_multiple_of(2))
+            && (0..o).all(|i| {
+                // Pairs of a name (always one) and a kind (or none).
+                let pairs = table.tools.get(i);
+                pairs.len().is_multiple_of(2) && pairs.chunks_exact(2).all(|p| p[0] < n)
+            })
             && table.users.len() == n as usize
             && table.users.sound(o as u32, false);
         sound.then_some(table)
@@ -541,9 +545,19 @@ mod tests {
             assert_eq!(named(&back, q), named(&table, q), "{q}");
         }
         assert!(!named(&back, "ceo").is_empty());
-        // Ids out of range (a file that decodes but does not hold together) are refused.
+        // Ids out of range (a file that decodes but does not hold together) are refused: a
+        // title, a tool's name without a name, an offset past the end.
         let mut broken = Names::build(&knowledge());
         broken.titles.items.0[0] = 999;
+        FILE.write(dir.path(), "u", &broken).unwrap();
+        assert!(Names::read(dir.path(), "u").is_none());
+        let mut broken = Names::build(&knowledge());
+        broken.tools.items.0[0] = NO_KIND;
+        FILE.write(dir.path(), "u", &broken).unwrap();
+        assert!(Names::read(dir.path(), "u").is_none());
+        let mut broken = Names::build(&knowledge());
+        let last = broken.users.ends.0.len() - 1;
+        broken.users.ends.0[last] += 1;
         FILE.write(dir.path(), "u", &broken).unwrap();
         assert!(Names::read(dir.path(), "u").is_none());
         // Writing one commit's table removes the others'.
