@@ -35,7 +35,8 @@ pub(crate) struct OccupationIds {
 const NOT_A_STATEMENT: u32 = u32::MAX;
 
 impl OccupationIds {
-    /// Reads every segment's SOC dictionary.
+    /// Reads every segment's SOC dictionary, then each document's code and level (once per
+    /// index generation).
     pub(crate) fn build(searcher: &Searcher, fields: &Fields) -> Result<OccupationIds> {
         let mut per_segment = Vec::new();
         let mut columns = Vec::new();
