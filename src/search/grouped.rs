@@ -132,6 +132,18 @@ impl Evidence {
     }
 
     fn keep(&mut self, (score, addr, first): Kept) {
+        if self.kept == KEPT {
+            let (last, last_addr, _) = self.best[KEPT - 1];
+            let behind = match score.total_cmp(&last) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Equal => addr > last_addr,
+                std::cmp::Ordering::Greater => false,
+            };
+            if behind {
+                // Ranks behind every kept statement (the common case once five are kept).
+                return;
+            }
+        }
         // Kept statements that rank ahead of this one come first.
         let at = self
             .best()
@@ -140,7 +152,11 @@ impl Evidence {
             return;
         }
         let end = (self.kept + 1).min(KEPT);
-        self.best.copy_within(at..end - 1, at + 1);
+        // Shifted one by one: a call to `copy_within` (memmove) costs more than moving the few
+        // entries.
+        for i in (at + 1..end).rev() {
+            self.best[i] = self.best[i - 1];
+        }
         self.best[at] = (score, addr, first);
         self.kept = end;
     }
@@ -166,8 +182,80 @@ impl Evidence {
     }
 }
 
-/// Evidence per occupation number.
-pub(crate) type ByOccupation = foldhash::HashMap<u32, Evidence>;
+/// Evidence per occupation number: a slot per number, read without hashing, and the
+/// occupations found, in the order they were first met.
+#[derive(Debug, Default)]
+pub(crate) struct ByOccupation {
+    /// Per occupation number: its place in `found` + 1, or 0.
+    slots: Vec<u32>,
+    found: Vec<(u32, Evidence)>,
+}
+
+impl ByOccupation {
+    fn with_capacity(numbers: usize, found: usize) -> ByOccupation {
+        ByOccupation {
+            slots: vec![0; numbers],
+            found: Vec::with_capacity(found),
+        }
+    }
+
+    /// Adds an occupation's evidence: merged as [`Evidence::merge`] does when it is there.
+    fn add(&mut self, id: u32, e: Evidence, then: bool) {
+        let i = id as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, 0);
+        }
+        match self.slots[i] {
+            0 => {
+                self.found.push((id, e));
+                self.slots[i] = self.found.len() as u32;
+            }
+            k => self.found[k as usize - 1].1.merge(&e, then),
+        }
+    }
+
+    fn place(&self, id: u32) -> Option<usize> {
+        match self.slots.get(id as usize) {
+            Some(&k) if k > 0 => Some(k as usize - 1),
+            _ => None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn get(&self, id: u32) -> Option<&Evidence> {
+        self.place(id).map(|k| &self.found[k].1)
+    }
+
+    pub(crate) fn contains(&self, id: u32) -> bool {
+        self.place(id).is_some()
+    }
+
+    /// Takes an occupation's evidence out, leaving it unfound.
+    pub(crate) fn take(&mut self, id: u32) -> Option<Evidence> {
+        let k = self.place(id)?;
+        self.slots[id as usize] = 0;
+        Some(std::mem::take(&mut self.found[k].1))
+    }
+
+    /// The occupations found and their evidence (an occupation taken out is still listed, with
+    /// empty evidence: take them out last).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &Evidence)> {
+        self.found.iter().map(|(id, e)| (*id, e))
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
+}
+
+impl IntoIterator for ByOccupation {
+    type Item = (u32, Evidence);
+    type IntoIter = std::vec::IntoIter<(u32, Evidence)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.found.into_iter()
+    }
+}
 
 /// Collects [`Evidence`] per occupation from every match of a query.
 pub(crate) struct Grouped {
@@ -188,7 +276,10 @@ pub(crate) struct SegmentGrouped {
     segment: SegmentOrdinal,
     first: bool,
     ids: Arc<OccupationIds>,
-    by_id: ByOccupation,
+    /// Each run of matches of one occupation, in document order: an occupation's statements
+    /// mostly lie in a row, so a match extends the last run and no map is touched until the
+    /// segments' runs are merged.
+    runs: Vec<(u32, Evidence)>,
 }
 
 impl Collector for Grouped {
@@ -204,7 +295,7 @@ impl Collector for Grouped {
             segment,
             first: self.first,
             ids: self.ids.clone(),
-            by_id: Default::default(),
+            runs: Vec::new(),
         })
     }
 
@@ -212,22 +303,22 @@ impl Collector for Grouped {
         true
     }
 
-    fn merge_fruits(&self, parts: Vec<ByOccupation>) -> tantivy::Result<ByOccupation> {
-        let mut parts = parts.into_iter();
-        let mut all = parts.next().unwrap_or_default();
-        for part in parts {
-            for (id, e) in part {
-                all.entry(id)
-                    .and_modify(|have| have.merge(&e, false))
-                    .or_insert(e);
-            }
+    fn merge_fruits(&self, parts: Vec<Runs>) -> tantivy::Result<ByOccupation> {
+        let runs = parts.iter().map(Vec::len).sum();
+        let mut all = ByOccupation::with_capacity(self.ids.codes.len(), runs);
+        for (id, e) in parts.into_iter().flatten() {
+            // The best of both, in order, whichever comes first.
+            all.add(id, e, false);
         }
         Ok(all)
     }
 }
 
+/// One segment's runs of matches, each of one occupation.
+pub(crate) type Runs = Vec<(u32, Evidence)>;
+
 impl SegmentCollector for SegmentGrouped {
-    type Fruit = ByOccupation;
+    type Fruit = Runs;
 
     fn collect(&mut self, doc: DocId, score: Score) {
         let packed = self
@@ -243,14 +334,19 @@ impl SegmentCollector for SegmentGrouped {
         }
         let (id, level) = (packed / 8, packed % 8);
         let level = Level::from_ordinal(u64::from(level)).unwrap_or(Level::Emerging);
-        self.by_id.entry(id).or_default().push(
-            (score, DocAddress::new(self.segment, doc), self.first),
-            level,
-        );
+        if self.runs.last().is_none_or(|(run, _)| *run != id) {
+            self.runs.push((id, Evidence::default()));
+        }
+        if let Some((_, e)) = self.runs.last_mut() {
+            e.push(
+                (score, DocAddress::new(self.segment, doc), self.first),
+                level,
+            );
+        }
     }
 
-    fn harvest(self) -> ByOccupation {
-        self.by_id
+    fn harvest(self) -> Runs {
+        self.runs
     }
 }
 
@@ -258,10 +354,7 @@ impl SegmentCollector for SegmentGrouped {
 /// statements are those with every word, best first, then those with some.
 pub(crate) fn tiers(mut first: ByOccupation, second: ByOccupation) -> ByOccupation {
     for (id, e) in second {
-        first
-            .entry(id)
-            .and_modify(|have| have.merge(&e, true))
-            .or_insert(e);
+        first.add(id, e, true);
     }
     first
 }
@@ -295,6 +388,42 @@ mod tests {
         );
         assert_eq!(e.matched, 7);
         assert_eq!(e.levels.get(Level::Emerging), 7);
+    }
+
+    #[test]
+    fn an_occupation_whose_statements_lie_apart_collects_as_one_in_a_row() {
+        // Occupation numbers 0 and 1; document d belongs to occupation `owner[d]`.
+        let owner = [0u32, 0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1];
+        let ids = Arc::new(OccupationIds {
+            codes: vec!["11-1011.00".into(), "11-1021.00".into()],
+            docs: vec![owner.iter().map(|&o| o * 8 + 1).collect()],
+        });
+        let scores = [1.0, 5.0, 2.0, 2.0, 5.0, 3.0, 0.5, 4.0, 4.0, 0.1, 6.0, 2.5];
+        let collector = Grouped::new(ids.clone(), true);
+        let mut seg = SegmentGrouped {
+            segment: 0,
+            first: true,
+            ids: ids.clone(),
+            runs: Vec::new(),
+        };
+        for (doc, &score) in scores.iter().enumerate() {
+            seg.collect(doc as u32, score);
+        }
+        let runs = seg.harvest();
+        assert_eq!(runs.len(), 6, "a run per stretch of one occupation");
+        let got = collector.merge_fruits(vec![runs]).unwrap();
+        for id in [0u32, 1] {
+            let mut want = Evidence::default();
+            for (doc, &score) in scores.iter().enumerate() {
+                if owner[doc] == id {
+                    want.push((score, at(doc as u32), true), Level::Emerging);
+                }
+            }
+            assert_eq!(got.get(id), Some(&want), "occupation {id}");
+        }
+        assert_eq!(got.get(0).map(|e| e.matched), Some(8));
+        assert_eq!(got.get(0).map(|e| e.best()[0].1), Some(at(10)));
+        assert!(!got.contains(2));
     }
 
     #[test]

@@ -90,28 +90,23 @@ pub fn search_occupations_weighted(
     } else {
         HashMap::new()
     };
-    let mut scored = score_all(found, &named, &ids, w);
-    if let Some(c) = &compiled
-        && req.semantic_ratio > 0.0
-    {
-        let prepared = hybrid::prepare(engine, &searcher, req)?;
-        // The semantic evidence is read over the best lexical statements.
-        let pool: Vec<DocAddress> = rank(&searcher, c, 0, OCCUPATION_POOL, false)?
-            .docs
-            .iter()
-            .map(|d| d.1)
-            .collect();
-        blend_semantic(engine, &searcher, req, &prepared, &pool, &ids, &mut scored)?;
-    }
-    // Numbers are in code order, so ties go to the lower code. Only the page is sorted.
-    let order = |a: &Scored, b: &Scored| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1));
-    let total = scored.len();
-    let depth = (req.offset + req.limit).min(total);
-    if depth > 0 && depth < total {
-        scored.select_nth_unstable_by(depth - 1, order);
-        scored.truncate(depth);
-    }
-    scored.sort_by(order);
+    let depth = req.offset + req.limit;
+    let (scored, total) = match &compiled {
+        Some(c) if req.semantic_ratio > 0.0 => {
+            let mut scored = score_all(found, &named, &ids, w);
+            let prepared = hybrid::prepare(engine, &searcher, req)?;
+            // The semantic evidence is read over the best lexical statements.
+            let pool: Vec<DocAddress> = rank(&searcher, c, 0, OCCUPATION_POOL, false)?
+                .docs
+                .iter()
+                .map(|d| d.1)
+                .collect();
+            blend_semantic(engine, &searcher, req, &prepared, &pool, &ids, &mut scored)?;
+            let total = scored.len();
+            (page(scored, depth, |s| (s.0, s.1)), total)
+        }
+        _ => top_scored(found, &named, &ids, w, depth),
+    };
     let mut occupations = Vec::new();
     for (n, (score, id, e, parts)) in scored
         .into_iter()
@@ -162,6 +157,72 @@ pub fn search_occupations_weighted(
     Ok(OccupationResults { occupations, total })
 }
 
+/// The first `depth` of `items` in rank order (a higher score, then a lower number: numbers
+/// are in code order, so ties go to the lower code); only those are sorted.
+fn page<T>(mut items: Vec<T>, depth: usize, key: impl Fn(&T) -> (f32, u32)) -> Vec<T> {
+    let order = |a: &T, b: &T| {
+        let (a, b) = (key(a), key(b));
+        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1))
+    };
+    let depth = depth.min(items.len());
+    if depth == 0 {
+        return Vec::new();
+    }
+    if depth < items.len() {
+        items.select_nth_unstable_by(depth - 1, order);
+        items.truncate(depth);
+    }
+    items.sort_by(order);
+    items
+}
+
+/// The first `depth` occupations by the score [`score_all`] gives (the same arithmetic), and how
+/// many occupations there are in all, without building every occupation's entry: only the
+/// page's evidence leaves the map.
+fn top_scored(
+    mut found: ByOccupation,
+    named: &HashMap<String, (f32, Vec<String>)>,
+    ids: &OccupationIds,
+    w: &OccupationWeights,
+    depth: usize,
+) -> (Vec<Scored>, usize) {
+    let named: foldhash::HashMap<u32, f32> = named
+        .iter()
+        .filter_map(|(soc, (k, _))| ids.id(soc).map(|id| (id, *k)))
+        .collect();
+    let reference = found
+        .iter()
+        .map(|(_, e)| ScoreParts::of(e, w).statements)
+        .fold(0.0, f32::max)
+        .max(f32::MIN_POSITIVE);
+    let reference = if found.is_empty() { 1.0 } else { reference };
+    let parts = |id: u32, e: Option<&Evidence>| {
+        let mut parts = e.map_or_else(ScoreParts::default, |e| ScoreParts::of(e, w));
+        parts.named = named.get(&id).map_or(0.0, |k| w.named * reference * k);
+        parts
+    };
+    let keys: Vec<(f32, u32)> = found
+        .iter()
+        .map(|(id, e)| (parts(id, Some(e)).total(), id))
+        .chain(
+            named
+                .keys()
+                .filter(|&&id| !found.contains(id))
+                .map(|&id| (parts(id, None).total(), id)),
+        )
+        .collect();
+    let total = keys.len();
+    let scored = page(keys, depth, |k| *k)
+        .into_iter()
+        .map(|(_, id)| {
+            let e = found.take(id).unwrap_or_default();
+            let p = parts(id, (e.matched > 0).then_some(&e));
+            (p.total(), id, e, p)
+        })
+        .collect();
+    (scored, total)
+}
+
 /// Every occupation's score: those with matching statements by their evidence, plus the
 /// titles-and-tools bonus, which also brings named occupations without a matching statement.
 fn score_all(
@@ -175,7 +236,7 @@ fn score_all(
     let unmatched: Vec<(u32, &String)> = named
         .keys()
         .filter_map(|soc| ids.id(soc).map(|id| (id, soc)))
-        .filter(|(id, _)| !found.contains_key(id))
+        .filter(|(id, _)| !found.contains(*id))
         .collect();
     let mut scored: Vec<Scored> = found
         .into_iter()
