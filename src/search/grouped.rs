@@ -95,15 +95,16 @@ impl OccupationIds {
 /// first tier).
 pub(crate) type Kept = (Score, DocAddress, bool);
 
-/// What one query's matches say of one occupation.
+/// What one query's matches say of one occupation (kept small: it is made for every run of
+/// matches and moved as the runs merge).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Evidence {
     best: [Kept; KEPT],
-    kept: usize,
-    /// All of its statements that match.
-    pub(crate) matched: usize,
-    /// Those, per level.
-    pub(crate) levels: LevelCounts,
+    kept: u8,
+    /// All of its statements that match (saturating).
+    matched: u32,
+    /// Those, per level, in [`Level::ALL`] order.
+    levels: [u32; 4],
 }
 
 impl Default for Evidence {
@@ -112,7 +113,7 @@ impl Default for Evidence {
             best: [(0.0, DocAddress::new(0, 0), false); KEPT],
             kept: 0,
             matched: 0,
-            levels: LevelCounts::default(),
+            levels: [0; 4],
         }
     }
 }
@@ -121,58 +122,70 @@ impl Evidence {
     /// Its best statements, best first (a higher score, then a lower address), at most
     /// [`KEPT`]; within the tiers, those of the first tier come first.
     pub(crate) fn best(&self) -> &[Kept] {
-        &self.best[..self.kept]
+        &self.best[..usize::from(self.kept)]
+    }
+
+    /// All of its statements that match.
+    pub(crate) fn matched(&self) -> usize {
+        self.matched as usize
+    }
+
+    /// Those, per level.
+    pub(crate) fn levels(&self) -> LevelCounts {
+        let mut counts = LevelCounts::default();
+        for (level, n) in Level::ALL.iter().zip(self.levels) {
+            *counts.get_mut(*level) = u64::from(n);
+        }
+        counts
     }
 
     /// Adds a statement, keeping the best [`KEPT`] in order.
     fn push(&mut self, kept: Kept, level: Level) {
-        self.matched += 1;
-        *self.levels.get_mut(level) += 1;
+        self.matched = self.matched.saturating_add(1);
+        let n = &mut self.levels[level.index()];
+        *n = n.saturating_add(1);
         self.keep(kept);
     }
 
     fn keep(&mut self, (score, addr, first): Kept) {
-        if self.kept == KEPT {
-            let (last, last_addr, _) = self.best[KEPT - 1];
-            let behind = match score.total_cmp(&last) {
-                std::cmp::Ordering::Less => true,
-                std::cmp::Ordering::Equal => addr > last_addr,
-                std::cmp::Ordering::Greater => false,
-            };
-            if behind {
-                // Ranks behind every kept statement (the common case once five are kept).
-                return;
-            }
-        }
-        // Kept statements that rank ahead of this one come first.
-        let at = self
-            .best()
-            .partition_point(|a| a.0.total_cmp(&score).then_with(|| addr.cmp(&a.1)).is_gt());
-        if at >= KEPT {
+        // Does a kept statement rank ahead of this one (a higher score, or the same and a lower
+        // address)?
+        let ahead = |a: &Kept| match a.0.total_cmp(&score) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Equal => a.1 < addr,
+            std::cmp::Ordering::Less => false,
+        };
+        // The free place to fill: a new one, or the last (dropped) when all are taken.
+        let kept = usize::from(self.kept);
+        let mut at = if kept < KEPT {
+            kept
+        } else if ahead(&self.best[KEPT - 1]) {
+            // Ranks behind every kept statement (the common case once they are all taken).
             return;
-        }
-        let end = (self.kept + 1).min(KEPT);
-        // Shifted one by one: a call to `copy_within` (memmove) costs more than moving the few
-        // entries.
-        for i in (at + 1..end).rev() {
-            self.best[i] = self.best[i - 1];
+        } else {
+            KEPT - 1
+        };
+        // One insertion step: those ranked behind move down one place.
+        while at > 0 && !ahead(&self.best[at - 1]) {
+            self.best[at] = self.best[at - 1];
+            at -= 1;
         }
         self.best[at] = (score, addr, first);
-        self.kept = end;
+        self.kept = (kept + 1).min(KEPT) as u8;
     }
 
     /// Folds in another part of the same occupation's matches: another segment's (`then`
     /// false: the best of both, in order), or the second tier's after the first (`then` true:
     /// `self`'s statements stay ahead of `other`'s).
     fn merge(&mut self, other: &Evidence, then: bool) {
-        self.matched += other.matched;
-        for level in Level::ALL {
-            *self.levels.get_mut(level) += other.levels.get(level);
+        self.matched = self.matched.saturating_add(other.matched);
+        for (n, m) in self.levels.iter_mut().zip(other.levels) {
+            *n = n.saturating_add(m);
         }
         for &k in other.best() {
             if then {
-                if self.kept < KEPT {
-                    self.best[self.kept] = k;
+                if usize::from(self.kept) < KEPT {
+                    self.best[usize::from(self.kept)] = k;
                     self.kept += 1;
                 }
             } else {
@@ -386,8 +399,8 @@ mod tests {
             kept[..KEPT.min(5)],
             [(4.0, 7), (3.0, 2), (3.0, 5), (2.0, 0), (2.0, 1)][..KEPT.min(5)]
         );
-        assert_eq!(e.matched, 7);
-        assert_eq!(e.levels.get(Level::Emerging), 7);
+        assert_eq!(e.matched(), 7);
+        assert_eq!(e.levels().get(Level::Emerging), 7);
     }
 
     #[test]
@@ -421,7 +434,7 @@ mod tests {
             }
             assert_eq!(got.get(id), Some(&want), "occupation {id}");
         }
-        assert_eq!(got.get(0).map(|e| e.matched), Some(8));
+        assert_eq!(got.get(0).map(|e| e.matched()), Some(8));
         assert_eq!(got.get(0).map(|e| e.best()[0].1), Some(at(10)));
         assert!(!got.contains(2));
     }
@@ -436,7 +449,7 @@ mod tests {
         a.merge(&second, true);
         assert_eq!(a.best()[0].1, at(1));
         assert_eq!(a.best()[1].1, at(2));
-        assert_eq!(a.matched, 2);
+        assert_eq!(a.matched(), 2);
         let mut b = first;
         b.merge(&second, false);
         assert_eq!(b.best()[0].1, at(2));

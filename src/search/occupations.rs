@@ -144,8 +144,8 @@ pub fn search_occupations_weighted(
             group: first.group.clone(),
             job_zone: first.job_zone,
             score,
-            matched: e.matched,
-            levels: e.levels,
+            matched: e.matched(),
+            levels: e.levels(),
             named_by: named.get(&soc).map(|n| n.1.clone()).unwrap_or_default(),
             explain: req
                 .explain
@@ -216,7 +216,7 @@ fn top_scored(
         .into_iter()
         .map(|(_, id)| {
             let e = found.take(id).unwrap_or_default();
-            let p = parts(id, (e.matched > 0).then_some(&e));
+            let p = parts(id, (e.matched() > 0).then_some(&e));
             (p.total(), id, e, p)
         })
         .collect();
@@ -293,7 +293,7 @@ impl ScoreParts {
         ScoreParts {
             statements,
             levels: statements * w.levels * level_spread(e),
-            matches: statements * w.matches * (e.matched.max(1) as f32).ln(),
+            matches: statements * w.matches * (e.matched().max(1) as f32).ln(),
             ..ScoreParts::default()
         }
     }
@@ -331,7 +331,7 @@ impl ScoreParts {
 pub(crate) fn level_spread(e: &Evidence) -> f32 {
     let present = crate::domain::level::Level::ALL
         .iter()
-        .filter(|l| e.levels.get(**l) > 0)
+        .filter(|l| e.levels().get(**l) > 0)
         .count();
     present.saturating_sub(1) as f32 / 3.0
 }
