@@ -365,6 +365,44 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_lanes(a, b)
 }
 
+/// The dot product of `a` with int8 values as a vector file stores them (each byte an `i8`),
+/// not yet scaled: a quarter of the memory an `f32` row reads.
+pub fn dot_i8(a: &[f32], q: &[u8]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked); the function reads only within both slices.
+        return unsafe { dot_i8_avx2(a, q) };
+    }
+    dot_i8_lanes(a, q)
+}
+
+/// [`dot_i8_lanes`] compiled for AVX2, where widening eight `i8` to `f32` is two instructions
+/// (without it, the widening costs more than the memory it saves). The same operations in the
+/// same order, so the same result.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_i8_avx2(a: &[f32], q: &[u8]) -> f32 {
+    dot_i8_lanes(a, q)
+}
+
+#[inline(always)]
+fn dot_i8_lanes(a: &[f32], q: &[u8]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let (ca, cq) = (a.chunks_exact(8), q.chunks_exact(8));
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cq.remainder())
+        .map(|(x, &y)| x * f32::from(y as i8))
+        .sum();
+    for (x, y) in ca.zip(cq) {
+        for i in 0..8 {
+            lanes[i] += x[i] * f32::from(y[i] as i8);
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
+}
+
 /// In eight lanes, so that it vectorises.
 #[inline(always)]
 fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
@@ -518,6 +556,35 @@ mod tests {
             proptest::prop_assert_eq!(m.tokens(&text), slow_tokens(&text));
             proptest::prop_assert_eq!(m.tokens(&word), slow_tokens(&word));
         }
+    }
+
+    #[test]
+    fn the_int8_dot_product_is_the_dot_product_with_the_stored_vector() {
+        let a: Vec<f32> = (0..DIMS).map(|i| (i as f32 * 0.37).sin()).collect();
+        let v: Vec<f32> = (0..DIMS).map(|i| (i as f32 * 0.11).cos()).collect();
+        let mut q = [0i8; DIMS];
+        let scale = crate::index::vectors::quantise(&v, &mut q);
+        let bytes: Vec<u8> = q.iter().map(|&x| x as u8).collect();
+        let stored: Vec<f32> = q.iter().map(|&x| f32::from(x) * scale).collect();
+        let want = dot(&a, &stored);
+        let got = scale * dot_i8(&a, &bytes);
+        assert!(
+            (got - want).abs() < 1e-4 * want.abs().max(1.0),
+            "{got} vs {want}"
+        );
+        // Whichever copy the CPU runs, the same operations in the same order.
+        assert_eq!(
+            dot_i8(&a, &bytes).to_bits(),
+            dot_i8_lanes(&a, &bytes).to_bits()
+        );
+        // A length that is not a multiple of eight, and negative values.
+        let (a7, b7) = (&a[..7], &bytes[..7]);
+        let plain: f32 = a7
+            .iter()
+            .zip(b7)
+            .map(|(x, &y)| x * f32::from(y as i8))
+            .sum();
+        assert!((dot_i8(a7, b7) - plain).abs() < 1e-4);
     }
 
     #[test]

@@ -146,6 +146,12 @@ impl Store {
         &self.bytes()[at..at + DIMS]
     }
 
+    /// Row `i`'s values as stored (each byte an `i8`) and its scale: the vector is values ×
+    /// scale.
+    pub fn quantised_at(&self, i: usize) -> (&[u8], f32) {
+        (self.values_at(i), self.scale_at(i))
+    }
+
     /// The row of `key` in the file, when the file has it.
     pub fn position(&self, key: u64) -> Option<usize> {
         let (mut lo, mut hi) = (0, self.n);

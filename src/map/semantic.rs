@@ -25,17 +25,55 @@ pub enum Item {
 }
 
 /// Each occupation's vectors: matrices of their own, or vectors of the commit's vector file that
-/// are found and read into a matrix the first time a posting needs the occupation (a cold process
-/// reads a few dozen occupations; a batch, at most each once).
+/// are copied side by side the first time a posting needs the occupation (a cold process copies
+/// a few dozen occupations'; a batch, at most each once), as the file holds them, in int8: the
+/// semantic evidence reads many vectors, and an int8 row is a quarter of an `f32` one.
 pub enum Rows {
     Owned(Vec<Matrix>),
     Stored {
         store: Arc<Store>,
         /// Per occupation: its vectors.
         items: Vec<Vec<Item>>,
-        /// Per occupation: its vectors, once read.
-        read: Vec<OnceLock<Matrix>>,
+        /// Per occupation: its vectors, once copied.
+        read: Vec<OnceLock<Found>>,
     },
+}
+
+/// One occupation's vectors: rows of the vector file, and vectors embedded for the texts the
+/// file lacks.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// The file's rows, copied side by side ([`DIMS`] bytes each, each an `i8`).
+    values: Vec<u8>,
+    /// Their scales.
+    scales: Vec<f32>,
+    embedded: Matrix,
+}
+
+/// One occupation's vectors, to take dot products with.
+enum View<'a> {
+    Matrix(&'a Matrix),
+    Stored(&'a Found),
+}
+
+impl View<'_> {
+    fn len(&self) -> usize {
+        match self {
+            View::Matrix(m) => m.len(),
+            View::Stored(f) => f.scales.len() + f.embedded.len(),
+        }
+    }
+
+    /// The dot product of `v` with vector `i`.
+    fn dot(&self, i: usize, v: &[f32]) -> f32 {
+        match self {
+            View::Matrix(m) => embed::dot(v, m.row(i)),
+            View::Stored(f) => match f.scales.get(i) {
+                Some(&scale) => scale * embed::dot_i8(v, &f.values[i * DIMS..(i + 1) * DIMS]),
+                None => embed::dot(v, f.embedded.row(i - f.scales.len())),
+            },
+        }
+    }
 }
 
 impl Rows {
@@ -46,16 +84,33 @@ impl Rows {
     }
 
     /// Occupation `occ`'s vectors (none when it is out of range).
-    fn of(&self, occ: usize) -> Option<&Matrix> {
+    fn of(&self, occ: usize) -> Option<View<'_>> {
         match self {
-            Rows::Owned(m) => m.get(occ),
+            Rows::Owned(m) => m.get(occ).map(View::Matrix),
             Rows::Stored { store, items, read } => {
                 let slot = read.get(occ)?;
-                Some(slot.get_or_init(|| {
-                    let mut m = Matrix::with_rows(items[occ].len());
-                    each_stored(store, &items[occ], |row| m.push(row));
-                    m
-                }))
+                let found = slot.get_or_init(|| {
+                    let mut found = Found::default();
+                    for item in &items[occ] {
+                        let key = match item {
+                            Item::Key(k) => *k,
+                            Item::Text(t) => crate::index::vectors::key(t),
+                        };
+                        match (store.position(key), item) {
+                            (Some(i), _) => {
+                                let (values, scale) = store.quantised_at(i);
+                                found.values.extend_from_slice(values);
+                                found.scales.push(scale);
+                            }
+                            (None, Item::Text(t)) => {
+                                found.embedded.push(&embed::Model::bundled().embed(t));
+                            }
+                            (None, Item::Key(_)) => {}
+                        }
+                    }
+                    found
+                });
+                Some(View::Stored(found))
             }
         }
     }
@@ -184,21 +239,19 @@ impl Tables {
     pub fn evidence(&self, occ: usize, posting: &[f32], title: Option<&[f32]>) -> Evidence {
         let mut best = [0.0f32; TOP_STATEMENTS];
         let statements = self.statements.of(occ);
-        if let Some(m) = statements {
+        if let Some(m) = &statements {
             for i in 0..m.len() {
-                let c = embed::dot(posting, m.row(i));
+                let c = m.dot(i, posting);
                 if c > best[TOP_STATEMENTS - 1] {
                     best[TOP_STATEMENTS - 1] = c;
                     best.sort_by(|a, b| b.total_cmp(a));
                 }
             }
         }
-        let n = statements.map_or(0, Matrix::len).clamp(1, TOP_STATEMENTS);
+        let n = statements.map_or(0, |m| m.len()).clamp(1, TOP_STATEMENTS);
         let statements = best.iter().take(n).sum::<f32>() / n as f32;
         let title = match (title, self.titles.of(occ)) {
-            (Some(t), Some(m)) => (0..m.len())
-                .map(|i| embed::dot(t, m.row(i)))
-                .fold(0.0f32, f32::max),
+            (Some(t), Some(m)) => (0..m.len()).map(|i| m.dot(i, t)).fold(0.0f32, f32::max),
             _ => 0.0,
         };
         // Quantised vectors are unit length only to about 1e-3.
