@@ -196,6 +196,53 @@ fn metrics_count_requests_latencies_busy_answers_and_rebuilds() {
     assert!(server.stop().success());
 }
 
+/// Polls `/metrics` until `ready` holds of it (at most 20 s).
+fn metrics_until(server: &Server, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let (_, m) = server.get("/metrics");
+        if ready(&m) {
+            return m;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{what}: {m}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_tables_of_each_commit_are_built_before_any_request_needs_them() {
+    let env = fixtures();
+    let server = Server::start(&env);
+    // At start, with no search or map request sent.
+    let warmed = |m: &str| {
+        let tables = sample(m, "skillmap_tables_generation");
+        tables.is_some() && tables == sample(m, "skillmap_index_generation")
+    };
+    let m = metrics_until(&server, "the tables were not built at start", warmed);
+    let first = sample(&m, "skillmap_tables_generation").unwrap_or_default();
+    // A new commit: built again, still without a request.
+    env.copy("frameworks/33-3051.04.json", "more/a.json");
+    let (code, _) = env.index_json(&["more"]);
+    assert_eq!(code, 0);
+    let m = metrics_until(
+        &server,
+        "the tables were not built for the new commit",
+        |m| warmed(m) && sample(m, "skillmap_tables_generation").is_some_and(|g| g > first),
+    );
+    assert_eq!(
+        sample(
+            &m,
+            "skillmap_http_requests_total{route=\"/api/search\",method=\"GET\",status=\"200\"}"
+        ),
+        None
+    );
+    // What they were built for answers as before.
+    let (status, body) = server.get("/api/search?q=inspect%20cargo&by=occupation");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("33-3051.04"), "{body}");
+    assert!(server.stop().success());
+}
+
 #[test]
 fn the_openapi_document_is_served_and_lists_every_route() {
     let env = fixtures();

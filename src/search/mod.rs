@@ -36,6 +36,7 @@ pub use highlight::{Highlighter, highlight};
 
 pub use occupations::{
     OccupationWeights, W_NAMED, reads_names_table, search_occupations, search_occupations_weighted,
+    warm,
 };
 use query::{Compiled, compile};
 pub use query::{Unit, parse_units};

@@ -465,6 +465,25 @@ fn names_table(
     })
 }
 
+/// Builds, for `engine`'s current index generation, the tables that a long-running process
+/// otherwise builds at its first query of the generation: occupation numbers, the
+/// titles-and-tools table and the typo vocabulary (`serve` calls it at start and after each
+/// commit, so that no request pays for them). Returns the generation; does nothing for a
+/// table already built for it.
+pub fn warm(engine: &Engine) -> Result<u64> {
+    let searcher = engine.searcher();
+    engine.occupation_ids.get(&searcher, || {
+        OccupationIds::build(&searcher, &engine.fields)
+    })?;
+    names_table(engine, &searcher)?;
+    if !engine.one_shot {
+        engine.typo_vocabulary.get(&searcher, || {
+            super::typo::Vocabulary::build(&searcher, engine.fields.statement)
+        })?;
+    }
+    Ok(searcher.generation().generation_id())
+}
+
 /// Whether occupation ranking reads the titles-and-tools table for `engine`'s current searcher
 /// (else the stored knowledge documents), for tests and diagnostics.
 pub fn reads_names_table(engine: &Engine) -> Result<bool> {

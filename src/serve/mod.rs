@@ -61,6 +61,7 @@ pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()
     let connections = Arc::new(Semaphore::new(connection_cap));
     let config_keys = config.api_keys.len();
     let state = AppState::new(engine.clone(), config)?;
+    state.keep_warm();
     let router = app(state);
     let builder = connection_builder(idle);
     let graceful = GracefulShutdown::new();
