@@ -387,36 +387,29 @@ unsafe fn dot_i8_avx2(a: &[f32], q: &[u8]) -> f32 {
 
 #[inline(always)]
 fn dot_i8_lanes(a: &[f32], q: &[u8]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    let (ca, cq) = (a.chunks_exact(8), q.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cq.remainder())
-        .map(|(x, &y)| x * f32::from(y as i8))
-        .sum();
-    for (x, y) in ca.zip(cq) {
-        for i in 0..8 {
-            lanes[i] += x[i] * f32::from(y[i] as i8);
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
+    lanes_dot(a, q, |y| f32::from(y as i8))
 }
 
 /// In eight lanes, so that it vectorises.
 #[inline(always)]
 fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
+    lanes_dot(a, b, |y| y)
+}
+
+/// The dot product of `a` with `b` read as `f32` by `value`, in eight lanes.
+#[inline(always)]
+fn lanes_dot<T: Copy>(a: &[f32], b: &[T], value: impl Fn(T) -> f32 + Copy) -> f32 {
     let mut lanes = [0.0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, &y)| x * value(y))
         .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..8 {
-            lanes[i] += x[i] * y[i];
+            lanes[i] += x[i] * value(y[i]);
         }
     }
     lanes.iter().sum::<f32>() + tail
