@@ -92,20 +92,14 @@ impl Rows {
                 let found = slot.get_or_init(|| {
                     let mut found = Found::default();
                     for item in &items[occ] {
-                        let key = match item {
-                            Item::Key(k) => *k,
-                            Item::Text(t) => crate::index::vectors::key(t),
-                        };
-                        match (store.position(key), item) {
-                            (Some(i), _) => {
+                        match locate(store, item) {
+                            Some(Located::Row(i)) => {
                                 let (values, scale) = store.quantised_at(i);
                                 found.values.extend_from_slice(values);
                                 found.scales.push(scale);
                             }
-                            (None, Item::Text(t)) => {
-                                found.embedded.push(&embed::Model::bundled().embed(t));
-                            }
-                            (None, Item::Key(_)) => {}
+                            Some(Located::Embedded(v)) => found.embedded.push(&v),
+                            None => {}
                         }
                     }
                     found
@@ -132,21 +126,39 @@ impl Rows {
     }
 }
 
+/// Where an item's vector is.
+enum Located {
+    /// A row of the vector file.
+    Row(usize),
+    /// Not in the file: a text, embedded now.
+    Embedded(Vec<f32>),
+}
+
+/// Finds an item's vector: its row in `store`, else a text's embedding; none for a statement
+/// the file lacks.
+fn locate(store: &Store, item: &Item) -> Option<Located> {
+    let key = match item {
+        Item::Key(k) => *k,
+        Item::Text(t) => crate::index::vectors::key(t),
+    };
+    match (store.position(key), item) {
+        (Some(i), _) => Some(Located::Row(i)),
+        (None, Item::Text(t)) => Some(Located::Embedded(embed::Model::bundled().embed(t))),
+        (None, Item::Key(_)) => None,
+    }
+}
+
 /// Calls `f` with the vector of each of `items`.
 fn each_stored(store: &Store, items: &[Item], mut f: impl FnMut(&[f32])) {
     let mut buf = [0.0f32; DIMS];
     for item in items {
-        let key = match item {
-            Item::Key(k) => *k,
-            Item::Text(t) => crate::index::vectors::key(t),
-        };
-        match (store.position(key), item) {
-            (Some(i), _) => {
+        match locate(store, item) {
+            Some(Located::Row(i)) => {
                 store.row_into(i, &mut buf);
                 f(&buf);
             }
-            (None, Item::Text(t)) => f(&embed::Model::bundled().embed(t)),
-            (None, Item::Key(_)) => {}
+            Some(Located::Embedded(v)) => f(&v),
+            None => {}
         }
     }
 }

@@ -176,9 +176,59 @@ fn page<T>(mut items: Vec<T>, depth: usize, key: impl Fn(&T) -> (f32, u32)) -> V
     items
 }
 
-/// The first `depth` occupations by the score [`score_all`] gives (the same arithmetic), and how
-/// many occupations there are in all, without building every occupation's entry: only the
-/// page's evidence leaves the map.
+/// How each occupation's score parts are computed for one query: its evidence, plus the
+/// titles-and-tools bonus, which is scaled by the best statements part of all occupations.
+struct Scorer<'w> {
+    w: &'w OccupationWeights,
+    /// How strongly each named occupation's titles and tools name the query, by number. Every
+    /// named occupation has statements within the filters (`knowledge_matches` checks), so it
+    /// has a number.
+    named: foldhash::HashMap<u32, f32>,
+    /// The best statements part among the occupations found (1 when none is).
+    reference: f32,
+}
+
+impl<'w> Scorer<'w> {
+    fn new(
+        found: &ByOccupation,
+        named: &HashMap<String, (f32, Vec<String>)>,
+        ids: &OccupationIds,
+        w: &'w OccupationWeights,
+    ) -> Scorer<'w> {
+        let reference = found
+            .iter()
+            .map(|(_, e)| ScoreParts::of(e, w).statements)
+            .fold(0.0, f32::max)
+            .max(f32::MIN_POSITIVE);
+        Scorer {
+            w,
+            named: named
+                .iter()
+                .filter_map(|(soc, (k, _))| ids.id(soc).map(|id| (id, *k)))
+                .collect(),
+            reference: if found.is_empty() { 1.0 } else { reference },
+        }
+    }
+
+    /// The parts of occupation `id`'s score, with its evidence when it has matches.
+    fn parts(&self, id: u32, e: Option<&Evidence>) -> ScoreParts {
+        let mut parts = e.map_or_else(ScoreParts::default, |e| ScoreParts::of(e, self.w));
+        parts.named = self
+            .named
+            .get(&id)
+            .map_or(0.0, |k| self.w.named * self.reference * k);
+        parts
+    }
+
+    /// The named occupations without a matching statement.
+    fn unmatched<'a>(&'a self, found: &'a ByOccupation) -> impl Iterator<Item = u32> + 'a {
+        self.named.keys().copied().filter(|&id| !found.contains(id))
+    }
+}
+
+/// The first `depth` occupations by the score [`score_all`] gives, and how many occupations
+/// there are in all, without building every occupation's entry: only the page's evidence
+/// leaves the map.
 fn top_scored(
     mut found: ByOccupation,
     named: &HashMap<String, (f32, Vec<String>)>,
@@ -186,29 +236,14 @@ fn top_scored(
     w: &OccupationWeights,
     depth: usize,
 ) -> (Vec<Scored>, usize) {
-    let named: foldhash::HashMap<u32, f32> = named
-        .iter()
-        .filter_map(|(soc, (k, _))| ids.id(soc).map(|id| (id, *k)))
-        .collect();
-    let reference = found
-        .iter()
-        .map(|(_, e)| ScoreParts::of(e, w).statements)
-        .fold(0.0, f32::max)
-        .max(f32::MIN_POSITIVE);
-    let reference = if found.is_empty() { 1.0 } else { reference };
-    let parts = |id: u32, e: Option<&Evidence>| {
-        let mut parts = e.map_or_else(ScoreParts::default, |e| ScoreParts::of(e, w));
-        parts.named = named.get(&id).map_or(0.0, |k| w.named * reference * k);
-        parts
-    };
+    let scorer = Scorer::new(&found, named, ids, w);
     let keys: Vec<(f32, u32)> = found
         .iter()
-        .map(|(id, e)| (parts(id, Some(e)).total(), id))
+        .map(|(id, e)| (scorer.parts(id, Some(e)).total(), id))
         .chain(
-            named
-                .keys()
-                .filter(|&&id| !found.contains(id))
-                .map(|&id| (parts(id, None).total(), id)),
+            scorer
+                .unmatched(&found)
+                .map(|id| (scorer.parts(id, None).total(), id)),
         )
         .collect();
     let total = keys.len();
@@ -216,7 +251,7 @@ fn top_scored(
         .into_iter()
         .map(|(_, id)| {
             let e = found.take(id).unwrap_or_default();
-            let p = parts(id, (e.matched() > 0).then_some(&e));
+            let p = scorer.parts(id, (e.matched() > 0).then_some(&e));
             (p.total(), id, e, p)
         })
         .collect();
@@ -231,39 +266,19 @@ fn score_all(
     ids: &OccupationIds,
     w: &OccupationWeights,
 ) -> Vec<Scored> {
-    // Every named occupation has statements within the filters (`knowledge_matches` checks),
-    // so it has a number.
-    let unmatched: Vec<(u32, &String)> = named
-        .keys()
-        .filter_map(|soc| ids.id(soc).map(|id| (id, soc)))
-        .filter(|(id, _)| !found.contains(*id))
-        .collect();
-    let mut scored: Vec<Scored> = found
+    let scorer = Scorer::new(&found, named, ids, w);
+    let unmatched: Vec<u32> = scorer.unmatched(&found).collect();
+    found
         .into_iter()
         .map(|(id, e)| {
-            let parts = ScoreParts::of(&e, w);
+            let parts = scorer.parts(id, Some(&e));
             (parts.total(), id, e, parts)
         })
-        .collect();
-    let reference = scored
-        .iter()
-        .map(|s| s.3.statements)
-        .fold(0.0, f32::max)
-        .max(f32::MIN_POSITIVE);
-    let reference = if scored.is_empty() { 1.0 } else { reference };
-    let bonus = |soc: &str| named.get(soc).map_or(0.0, |(k, _)| w.named * reference * k);
-    for entry in &mut scored {
-        entry.3.named = bonus(&ids.codes[entry.1 as usize]);
-        entry.0 = entry.3.total();
-    }
-    for (id, soc) in unmatched {
-        let parts = ScoreParts {
-            named: bonus(soc),
-            ..ScoreParts::default()
-        };
-        scored.push((parts.total(), id, Evidence::default(), parts));
-    }
-    scored
+        .chain(unmatched.into_iter().map(|id| {
+            let parts = scorer.parts(id, None);
+            (parts.total(), id, Evidence::default(), parts)
+        }))
+        .collect()
 }
 
 /// The best statements shown with each occupation.
