@@ -55,6 +55,43 @@ fn bundled_engine() -> &'static Engine {
         .1
 }
 
+/// The unfiltered search (pruned passes where it can) and the same search filtered by every
+/// level (the plain and bonus-restricted queries merged) rank alike, but for ties.
+fn same_ranking_filtered_or_not(
+    req: &mut SearchRequest,
+    ranking: &Ranking,
+    words: &[impl std::fmt::Debug],
+) -> Result<(), TestCaseError> {
+    let pruned = search_ranked(bundled_engine(), req, ranking).unwrap().hits;
+    req.levels = skillmap::domain::level::Level::ALL.to_vec();
+    let merged = search_ranked(bundled_engine(), req, ranking).unwrap().hits;
+    prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
+    let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+    for (i, (p, m)) in pruned.iter().zip(&merged).enumerate() {
+        prop_assert!(
+            close(p.score, m.score),
+            "{:?} rank {}: {} vs {}",
+            words,
+            i,
+            p.score,
+            m.score
+        );
+        if p.id != m.id {
+            // Only a tie (up to rounding) may order differently.
+            let tied = |j: usize| merged.get(j).is_some_and(|n| close(n.score, p.score));
+            prop_assert!(
+                tied(i.wrapping_sub(1)) || tied(i + 1),
+                "{:?} rank {}: {} vs {}",
+                words,
+                i,
+                p.id,
+                m.id
+            );
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -77,22 +114,32 @@ proptest! {
         let mut req = SearchRequest::new(words.join(" "));
         req.offset = offset;
         req.limit = limit;
-        let pruned = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
-        req.levels = skillmap::domain::level::Level::ALL.to_vec();
-        let merged = search_ranked(bundled_engine(), &req, &ranking).unwrap().hits;
-        prop_assert_eq!(pruned.len(), merged.len(), "{:?}", words);
-        let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
-        for (i, (p, m)) in pruned.iter().zip(&merged).enumerate() {
-            prop_assert!(close(p.score, m.score), "{:?} rank {}: {} vs {}", words, i, p.score, m.score);
-            if p.id != m.id {
-                // Only a tie (up to rounding) may order differently.
-                let tied = |j: usize| merged.get(j).is_some_and(|n| close(n.score, p.score));
-                prop_assert!(
-                    tied(i.wrapping_sub(1)) || tied(i + 1),
-                    "{:?} rank {}: {} vs {}", words, i, p.id, m.id
-                );
-            }
-        }
+        same_ranking_filtered_or_not(&mut req, &ranking, &words)?;
+    }
+
+    /// The same with misspelt words among them: the pruned passes add the typo-tolerant words'
+    /// constant score, and check their matches, as the merged queries score them.
+    #[test]
+    fn pruned_ranking_with_misspelt_words_equals_the_merged_one(
+        words in prop::collection::vec(
+            (prop::sample::select(crate::util::RANKING_WORDS), any::<bool>()),
+            1..4,
+        ),
+        offset in 0usize..20,
+        limit in 1usize..30,
+    ) {
+        // A misspelling drops the third letter ("customer" -> "cusomer").
+        let words: Vec<String> = words
+            .into_iter()
+            .map(|(w, typo)| match typo && w.len() >= 5 {
+                true => format!("{}{}", &w[..2], &w[3..]),
+                false => w.to_string(),
+            })
+            .collect();
+        let mut req = SearchRequest::new(words.join(" "));
+        req.offset = offset;
+        req.limit = limit;
+        same_ranking_filtered_or_not(&mut req, &Ranking::STATEMENTS, &words)?;
     }
 
     #[test]

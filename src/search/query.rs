@@ -69,8 +69,10 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
 
 /// The term queries that `first_tier`'s pruned passes combine.
 pub(crate) struct PassTerms {
-    /// Each unit's statement term.
+    /// Each exactly found word's statement term.
     pub(crate) units: Vec<Box<dyn Query>>,
+    /// Each typo-tolerant word's clause: its matches at a constant score.
+    pub(crate) constant: Vec<Box<dyn Query>>,
     /// The weighted bonus clauses: title terms, alternate titles, the phrase.
     pub(crate) bonus: Vec<Box<dyn Query>>,
 }
@@ -87,9 +89,10 @@ pub(crate) struct Compiled {
     /// The whole first tier, each statement scored with the bonuses it matches (the score
     /// `first_tier` gives it), for collectors that visit every match.
     pub(crate) first: Box<dyn Query>,
-    /// When every unit is a plain word, there are no filters and there are 1 to
-    /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the statement term queries and the (weighted)
-    /// bonus queries, for the pruned passes of `first_tier`.
+    /// When every unit is a word (found as it is or typo-tolerant), there are no filters, at
+    /// most `MAX_BONUS_SUBSET_TERMS` bonus clauses, and a bonus clause or a typo-tolerant word
+    /// (else `all_plain` is a pure term query tantivy prunes itself): the clauses of the pruned
+    /// passes of `first_tier`.
     pub(crate) pruned_passes: Option<PassTerms>,
     /// Second tier: some but not every unit, bonuses included; `None` for one-unit queries.
     pub(crate) rest: Option<Box<dyn Query>>,
@@ -169,8 +172,11 @@ struct UnitClauses<'u> {
     /// The words found as they are (not through typo tolerance).
     exact_words: Vec<&'u str>,
     highlighter: Highlighter,
-    /// Only exact words and no filters: the first tier can run pruned passes.
-    plain_words: bool,
+    /// Words only (found as they are or typo-tolerant) and no filters: the first tier can run
+    /// pruned passes.
+    words_only: bool,
+    /// Whether each of `unit_queries` is a typo-tolerant word.
+    typo_tolerant: Vec<bool>,
 }
 
 /// Each unit as a clause: a word the index holds as a term (with the title bonus when the
@@ -188,7 +194,8 @@ fn unit_clauses<'u>(
     let mut unit_queries: Vec<Box<dyn Query>> = Vec::new();
     let mut bonus: Vec<Box<dyn Query>> = Vec::new();
     let mut exact_words: Vec<&str> = Vec::new();
-    let mut plain_words = unfiltered;
+    let mut words_only = unfiltered;
+    let mut typo_tolerant = Vec::new();
     for unit in units {
         match unit {
             Unit::Word(w) => {
@@ -209,15 +216,16 @@ fn unit_clauses<'u>(
                                 .into_iter()
                                 .map(|t| Term::from_field_text(f.statement, t))
                                 .collect();
-                            super::memo::Memo::with_terms(fuzzy, f.statement, near)
+                            super::memo::Memo::with_terms(fuzzy, near)
                         }
                         None => super::memo::Memo::new(fuzzy),
                     };
                     unit_queries.push(boost(Box::new(memo), W_FUZZY));
+                    typo_tolerant.push(true);
                     highlighter.fuzzy.push((w.clone(), distance as usize));
-                    plain_words = false;
                 } else {
                     unit_queries.push(term_query(f.statement, w));
+                    typo_tolerant.push(false);
                     highlighter.exact.insert(w.clone());
                     exact_words.push(w);
                 }
@@ -233,8 +241,9 @@ fn unit_clauses<'u>(
                         .map(|w| Term::from_field_text(f.statement, w))
                         .collect(),
                 )));
+                typo_tolerant.push(false);
                 highlighter.exact.extend(words.iter().cloned());
-                plain_words = false;
+                words_only = false;
             }
         }
     }
@@ -243,7 +252,40 @@ fn unit_clauses<'u>(
         bonus,
         exact_words,
         highlighter,
-        plain_words,
+        words_only,
+        typo_tolerant,
+    })
+}
+
+/// The clauses of the first tier's pruned passes, when it can run them (see
+/// `Compiled::pruned_passes`).
+fn pass_terms(
+    unit_queries: &[Box<dyn Query>],
+    typo_tolerant: &[bool],
+    bonus: &[Box<dyn Query>],
+    words_only: bool,
+) -> Option<PassTerms> {
+    // With typo-tolerant words alone and no bonus, every match scores the same and passes
+    // would prune nothing.
+    let (some_typo, some_exact) = (
+        typo_tolerant.contains(&true),
+        typo_tolerant.contains(&false),
+    );
+    let prunable = words_only
+        && bonus.len() <= MAX_BONUS_SUBSET_TERMS
+        && (!bonus.is_empty() || (some_typo && some_exact));
+    let of = |typo: bool| {
+        unit_queries
+            .iter()
+            .zip(typo_tolerant)
+            .filter(|(_, t)| **t == typo)
+            .map(|(q, _)| q.box_clone())
+            .collect()
+    };
+    prunable.then(|| PassTerms {
+        units: of(false),
+        constant: of(true),
+        bonus: bonus.iter().map(|q| q.box_clone()).collect(),
     })
 }
 
@@ -264,7 +306,8 @@ pub(crate) fn compile(
         mut bonus,
         exact_words,
         highlighter,
-        plain_words,
+        words_only,
+        typo_tolerant,
     } = unit_clauses(
         f,
         searcher,
@@ -309,11 +352,7 @@ pub(crate) fn compile(
         Box::new(BooleanQuery::new(clauses))
     };
     let all_plain = with_filters(musts(&unit_queries));
-    let pruned_passes =
-        (plain_words && (1..=MAX_BONUS_SUBSET_TERMS).contains(&bonus.len())).then(|| PassTerms {
-            units: unit_queries.iter().map(|q| q.box_clone()).collect(),
-            bonus: bonus.iter().map(|q| q.box_clone()).collect(),
-        });
+    let pruned_passes = pass_terms(&unit_queries, &typo_tolerant, &bonus, words_only);
     let bonus_union = (!bonus.is_empty()).then(|| should(bonus));
     let all_bonus = bonus_union.as_ref().map(|t| {
         let mut clauses = musts(&unit_queries);

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{BooleanWeight, Explanation, Occur, Query, SumCombiner, Weight};
-use tantivy::{DocAddress, DocId, Score, Searcher, SegmentReader};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 use crate::error::Result;
 use crate::index::engine::StatementStats;
@@ -177,7 +177,11 @@ pub(crate) fn first_tier<'a>(
     c: &'a Compiled,
     depth: usize,
 ) -> Result<Vec<RankedDoc<'a>>> {
-    if let Some(PassTerms { units, bonus }) = &c.pruned_passes
+    if let Some(PassTerms {
+        units,
+        constant,
+        bonus,
+    }) = &c.pruned_passes
         && depth > 0
     {
         let stats = StatementStats::of(searcher)?;
@@ -190,7 +194,9 @@ pub(crate) fn first_tier<'a>(
                 .collect::<tantivy::Result<_>>()?)
         };
         let (unit_w, bonus_w) = (shared(units)?, shared(bonus)?);
-        let pass = |mask: u32| -> Box<dyn Weight> {
+        let constant_w = shared(constant)?;
+        // The scored part of a pass; `None` when it has no clause (typo-tolerant words alone).
+        let pass = |mask: u32| -> Option<Box<dyn Weight>> {
             let mut ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
                 .iter()
                 .chain(
@@ -207,16 +213,16 @@ pub(crate) fn first_tier<'a>(
                     )
                 })
                 .collect();
-            if ws.len() == 1 {
+            if ws.len() <= 1 {
                 // A bare term keeps its own pruning.
-                return ws.pop().map(|(_, w)| w).expect("one weight");
+                return ws.pop().map(|(_, w)| w);
             }
-            Box::new(BooleanWeight::with_minimum_number_should_match(
+            Some(Box::new(BooleanWeight::with_minimum_number_should_match(
                 ws,
                 0,
                 true,
                 Box::new(SumCombiner::default),
-            ))
+            )))
         };
         // Subsets of the bonus clauses, largest first, then none (the plain query).
         let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
@@ -240,7 +246,7 @@ pub(crate) fn first_tier<'a>(
                     }
                     best.threshold()
                 };
-                weight.for_each_pruning(start, reader, &mut on_doc)?;
+                with_constant(weight.as_deref(), &constant_w, start, reader, &mut on_doc)?;
             }
         }
         return Ok(best
@@ -271,6 +277,107 @@ pub(crate) fn first_tier<'a>(
     docs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     docs.truncate(depth);
     Ok(docs)
+}
+
+/// `scored`'s matches that also match every `constant` clause (each scoring the same for all of
+/// its matches), pruned as `scored` prunes: a document scores `scored`'s score plus the
+/// constants, so `scored` runs against the threshold less the constants, and the documents it
+/// passes are checked against the constant clauses in order. With `scored` absent, the constant
+/// clauses' intersection at their sum. Exact: a document `scored` skips scores at most the
+/// lowered threshold, so at most the threshold in all.
+fn with_constant(
+    scored: Option<&dyn Weight>,
+    constant: &[std::sync::Arc<dyn Weight>],
+    threshold: Score,
+    reader: &SegmentReader,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) -> Result<()> {
+    if constant.is_empty() {
+        if let Some(w) = scored {
+            w.for_each_pruning(threshold, reader, callback)?;
+        }
+        return Ok(());
+    }
+    let mut filters: Vec<Box<dyn tantivy::query::Scorer>> = constant
+        .iter()
+        .map(|w| w.scorer(reader, 1.0))
+        .collect::<tantivy::Result<_>>()?;
+    if filters.iter().any(|f| f.doc() == TERMINATED) {
+        return Ok(());
+    }
+    let sum: Score = filters.iter_mut().map(|f| f.score()).sum();
+    let mut matches_all = |doc: DocId| {
+        filters.iter_mut().all(|f| {
+            let at = if f.doc() < doc { f.seek(doc) } else { f.doc() };
+            at == doc
+        })
+    };
+    let mut threshold = threshold;
+    let Some(w) = scored else {
+        let all = tantivy::query::intersect_scorers(filters, reader.num_docs());
+        each_above(all, threshold, callback);
+        return Ok(());
+    };
+    // Lowered by one more step, so that rounding in the sum never skips a document.
+    let lowered = |t: Score| (t - sum).next_down();
+    // When few of the documents the scored part passes hold the typo-tolerant words, their
+    // intersection is small, and skipping through it beats pruning: switch for the rest of
+    // the segment.
+    let (mut seen, mut held) = (0u32, 0u32);
+    let mut switched_after: Option<DocId> = None;
+    w.for_each_pruning(lowered(threshold), reader, &mut |doc, score| {
+        if switched_after.is_some() {
+            return Score::MAX;
+        }
+        seen += 1;
+        if matches_all(doc) {
+            held += 1;
+            threshold = callback(doc, score + sum);
+        }
+        if seen >= SWITCH_AFTER && held * SWITCH_BELOW_ONE_IN < seen {
+            switched_after = Some(doc);
+            return Score::MAX;
+        }
+        lowered(threshold)
+    })?;
+    if let Some(last) = switched_after {
+        let mut rest: Vec<Box<dyn tantivy::query::Scorer>> = vec![w.scorer(reader, 1.0)?];
+        rest.extend(
+            constant
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<Vec<_>>>()?,
+        );
+        let mut all = tantivy::query::intersect_scorers(rest, reader.num_docs());
+        if all.doc() <= last {
+            all.seek(last + 1);
+        }
+        each_above(all, threshold, callback);
+    }
+    Ok(())
+}
+
+/// Pruned documents seen before `with_constant` judges how many hold the constant clauses.
+const SWITCH_AFTER: u32 = 256;
+/// `with_constant` switches to skipping through the intersection when fewer than one in this
+/// many of the documents seen held the constant clauses.
+const SWITCH_BELOW_ONE_IN: u32 = 8;
+
+/// Every document of `docs` from where it stands that scores above the threshold, as
+/// tantivy's pruning passes them.
+fn each_above(
+    mut docs: Box<dyn tantivy::query::Scorer>,
+    mut threshold: Score,
+    callback: &mut dyn FnMut(DocId, Score) -> Score,
+) {
+    let mut doc = docs.doc();
+    while doc != TERMINATED {
+        let score = docs.score();
+        if score > threshold {
+            threshold = callback(doc, score);
+        }
+        doc = docs.advance();
+    }
 }
 
 /// Ranks the first tier (every unit) before the second (some units). The second tier is searched
@@ -317,4 +424,117 @@ pub(crate) fn rank<'a>(
         total,
         total_all,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tantivy::collector::TopDocs;
+    use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, TermQuery};
+    use tantivy::schema::{IndexRecordOption, Schema, TEXT};
+    use tantivy::{Index, TantivyDocument, Term};
+
+    /// `with_constant` against tantivy's unpruned intersection: the same top documents, at the
+    /// same scores, whether few of the scored part's documents hold the constant clause (it
+    /// switches to skipping through the intersection) or most do (it prunes to the end).
+    #[test]
+    fn constant_clauses_prune_exactly_in_both_modes() {
+        let mut b = Schema::builder();
+        let text = b.add_text_field("text", TEXT);
+        let index = Index::create_in_ram(b.build());
+        let mut w = index.writer_with_num_threads(1, 15_000_000).unwrap();
+        for i in 0..6_000u32 {
+            let mut words = vec!["alpha"; 1 + (i * 7 % 5) as usize];
+            words.extend(std::iter::repeat_n("filler", (i * 13 % 11) as usize));
+            if i % 3 == 0 {
+                words.push("gamma");
+            }
+            if i % 29 == 0 {
+                words.push("rare");
+            }
+            if i % 10 != 0 {
+                words.push("often");
+            }
+            let mut d = TantivyDocument::default();
+            d.add_text(text, words.join(" "));
+            w.add_document(d).unwrap();
+            if i % 2_000 == 1_999 {
+                w.commit().unwrap();
+            }
+        }
+        w.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert!(searcher.segment_readers().len() > 1);
+        let term = |t: &str| {
+            Box::new(TermQuery::new(
+                Term::from_field_text(text, t),
+                IndexRecordOption::WithFreqs,
+            )) as Box<dyn Query>
+        };
+        let constant = |t: &str| Box::new(ConstScoreQuery::new(term(t), 0.5)) as Box<dyn Query>;
+        let scoring = EnableScoring::enabled_from_searcher(&searcher);
+        for (scored, filters, depth) in [
+            (vec!["alpha"], vec!["rare"], 10),
+            (vec!["alpha"], vec!["often"], 10),
+            (vec!["alpha", "gamma"], vec!["rare"], 25),
+            (vec!["alpha", "gamma"], vec!["often", "rare"], 7),
+            (vec!["alpha"], vec!["often"], 300),
+        ] {
+            let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            all.extend(scored.iter().map(|t| (Occur::Must, term(t))));
+            all.extend(filters.iter().map(|t| (Occur::Must, constant(t))));
+            let want = searcher
+                .search(
+                    &BooleanQuery::new(all),
+                    &TopDocs::with_limit(depth).order_by_score(),
+                )
+                .unwrap();
+            let scored_q =
+                BooleanQuery::new(scored.iter().map(|t| (Occur::Must, term(t))).collect());
+            let scored_w = scored_q.weight(scoring).unwrap();
+            let constant_w: Vec<std::sync::Arc<dyn Weight>> = filters
+                .iter()
+                .map(|t| std::sync::Arc::from(constant(t).weight(scoring).unwrap()))
+                .collect();
+            let mut best = TopK::new(depth);
+            for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
+                let start = best.threshold();
+                let mut on_doc = |doc: DocId, score: Score| -> Score {
+                    best.push(Entry {
+                        score,
+                        addr: DocAddress::new(seg_ord as u32, doc),
+                        query: &scored_q,
+                    });
+                    best.threshold()
+                };
+                with_constant(
+                    Some(scored_w.as_ref()),
+                    &constant_w,
+                    start,
+                    reader,
+                    &mut on_doc,
+                )
+                .unwrap();
+            }
+            let got: Vec<(f32, DocAddress)> = best
+                .into_sorted()
+                .into_iter()
+                .map(|e| (e.score, e.addr))
+                .collect();
+            assert_eq!(got.len(), want.len(), "{scored:?} {filters:?}");
+            for ((gs, ga), (ws, wa)) in got.iter().zip(&want) {
+                assert!(
+                    (gs - ws).abs() <= 1e-5,
+                    "{scored:?} {filters:?}: {gs} vs {ws}"
+                );
+                assert!(
+                    ga == wa || (gs - ws).abs() <= 1e-5,
+                    "{scored:?} {filters:?}"
+                );
+            }
+            let got_docs: std::collections::BTreeSet<_> = got.iter().map(|g| g.1).collect();
+            let want_docs: std::collections::BTreeSet<_> = want.iter().map(|w| w.1).collect();
+            assert_eq!(got_docs, want_docs, "{scored:?} {filters:?} depth {depth}");
+        }
+    }
 }

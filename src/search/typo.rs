@@ -2,12 +2,11 @@
 //! generation with the strings left when one or two of its characters are deleted, so that the
 //! terms within two edits of a misspelt word are found by looking its own deletions up (two
 //! strings within `d` edits share a string each reaches by at most `d` deletions), then checked
-//! with the Levenshtein automaton tantivy's `FuzzyTermQuery` uses, so that the same terms match.
+//! by the edit distance tantivy's `FuzzyTermQuery` automaton computes, so that the same terms
+//! match.
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::OnceLock;
 
-use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use tantivy::Searcher;
 use tantivy::schema::Field;
 
@@ -93,7 +92,6 @@ impl Vocabulary {
     /// as tantivy's `FuzzyTermQuery::new(term, distance, true)` finds them; sorted.
     pub(crate) fn near(&self, word: &str, distance: u8) -> Vec<&str> {
         let distance = distance.min(MAX_EDITS);
-        let dfa = builder(distance).build_dfa(word);
         let mut found: Vec<u32> = Vec::new();
         for h in deletions(word, distance) {
             let from = self.deletions.partition_point(|e| e.0 < h);
@@ -109,23 +107,34 @@ impl Vocabulary {
         found
             .into_iter()
             .map(|n| self.terms[n as usize].as_str())
-            .filter(|t| matches!(dfa.eval(t), Distance::Exact(_)))
+            .filter(|t| within(word, t, distance))
             .collect()
     }
 }
 
-/// tantivy's automaton builders, one per distance (transpositions cost one).
-fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
-    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
-        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    BUILDERS[distance as usize].get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
+/// Whether `a` and `b` are within `distance` edits, an adjacent transposition counting as one:
+/// the optimal string alignment distance, which tantivy's automaton with transpositions
+/// accepts (the test below holds the two to the same terms). A handful of candidates is
+/// checked per word, far cheaper than building the automaton for it.
+fn within(a: &str, b: &str, distance: u8) -> bool {
+    let d = usize::from(distance);
+    a.chars().count().abs_diff(b.chars().count()) <= d && strsim::osa_distance(a, b) <= d
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
+    use std::sync::OnceLock;
     use tantivy::collector::DocSetCollector;
     use tantivy::query::FuzzyTermQuery;
+
+    /// tantivy's automaton builders, one per distance (transpositions cost one).
+    fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+        static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        BUILDERS[distance as usize].get_or_init(|| LevenshteinAutomatonBuilder::new(distance, true))
+    }
 
     /// Misspellings of a term: every deletion, insertion, substitution and transposition, and
     /// some pairs of them.
@@ -200,10 +209,40 @@ mod tests {
                 .into_iter()
                 .map(|t| tantivy::Term::from_field_text(field, t))
                 .collect();
-            let memo = super::super::memo::Memo::with_terms(fuzzy(), field, near);
+            let memo = super::super::memo::Memo::with_terms(fuzzy(), near);
             let want = searcher.search(&fuzzy(), &DocSetCollector).unwrap();
             let got = searcher.search(&memo, &DocSetCollector).unwrap();
             assert_eq!(got, want, "{word}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The distance check accepts exactly what tantivy's automaton accepts, on short strings
+        /// of a small alphabet, where transpositions next to other edits are frequent.
+        #[test]
+        fn the_distance_check_agrees_with_the_automaton(
+            a in "[abcé]{0,7}",
+            b in "[abcé]{0,7}",
+            distance in 1u8..=2,
+        ) {
+            let automaton = matches!(builder(distance).build_dfa(&a).eval(&b), Distance::Exact(_));
+            proptest::prop_assert_eq!(within(&a, &b, distance), automaton, "{} {}", a, b);
+        }
+    }
+
+    #[test]
+    fn the_distance_check_counts_a_transposition_once_and_never_edits_it_again() {
+        for (a, b, distance, want) in [
+            ("ab", "ba", 1, true),
+            ("contrabnd", "contraband", 1, true),
+            ("ca", "abc", 2, false),
+            ("abcd", "bacd", 1, true),
+            ("abcd", "badc", 1, false),
+            ("abcd", "badc", 2, true),
+        ] {
+            let automaton = matches!(builder(distance).build_dfa(a).eval(b), Distance::Exact(_));
+            assert_eq!(automaton, want, "automaton {a} {b} {distance}");
+            assert_eq!(within(a, b, distance), want, "{a} {b} {distance}");
         }
     }
 
