@@ -96,6 +96,10 @@ pub(crate) struct Compiled {
     pub(crate) pruned_passes: Option<PassTerms>,
     /// Second tier: some but not every unit, bonuses included; `None` for one-unit queries.
     pub(crate) rest: Option<Box<dyn Query>>,
+    /// When the query has several units, all words found as they are, no filters and at most
+    /// `MAX_BONUS_SUBSET_TERMS` bonus clauses: the clauses of the second tier's pruned passes
+    /// (`constant` is empty).
+    pub(crate) rest_passes: Option<PassTerms>,
     /// Statements with any unit, for counting (unscored use only).
     pub(crate) any: Option<Box<dyn Query>>,
     pub(crate) highlighter: Highlighter,
@@ -257,14 +261,14 @@ fn unit_clauses<'u>(
     })
 }
 
-/// The clauses of the first tier's pruned passes, when it can run them (see
-/// `Compiled::pruned_passes`).
+/// The clauses of the first and second tiers' pruned passes, for the tiers that can run them
+/// (see `Compiled::pruned_passes` and `Compiled::rest_passes`).
 fn pass_terms(
     unit_queries: &[Box<dyn Query>],
     typo_tolerant: &[bool],
     bonus: &[Box<dyn Query>],
     words_only: bool,
-) -> Option<PassTerms> {
+) -> (Option<PassTerms>, Option<PassTerms>) {
     // With typo-tolerant words alone and no bonus, every match scores the same and passes
     // would prune nothing.
     let (some_typo, some_exact) = (
@@ -282,11 +286,22 @@ fn pass_terms(
             .map(|(q, _)| q.box_clone())
             .collect()
     };
-    prunable.then(|| PassTerms {
+    let bonus_clauses = || bonus.iter().map(|q| q.box_clone()).collect();
+    let first = prunable.then(|| PassTerms {
         units: of(false),
         constant: of(true),
-        bonus: bonus.iter().map(|q| q.box_clone()).collect(),
-    })
+        bonus: bonus_clauses(),
+    });
+    let rest = (words_only
+        && !some_typo
+        && unit_queries.len() > 1
+        && bonus.len() <= MAX_BONUS_SUBSET_TERMS)
+        .then(|| PassTerms {
+            units: of(false),
+            constant: Vec::new(),
+            bonus: bonus_clauses(),
+        });
+    (first, rest)
 }
 
 pub(crate) fn compile(
@@ -352,7 +367,8 @@ pub(crate) fn compile(
         Box::new(BooleanQuery::new(clauses))
     };
     let all_plain = with_filters(musts(&unit_queries));
-    let pruned_passes = pass_terms(&unit_queries, &typo_tolerant, &bonus, words_only);
+    let (pruned_passes, rest_passes) =
+        pass_terms(&unit_queries, &typo_tolerant, &bonus, words_only);
     let bonus_union = (!bonus.is_empty()).then(|| should(bonus));
     let all_bonus = bonus_union.as_ref().map(|t| {
         let mut clauses = musts(&unit_queries);
@@ -388,6 +404,7 @@ pub(crate) fn compile(
         first,
         pruned_passes,
         rest,
+        rest_passes,
         any,
         highlighter,
     }))

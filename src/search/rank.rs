@@ -279,6 +279,79 @@ pub(crate) fn first_tier<'a>(
     Ok(docs)
 }
 
+/// The best `depth` statements with some but not every unit, by pruned passes: as in
+/// `first_tier`, one top-k shared by passes over the subsets of the bonus clauses (largest
+/// first), each pass the union of the units with that subset required, so that the plain pass
+/// is a union of terms tantivy prunes by block-max WAND. The first tier's statements (all of
+/// them, for it ran out) are passed over. Exact for the reasons `first_tier` gives: a statement
+/// scores its units plus the bonuses of its pass, and the pass of exactly its bonuses gives
+/// its true score.
+fn second_tier(
+    searcher: &Searcher,
+    passes: &PassTerms,
+    first_tier: &std::collections::HashSet<DocAddress>,
+    depth: usize,
+) -> Result<Vec<Scored>> {
+    if depth == 0 {
+        return Ok(Vec::new());
+    }
+    let stats = StatementStats::of(searcher)?;
+    let scoring = stats.scoring();
+    let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
+        Ok(qs
+            .iter()
+            .map(|q| q.weight(scoring).map(std::sync::Arc::from))
+            .collect::<tantivy::Result<_>>()?)
+    };
+    let (unit_w, bonus_w) = (shared(&passes.units)?, shared(&passes.bonus)?);
+    let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
+    masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+    // Entries need a query; the second tier's explanations come from `Compiled::rest`.
+    let unused = tantivy::query::EmptyQuery;
+    let mut best = TopK::new(depth);
+    for mask in masks {
+        let ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
+            .iter()
+            .map(|w| (Occur::Should, w.clone()))
+            .chain(
+                bonus_w
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| mask & (1 << i) != 0)
+                    .map(|(_, w)| (Occur::Must, w.clone())),
+            )
+            .map(|(o, w)| (o, Box::new(SharedWeight(w)) as Box<dyn Weight>))
+            .collect();
+        let weight = BooleanWeight::with_minimum_number_should_match(
+            ws,
+            1,
+            true,
+            Box::new(SumCombiner::default),
+        );
+        for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let alive = reader.alive_bitset();
+            let start = best.threshold();
+            let mut on_doc = |doc: DocId, score: Score| -> Score {
+                let addr = DocAddress::new(seg_ord as u32, doc);
+                if alive.is_none_or(|a| a.is_alive(doc)) && !first_tier.contains(&addr) {
+                    best.push(Entry {
+                        score,
+                        addr,
+                        query: &unused,
+                    });
+                }
+                best.threshold()
+            };
+            weight.for_each_pruning(start, reader, &mut on_doc)?;
+        }
+    }
+    Ok(best
+        .into_sorted()
+        .into_iter()
+        .map(|e| (e.score, e.addr))
+        .collect())
+}
+
 /// `scored`'s matches that also match every `constant` clause (each scoring the same for all of
 /// its matches), pruned as `scored` prunes: a document scores `scored`'s score plus the
 /// constants, so `scored` runs against the threshold less the constants, and the documents it
@@ -395,6 +468,11 @@ pub(crate) fn rank<'a>(
     // count (a bare term counts from its document frequency).
     let first = first_tier(searcher, c, depth)?;
     let n_first = first.len();
+    // Every statement of the first tier, when it ran out (the second tier is the rest).
+    let first_tier_docs: std::collections::HashSet<DocAddress> = match n_first < depth {
+        true => first.iter().map(|d| d.1).collect(),
+        false => Default::default(),
+    };
     let mut docs: Vec<_> = first.into_iter().skip(offset).collect();
     if let Some(rest) = &c.rest
         && n_first < depth
@@ -402,7 +480,10 @@ pub(crate) fn rank<'a>(
         // The first tier is exhausted at n_first documents.
         let rest_offset = offset.saturating_sub(n_first);
         let rest_depth = rest_offset + (limit - docs.len());
-        let (more, _) = top(searcher, &**rest, rest_depth, false)?;
+        let more = match &c.rest_passes {
+            Some(passes) => second_tier(searcher, passes, &first_tier_docs, rest_depth)?,
+            None => top(searcher, &**rest, rest_depth, false)?.0,
+        };
         docs.extend(
             more.into_iter()
                 .skip(rest_offset)
