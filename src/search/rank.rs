@@ -156,6 +156,25 @@ impl<'a> TopK<'a> {
     }
 }
 
+/// Each query's weight (its terms' BM25 statistics read once), to be shared by every pass.
+fn shared_weights(
+    stats: &StatementStats<'_>,
+    qs: &[Box<dyn Query>],
+) -> Result<Vec<std::sync::Arc<dyn Weight>>> {
+    Ok(qs
+        .iter()
+        .map(|q| q.weight(stats.scoring()).map(std::sync::Arc::from))
+        .collect::<tantivy::Result<_>>()?)
+}
+
+/// The subsets of `n` bonus clauses as bit masks, largest first, the empty one (the plain
+/// query) last: rare and high-scoring, the larger ones raise the threshold early.
+fn bonus_subsets(n: usize) -> Vec<u32> {
+    let mut masks: Vec<u32> = (0..1u32 << n).collect();
+    masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+    masks
+}
+
 /// The best `depth` statements with every unit, bonus clauses included.
 ///
 /// With `pruned_passes` (plain words, no filters): one top-k shared by pruned passes, first the
@@ -185,14 +204,7 @@ pub(crate) fn first_tier<'a>(
         && depth > 0
     {
         let stats = StatementStats::of(searcher)?;
-        let scoring = stats.scoring();
-        // Each term's weight (its BM25 statistics) once, shared by every pass.
-        let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
-            Ok(qs
-                .iter()
-                .map(|q| q.weight(scoring).map(std::sync::Arc::from))
-                .collect::<tantivy::Result<_>>()?)
-        };
+        let shared = |qs| shared_weights(&stats, qs);
         let (unit_w, bonus_w) = (shared(units)?, shared(bonus)?);
         let constant_w = shared(constant)?;
         // The scored part of a pass; `None` when it has no clause (typo-tolerant words alone).
@@ -224,12 +236,9 @@ pub(crate) fn first_tier<'a>(
                 Box::new(SumCombiner::default),
             )))
         };
-        // Subsets of the bonus clauses, largest first, then none (the plain query).
-        let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
-        masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
         let bonus_q: &dyn Query = c.all_bonus.as_deref().unwrap_or(&*c.all_plain);
         let mut best = TopK::new(depth);
-        for mask in masks {
+        for mask in bonus_subsets(bonus_w.len()) {
             let weight = pass(mask);
             let explains = if mask == 0 { &*c.all_plain } else { bonus_q };
             for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
@@ -296,20 +305,14 @@ fn second_tier(
         return Ok(Vec::new());
     }
     let stats = StatementStats::of(searcher)?;
-    let scoring = stats.scoring();
-    let shared = |qs: &[Box<dyn Query>]| -> Result<Vec<std::sync::Arc<dyn Weight>>> {
-        Ok(qs
-            .iter()
-            .map(|q| q.weight(scoring).map(std::sync::Arc::from))
-            .collect::<tantivy::Result<_>>()?)
-    };
-    let (unit_w, bonus_w) = (shared(&passes.units)?, shared(&passes.bonus)?);
-    let mut masks: Vec<u32> = (0..1u32 << bonus_w.len()).collect();
-    masks.sort_by_key(|m| std::cmp::Reverse(m.count_ones()));
+    let (unit_w, bonus_w) = (
+        shared_weights(&stats, &passes.units)?,
+        shared_weights(&stats, &passes.bonus)?,
+    );
     // Entries need a query; the second tier's explanations come from `Compiled::rest`.
     let unused = tantivy::query::EmptyQuery;
     let mut best = TopK::new(depth);
-    for mask in masks {
+    for mask in bonus_subsets(bonus_w.len()) {
         let ws: Vec<(Occur, Box<dyn Weight>)> = unit_w
             .iter()
             .map(|w| (Occur::Should, w.clone()))
