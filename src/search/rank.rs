@@ -151,6 +151,31 @@ impl<'a> TopK<'a> {
         }
     }
 
+    /// One pruned pass over every segment: `run` is handed each segment, the threshold to
+    /// start from and the callback that keeps the live documents `keep` accepts, each with
+    /// `query` to explain it.
+    fn pass(
+        &mut self,
+        searcher: &Searcher,
+        query: &'a dyn Query,
+        keep: impl Fn(DocAddress) -> bool,
+        mut run: impl FnMut(&SegmentReader, Score, &mut dyn FnMut(DocId, Score) -> Score) -> Result<()>,
+    ) -> Result<()> {
+        for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let alive = reader.alive_bitset();
+            let start = self.threshold();
+            let mut on_doc = |doc: DocId, score: Score| -> Score {
+                let addr = DocAddress::new(seg_ord as u32, doc);
+                if alive.is_none_or(|a| a.is_alive(doc)) && keep(addr) {
+                    self.push(Entry { score, addr, query });
+                }
+                self.threshold()
+            };
+            run(reader, start, &mut on_doc)?;
+        }
+        Ok(())
+    }
+
     fn into_sorted(self) -> Vec<Entry<'a>> {
         self.kept.into_iter().rev().collect()
     }
@@ -241,22 +266,14 @@ pub(crate) fn first_tier<'a>(
         for mask in bonus_subsets(bonus_w.len()) {
             let weight = pass(mask);
             let explains = if mask == 0 { &*c.all_plain } else { bonus_q };
-            for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
-                let alive = reader.alive_bitset();
-                let start = best.threshold();
-                let mut on_doc = |doc: DocId, score: Score| -> Score {
-                    let addr = DocAddress::new(seg_ord as u32, doc);
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        best.push(Entry {
-                            score,
-                            addr,
-                            query: explains,
-                        });
-                    }
-                    best.threshold()
-                };
-                with_constant(weight.as_deref(), &constant_w, start, reader, &mut on_doc)?;
-            }
+            best.pass(
+                searcher,
+                explains,
+                |_| true,
+                |reader, start, on_doc| {
+                    with_constant(weight.as_deref(), &constant_w, start, reader, on_doc)
+                },
+            )?;
         }
         return Ok(best
             .into_sorted()
@@ -331,22 +348,10 @@ fn second_tier(
             true,
             Box::new(SumCombiner::default),
         );
-        for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
-            let alive = reader.alive_bitset();
-            let start = best.threshold();
-            let mut on_doc = |doc: DocId, score: Score| -> Score {
-                let addr = DocAddress::new(seg_ord as u32, doc);
-                if alive.is_none_or(|a| a.is_alive(doc)) && !first_tier.contains(&addr) {
-                    best.push(Entry {
-                        score,
-                        addr,
-                        query: &unused,
-                    });
-                }
-                best.threshold()
-            };
-            weight.for_each_pruning(start, reader, &mut on_doc)?;
-        }
+        let fresh = |addr: DocAddress| !first_tier.contains(&addr);
+        best.pass(searcher, &unused, fresh, |reader, start, on_doc| {
+            Ok(weight.for_each_pruning(start, reader, on_doc)?)
+        })?;
     }
     Ok(best
         .into_sorted()
@@ -417,14 +422,9 @@ fn with_constant(
         lowered(threshold)
     })?;
     if let Some(last) = switched_after {
-        let mut rest: Vec<Box<dyn tantivy::query::Scorer>> = vec![w.scorer(reader, 1.0)?];
-        rest.extend(
-            constant
-                .iter()
-                .map(|w| w.scorer(reader, 1.0))
-                .collect::<tantivy::Result<Vec<_>>>()?,
-        );
-        let mut all = tantivy::query::intersect_scorers(rest, reader.num_docs());
+        // The constant clauses' scorers stand at or before their first match after `last`.
+        filters.push(w.scorer(reader, 1.0)?);
+        let mut all = tantivy::query::intersect_scorers(filters, reader.num_docs());
         if all.doc() <= last {
             all.seek(last + 1);
         }
@@ -471,11 +471,13 @@ pub(crate) fn rank<'a>(
     // count (a bare term counts from its document frequency).
     let first = first_tier(searcher, c, depth)?;
     let n_first = first.len();
-    // Every statement of the first tier, when it ran out (the second tier is the rest).
-    let first_tier_docs: std::collections::HashSet<DocAddress> = match n_first < depth {
-        true => first.iter().map(|d| d.1).collect(),
-        false => Default::default(),
-    };
+    // Every statement of the first tier, when it ran out and the second tier's passes pass
+    // over them.
+    let first_tier_docs: std::collections::HashSet<DocAddress> =
+        match n_first < depth && c.rest_passes.is_some() {
+            true => first.iter().map(|d| d.1).collect(),
+            false => Default::default(),
+        };
     let mut docs: Vec<_> = first.into_iter().skip(offset).collect();
     if let Some(rest) = &c.rest
         && n_first < depth
