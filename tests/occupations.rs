@@ -15,12 +15,14 @@ use skillmap::search::{
 };
 
 /// The bundled collection indexed twice (the second run replaces every statement, so the index
-/// holds deleted documents that must not count).
-fn engine() -> &'static Engine {
+/// holds deleted documents that must not count), and the folder that holds it.
+fn indexed() -> &'static (tempfile::TempDir, Engine) {
     static ENGINE: OnceLock<(tempfile::TempDir, Engine)> = OnceLock::new();
-    &ENGINE
-        .get_or_init(|| crate::util::indexed("data/frameworks", 2))
-        .1
+    ENGINE.get_or_init(|| crate::util::indexed("data/frameworks", 2))
+}
+
+fn engine() -> &'static Engine {
+    &indexed().1
 }
 
 /// What the brute force finds for one occupation.
@@ -185,6 +187,52 @@ fn scores_equal_a_brute_force_sum_over_every_matching_statement() {
     let broad = brute_force(&every_level("customer service equipment"));
     let matches: usize = broad.iter().map(|e| e.1.matched).sum();
     assert!(matches > 2000, "{matches} matches");
+}
+
+/// Every match is visited in parallel parts of segments: cut anywhere, a few documents a part
+/// and past deleted documents, the parts find the matches, scores and counts that a search
+/// segment by segment finds.
+#[test]
+fn a_search_in_parts_finds_what_a_search_by_segment_finds() {
+    use tantivy::collector::{Count, TopDocs};
+    // A copy of the index, with the statements of every occupation of one group deleted and
+    // no merge to purge them.
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(indexed().0.path().join("idx")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.path().join(entry.file_name())).unwrap();
+    }
+    let index = skillmap::index::engine::open_existing(copy.path()).unwrap();
+    let f = &engine().fields;
+    let mut writer: tantivy::IndexWriter = index.writer(50_000_000).unwrap();
+    writer.set_merge_policy(Box::new(tantivy::indexer::NoMergePolicy));
+    for soc in ["29-1141.00", "47-2111.00", "53-3032.00", "51-4121.06"] {
+        writer.delete_term(tantivy::Term::from_field_text(f.soc, soc));
+    }
+    writer.commit().unwrap();
+    let searcher = index.reader().unwrap().searcher();
+    assert!(
+        searcher.segment_readers().iter().any(|s| s.has_deletes()),
+        "the copy should hold deleted documents"
+    );
+    let stats = skillmap::index::engine::StatementStats::of(&searcher).unwrap();
+    let parser = tantivy::query::QueryParser::for_index(&index, vec![f.statement, f.topic]);
+    for q in [
+        "customer service equipment",
+        "+inspect +cargo",
+        "\"quality control\"",
+        "safety -forklift",
+        "weld",
+    ] {
+        let query = parser.parse_query(q).unwrap();
+        let collector = (TopDocs::with_limit(300).order_by_score(), Count);
+        let (want, n) = stats.search(&query, &collector).unwrap();
+        assert!(n > 0, "{q} matches nothing");
+        for chunk in [13, 4_096, u32::MAX] {
+            let (got, m) = stats.search_parts(&query, &collector, chunk).unwrap();
+            assert_eq!((m, &got), (n, &want), "{q}, parts of {chunk} documents");
+        }
+    }
 }
 
 #[test]

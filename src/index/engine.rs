@@ -426,6 +426,60 @@ impl<'a> StatementStats<'a> {
             .search_with_statistics_provider(q, collector, self)
     }
 
+    /// [`StatementStats::search`] for a collector that visits every match, on rayon's pool:
+    /// the segments are cut into parts of about `chunk` documents, each part is scored by its
+    /// own scorer and collector (a part's scorer seeks to its first document and stops before
+    /// the next part's), and the parts' fruits merge as the segments' would. The same matches,
+    /// scores and fruit as a search segment by segment, when the collector's merge does not
+    /// depend on the order of its parts; only a large segment is cut (tantivy searches in
+    /// parallel only by segment, and merging leaves one segment with most of the documents).
+    pub fn search_parts<C: tantivy::collector::Collector>(
+        &self,
+        q: &dyn tantivy::query::Query,
+        collector: &C,
+        chunk: u32,
+    ) -> tantivy::Result<C::Fruit> {
+        use rayon::prelude::*;
+        use tantivy::collector::SegmentCollector;
+        use tantivy::{DocSet, TERMINATED};
+        let weight = q.weight(self.scoring())?;
+        let chunk = chunk.max(1);
+        let parts: Vec<(u32, u32, u32)> = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .flat_map(|(ord, seg)| {
+                let max = seg.max_doc();
+                (0..max.div_ceil(chunk)).map(move |k| {
+                    let start = k * chunk;
+                    (ord as u32, start, (start + chunk).min(max))
+                })
+            })
+            .collect();
+        let fruits = parts
+            .par_iter()
+            .map(|&(ord, start, end)| {
+                let reader = self.searcher.segment_reader(ord);
+                let mut child = collector.for_segment(ord, reader)?;
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                let mut doc = scorer.doc();
+                if doc < start {
+                    doc = scorer.seek(start);
+                }
+                let alive = reader.alive_bitset();
+                while doc != TERMINATED && doc < end {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        child.collect(doc, scorer.score());
+                    }
+                    doc = scorer.advance();
+                }
+                Ok(child.harvest())
+            })
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        collector.merge_fruits(fruits)
+    }
+
     /// How a document's score comes about, with these statistics.
     pub fn explain(
         &self,

@@ -360,13 +360,27 @@ pub(crate) fn evidence(
 ) -> Result<ByOccupation> {
     let stats = StatementStats::of(searcher)?;
     let collector = |first| Grouped::new(ids.clone(), first);
-    let first = stats.search(&*c.first, &collector(true))?;
+    let chunk = part_size(searcher.num_docs(), rayon::current_num_threads());
+    let first = stats.search_parts(&*c.first, &collector(true), chunk)?;
     let second = match &c.rest {
-        Some(q) => stats.search(&**q, &collector(false))?,
+        Some(q) => stats.search_parts(&**q, &collector(false), chunk)?,
         None => ByOccupation::default(),
     };
     Ok(grouped::tiers(first, second))
 }
+
+/// How many documents each part of a segment holds when every match is visited in parallel:
+/// about four parts per worker over the whole index, so that the workers stay busy when the
+/// segments differ in size, and no fewer than [`MIN_PART`] documents (below that, a part's
+/// fixed cost, its scorers and collector, outweighs what it shares).
+fn part_size(docs: u64, workers: usize) -> u32 {
+    let parts = (workers.max(1) * 4) as u64;
+    docs.div_ceil(parts)
+        .clamp(u64::from(MIN_PART), u64::from(u32::MAX)) as u32
+}
+
+/// The fewest documents in a part of a segment searched on its own.
+const MIN_PART: u32 = 16_384;
 
 /// The sum of an occupation's best [`OCCUPATION_TOP`] statement scores (in tier order) weighted
 /// 1, 1/2, 1/4, ….
