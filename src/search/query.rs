@@ -67,7 +67,8 @@ pub fn parse_units(query: &str) -> Vec<Unit> {
     units
 }
 
-/// The term queries that `first_tier`'s pruned passes combine.
+/// The clauses that the pruned passes of a tier combine (`first_tier`'s, and the second
+/// tier's, which has no constant clauses).
 pub(crate) struct PassTerms {
     /// Each exactly found word's statement term.
     pub(crate) units: Vec<Box<dyn Query>>,

@@ -583,25 +583,15 @@ mod tests {
                 .map(|t| std::sync::Arc::from(constant(t).weight(scoring).unwrap()))
                 .collect();
             let mut best = TopK::new(depth);
-            for (seg_ord, reader) in searcher.segment_readers().iter().enumerate() {
-                let start = best.threshold();
-                let mut on_doc = |doc: DocId, score: Score| -> Score {
-                    best.push(Entry {
-                        score,
-                        addr: DocAddress::new(seg_ord as u32, doc),
-                        query: &scored_q,
-                    });
-                    best.threshold()
-                };
-                with_constant(
-                    Some(scored_w.as_ref()),
-                    &constant_w,
-                    start,
-                    reader,
-                    &mut on_doc,
-                )
-                .unwrap();
-            }
+            best.pass(
+                &searcher,
+                &scored_q,
+                |_| true,
+                |reader, start, on_doc| {
+                    with_constant(Some(scored_w.as_ref()), &constant_w, start, reader, on_doc)
+                },
+            )
+            .unwrap();
             let got: Vec<(f32, DocAddress)> = best
                 .into_sorted()
                 .into_iter()
