@@ -1,7 +1,7 @@
 //! Reading what the index knows about occupations beyond their frameworks: alternate titles and
 //! tools, from the knowledge documents that exports and tables put there.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use tantivy::collector::DocSetCollector;
 use tantivy::query::TermQuery;
@@ -115,11 +115,18 @@ fn docs(
 pub fn merge(mut docs: Vec<Doc>) -> BTreeMap<String, Knowledge> {
     docs.sort_by(|a, b| (&a.soc, &a.source).cmp(&(&b.soc, &b.source)));
     let mut out: BTreeMap<String, Knowledge> = BTreeMap::new();
-    // What each occupation holds so far, for repeats found in constant time (an occupation of
-    // the generated corpora has hundreds of titles and tools).
-    let mut seen: HashMap<String, (HashSet<String>, HashSet<Tool>)> = HashMap::new();
+    // What the current occupation holds so far, for repeats found in constant time (an
+    // occupation of the generated corpora has hundreds of titles and tools). The documents come
+    // grouped by occupation, so only one occupation's sets are held at a time.
+    let mut titles: HashSet<String> = HashSet::new();
+    let mut tools: HashSet<Tool> = HashSet::new();
+    let mut current: Option<String> = None;
     for d in docs {
-        let (titles, tools) = seen.entry(d.soc.clone()).or_default();
+        if current.as_deref() != Some(d.soc.as_str()) {
+            titles.clear();
+            tools.clear();
+            current = Some(d.soc.clone());
+        }
         let k = out.entry(d.soc).or_default();
         for t in d.titles {
             if titles.insert(t.to_ascii_lowercase()) {

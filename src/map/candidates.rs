@@ -109,31 +109,69 @@ pub(super) fn title_heads(title: &str) -> Vec<String> {
     heads
 }
 
+/// Every occupation's tools as (name, the word that names it), each distinct pair held once
+/// (occupations share many tools: at 2M statements, 52,260 occupations list 1.7 million tools
+/// of 7,605 names).
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct ToolNames {
+    /// The distinct (name, naming word) pairs.
+    pairs: Vec<(String, String)>,
+    /// Per occupation: its tools, as numbers in `pairs`, in the knowledge's order.
+    of: Vec<Vec<u32>>,
+}
+
+impl ToolNames {
+    /// The occupation's tools as (name, naming word).
+    pub(super) fn of(&self, occ: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.of
+            .get(occ)
+            .map_or(&[][..], |v| &v[..])
+            .iter()
+            .map(|&p| {
+                let (name, word) = &self.pairs[p as usize];
+                (name.as_str(), word.as_str())
+            })
+    }
+}
+
 /// A tool is known by the rarest word of its name ("Apache Airflow" by "airflow", "Microsoft
 /// Excel" by "excel"): a posting names the tool when it has that word. Per such word, the
 /// occupations with a tool it names and its IDF over the occupations' tool words; per
 /// occupation, its tools as (name, naming word).
-#[allow(clippy::type_complexity)]
 pub(super) fn tool_tables(
     occupations: &[Occupation],
     knowledge: &BTreeMap<String, crate::domain::framework::Knowledge>,
-) -> (HashMap<String, (Vec<u32>, f32)>, Vec<Vec<(String, String)>>) {
-    let stemmed: Vec<Vec<(String, Vec<String>)>> = occupations
+) -> (HashMap<String, (Vec<u32>, f32)>, ToolNames) {
+    // Each distinct tool name is stemmed once (occupations share many tools); per occupation,
+    // its tools as names' numbers.
+    let mut number: HashMap<&str, u32> = HashMap::new();
+    let mut distinct: Vec<&str> = Vec::new();
+    let stemmed: Vec<Vec<u32>> = occupations
         .iter()
         .map(|o| {
             let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
             tools
                 .iter()
-                .map(|t| (t.name.clone(), analyzer::query_terms(&t.name)))
+                .map(|t| {
+                    *number.entry(t.name.as_str()).or_insert_with(|| {
+                        distinct.push(t.name.as_str());
+                        distinct.len() as u32 - 1
+                    })
+                })
                 .collect()
         })
+        .collect();
+    drop(number);
+    let stems: Vec<Vec<String>> = distinct
+        .iter()
+        .map(|name| analyzer::query_terms(name))
         .collect();
     // How many occupations' tools use each word.
     let mut df: HashMap<&str, usize> = HashMap::new();
     for tools in &stemmed {
         let mut words: Vec<&str> = tools
             .iter()
-            .flat_map(|(_, s)| s.iter().map(String::as_str))
+            .flat_map(|&t| stems[t as usize].iter().map(String::as_str))
             .collect();
         words.sort_unstable();
         words.dedup();
@@ -141,16 +179,24 @@ pub(super) fn tool_tables(
             *df.entry(w).or_insert(0) += 1;
         }
     }
+    // Each distinct name's rarest word.
+    let rarest: Vec<Option<&String>> = stems
+        .iter()
+        .map(|s| {
+            s.iter()
+                .min_by_key(|s| (df[String::as_str(s)], String::as_str(s)))
+        })
+        .collect();
     let n = occupations.len().max(1) as f32;
     let mut postings: HashMap<String, (Vec<u32>, f32)> = HashMap::new();
-    let mut names = Vec::with_capacity(occupations.len());
+    // A distinct name's number in the pairs (names without a word have none).
+    let mut pair_of: Vec<u32> = vec![u32::MAX; distinct.len()];
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut of = Vec::with_capacity(occupations.len());
     for (i, tools) in stemmed.iter().enumerate() {
         let mut mine = Vec::with_capacity(tools.len());
-        for (name, stems) in tools {
-            let Some(rarest) = stems
-                .iter()
-                .min_by_key(|s| (df[String::as_str(s)], String::as_str(s)))
-            else {
+        for &t in tools {
+            let Some(rarest) = rarest[t as usize] else {
                 continue;
             };
             let entry = postings
@@ -159,10 +205,15 @@ pub(super) fn tool_tables(
             if entry.0.last() != Some(&(i as u32)) {
                 entry.0.push(i as u32);
             }
-            mine.push((name.clone(), rarest.clone()));
+            if pair_of[t as usize] == u32::MAX {
+                pair_of[t as usize] = pairs.len() as u32;
+                pairs.push((distinct[t as usize].to_string(), rarest.clone()));
+            }
+            mine.push(pair_of[t as usize]);
         }
-        names.push(mine);
+        of.push(mine);
     }
+    let names = ToolNames { pairs, of };
     (postings, names)
 }
 
@@ -587,10 +638,10 @@ impl Mapper {
 
     /// The occupation's tools that the posting names.
     pub(super) fn tools_named(&self, occ: usize, posting_terms: &BTreeSet<String>) -> Vec<String> {
-        self.tool_names[occ]
-            .iter()
-            .filter(|(_, word)| posting_terms.contains(word))
-            .map(|(name, _)| name.clone())
+        self.tool_names
+            .of(occ)
+            .filter(|(_, word)| posting_terms.contains(*word))
+            .map(|(name, _)| name.to_string())
             .take(10)
             .collect()
     }
@@ -726,9 +777,10 @@ mod tests {
             "rarer is more specific"
         );
         assert_eq!(
-            names[1][0],
-            ("Apache Kafka".to_string(), "kafka".to_string())
+            names.of(1).collect::<Vec<_>>(),
+            [("Apache Kafka", "kafka"), ("Microsoft Excel", "excel")]
         );
+        assert_eq!(names.pairs.len(), 3, "the shared tool is held once");
     }
 
     #[test]

@@ -169,7 +169,7 @@ pub struct Mapper {
     /// word's IDF over occupations (how specific it is).
     tool_postings: HashMap<String, (Vec<u32>, f32)>,
     /// Per occupation: its tools as (name, the word that names it).
-    tool_names: Vec<Vec<(String, String)>>,
+    tool_names: candidates::ToolNames,
     /// Per occupation: its statement and title vectors.
     semantic: semantic::Tables,
     /// The title and tool tables were read from the file written beside the commit.
@@ -607,17 +607,37 @@ fn statement_items(occ_keys: Vec<Vec<u64>>) -> Vec<Vec<semantic::Item>> {
 /// hides (a title the vector file lacks is embedded when the occupation is first read).
 fn title_items(
     occupations: &[Occupation],
-    alternates: Vec<Vec<String>>,
+    alternates: prebuilt::Alternates,
     exclude: &std::collections::HashSet<String>,
 ) -> Vec<Vec<semantic::Item>> {
     use rayon::prelude::*;
+    // Each distinct text is shared by the occupations that list it.
+    let texts: Vec<std::sync::Arc<str>> = alternates
+        .texts
+        .into_iter()
+        .map(std::sync::Arc::from)
+        .collect();
+    let hidden: Vec<bool> = if exclude.is_empty() {
+        Vec::new()
+    } else {
+        texts
+            .par_iter()
+            .map(|t| exclude.contains(&titles::identity(t)))
+            .collect()
+    };
     occupations
         .par_iter()
-        .zip(alternates)
-        .map(|(o, alternates)| {
-            std::iter::once(o.title.clone())
-                .chain(alternates)
-                .filter(|t| exclude.is_empty() || !exclude.contains(&titles::identity(t)))
+        .enumerate()
+        .map(|(i, o)| {
+            let own = (exclude.is_empty() || !exclude.contains(&titles::identity(&o.title)))
+                .then(|| std::sync::Arc::from(o.title.as_str()));
+            let mine = alternates.of.get(i).map_or(&[][..], |v| &v[..]);
+            own.into_iter()
+                .chain(
+                    mine.iter()
+                        .filter(|&&t| !hidden.get(t as usize).copied().unwrap_or(false))
+                        .map(|&t| texts[t as usize].clone()),
+                )
                 .map(semantic::Item::Text)
                 .collect()
         })

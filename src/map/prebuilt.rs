@@ -31,10 +31,10 @@ pub(super) struct Tables {
     pub title_index: titles::TitleIndex,
     /// See the [`super::Mapper`] fields of the same names.
     pub tool_postings: HashMap<String, (Vec<u32>, f32)>,
-    pub tool_names: Vec<Vec<(String, String)>>,
+    pub tool_names: super::candidates::ToolNames,
     /// Per occupation: its alternate titles, as the knowledge documents list them (filled by
     /// [`write`] only: a mapper that builds its tables has them in its knowledge already).
-    pub alternates: Vec<Vec<String>>,
+    pub alternates: Alternates,
     /// Per occupation: the centroid of its statement vectors, `DIMS` values each (summed by
     /// [`write`] from the commit's vector file; empty when the tables were built in a mapper).
     pub centroids: Vec<f32>,
@@ -45,15 +45,49 @@ fn alternates_of<'a>(knowledge: &'a BTreeMap<String, Knowledge>, soc: &str) -> &
     knowledge.get(soc).map_or(&[][..], |k| &k.titles[..])
 }
 
+/// Each occupation's alternate titles, each distinct text held once (occupations share many:
+/// at 2M statements, 52,260 occupations list 2.6 million).
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct Alternates {
+    /// The distinct texts.
+    pub texts: Vec<String>,
+    /// Per occupation, in the tables' order: its alternate titles as numbers in `texts`.
+    pub of: Vec<Vec<u32>>,
+}
+
+impl Alternates {
+    /// One occupation's alternate titles.
+    #[cfg(test)]
+    pub fn of(&self, occ: usize) -> Vec<&str> {
+        self.of[occ]
+            .iter()
+            .map(|&t| self.texts[t as usize].as_str())
+            .collect()
+    }
+}
+
 /// Each occupation's alternate titles, in the tables' order.
 pub(super) fn alternates(
     occupations: &[Occupation],
     knowledge: &BTreeMap<String, Knowledge>,
-) -> Vec<Vec<String>> {
-    occupations
+) -> Alternates {
+    let mut number: HashMap<&str, u32> = HashMap::new();
+    let mut texts: Vec<String> = Vec::new();
+    let of = occupations
         .iter()
-        .map(|o| alternates_of(knowledge, &o.soc).to_vec())
-        .collect()
+        .map(|o| {
+            alternates_of(knowledge, &o.soc)
+                .iter()
+                .map(|t| {
+                    *number.entry(t.as_str()).or_insert_with(|| {
+                        texts.push(t.clone());
+                        texts.len() as u32 - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Alternates { texts, of }
 }
 
 /// Builds the tables: the title index beside the tool tables (without the alternates, which
@@ -88,7 +122,7 @@ pub(super) fn build(
         title_index,
         tool_postings,
         tool_names,
-        alternates: Vec::new(),
+        alternates: Alternates::default(),
         centroids: Vec::new(),
     }
 }
@@ -96,7 +130,7 @@ pub(super) fn build(
 /// The file: `map-tables-<token>.bin`.
 pub const FILE: Sidecar = Sidecar {
     prefix: "map-tables-",
-    magic: b"SKMTAB04",
+    magic: b"SKMTAB05",
     what: "the mapper's tables",
 };
 
@@ -193,6 +227,14 @@ mod tests {
         let back = FILE.decode::<Tables>(&bytes).expect("a whole file decodes");
         assert_eq!(back.socs, tables.socs);
         assert_eq!(back.alternates, tables.alternates);
+        for (i, o) in occupations.iter().enumerate() {
+            assert_eq!(
+                tables.alternates.of(i),
+                alternates_of(&knowledge, &o.soc),
+                "{}",
+                o.soc
+            );
+        }
         assert_eq!(back.tool_names, tables.tool_names);
         assert_eq!(back.title_index.len(), tables.title_index.len());
         for title in ["registered nurse", "lpn", "welder fabricator"] {

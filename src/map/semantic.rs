@@ -20,8 +20,9 @@ pub const LEADERS: usize = 40;
 pub enum Item {
     /// A statement's vector, by key (none when the file lacks it).
     Key(u64),
-    /// A title's vector, by the key of its text, or embedded when the file lacks it.
-    Text(String),
+    /// A title's vector, by the key of its text, or embedded when the file lacks it (the texts
+    /// are shared: occupations list many of the same titles).
+    Text(std::sync::Arc<str>),
 }
 
 /// Each occupation's vectors: matrices of their own, or vectors of the commit's vector file that

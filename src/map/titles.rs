@@ -42,10 +42,12 @@ pub struct TitleMatch {
     pub exact: f32,
 }
 
-/// One known title.
+/// One distinct known title text, with what the similarity needs of it; the occupations that
+/// list it are its entries ([`TitleIndex::form_entries`]). Occupations share many titles (at 2M
+/// statements, 52,260 occupations list 2.7 million titles of 35,190 texts), so the n-gram
+/// postings are kept per text, not per (occupation, title).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Entry {
-    occ: u32,
+struct Form {
     /// Euclidean norm of its feature vector.
     norm: f32,
     /// Its head noun's stem, interned in [`TitleIndex::heads`].
@@ -60,8 +62,14 @@ struct Entry {
 /// commit with the mapper's other tables ([`super::prebuilt`]).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TitleIndex {
-    entries: Vec<Entry>,
-    /// Feature → (entry, weight in that entry).
+    /// Per entry, an (occupation, title) pair: its occupation.
+    entry_occ: Vec<u32>,
+    /// The distinct title texts.
+    forms: Vec<Form>,
+    /// Per form, its entries in ascending order: `form_entries[form_start[f]..form_start[f + 1]]`.
+    form_start: Vec<u32>,
+    form_entries: Vec<u32>,
+    /// Feature → (form, weight in that form).
     postings: foldhash::HashMap<Feature, Vec<(u32, f32)>>,
     /// Feature → IDF over entries.
     idf: foldhash::HashMap<Feature, f32>,
@@ -242,22 +250,18 @@ struct LanguageModel {
     occ_words: Vec<u32>,
 }
 
-fn language_model(kept: &[(u32, &str, &Analysed)]) -> LanguageModel {
-    let n_occ = kept
-        .iter()
-        .map(|(o, _, _)| *o as usize + 1)
-        .max()
-        .unwrap_or(0);
+fn language_model(kept: &[(u32, u32)], forms: &[&Analysed]) -> LanguageModel {
+    let n_occ = kept.iter().map(|(o, _)| *o as usize + 1).max().unwrap_or(0);
     let mut occ_words = vec![0u32; n_occ];
     let mut counts: HashMap<String, HashMap<u32, u32>> = HashMap::new();
-    for (occ, _, a) in kept {
-        for w in &a.words {
+    for (occ, form) in kept {
+        for w in &forms[*form as usize].words {
             occ_words[*occ as usize] += 1;
-            *counts
-                .entry(w.clone())
-                .or_default()
-                .entry(*occ)
-                .or_insert(0) += 1;
+            let per_occ = match counts.get_mut(w) {
+                Some(m) => m,
+                None => counts.entry(w.clone()).or_default(),
+            };
+            *per_occ.entry(*occ).or_insert(0) += 1;
         }
     }
     let total: u32 = occ_words.iter().sum::<u32>().max(1);
@@ -280,36 +284,39 @@ fn language_model(kept: &[(u32, &str, &Analysed)]) -> LanguageModel {
     }
 }
 
-/// The weighted n-gram features of the kept titles: each title's entry, the postings, the
-/// features' IDF, those dropped as too common, and the head nouns' numbers.
-#[allow(clippy::type_complexity)]
-fn features_index(
-    kept: &[(u32, &str, &Analysed)],
-) -> (
-    Vec<Entry>,
-    foldhash::HashMap<Feature, Vec<(u32, f32)>>,
-    foldhash::HashMap<Feature, f32>,
-    foldhash::HashSet<Feature>,
-    HashMap<String, u32>,
-) {
+/// The n-gram side of the index, built by [`features_index`].
+struct Features {
+    forms: Vec<Form>,
+    postings: foldhash::HashMap<Feature, Vec<(u32, f32)>>,
+    idf: foldhash::HashMap<Feature, f32>,
+    dropped: foldhash::HashSet<Feature>,
+    heads: HashMap<String, u32>,
+}
+
+/// The weighted n-gram features of the kept titles: each form's norm and head, the postings by
+/// form, the features' IDF over the kept entries, those dropped as too common, and the head
+/// nouns' numbers. `forms` are the distinct texts in order of their first kept entry, `uses` how
+/// many kept entries each has.
+fn features_index(forms: &[&Analysed], uses: &[u32]) -> Features {
     // How many occupations list each title.
     let mut owners: foldhash::HashMap<&str, usize> = Default::default();
-    for (_, _, a) in kept {
-        *owners.entry(a.identity.as_str()).or_insert(0) += 1;
+    for (a, &n) in forms.iter().zip(uses) {
+        *owners.entry(a.identity.as_str()).or_insert(0) += n as usize;
     }
+    // Document frequencies count entries, as if each (occupation, title) were a document.
     let mut df: foldhash::HashMap<Feature, usize> = Default::default();
-    for (_, _, a) in kept {
+    for (a, &n) in forms.iter().zip(uses) {
         for (f, _) in &a.features {
-            *df.entry(*f).or_insert(0) += 1;
+            *df.entry(*f).or_insert(0) += n as usize;
         }
     }
-    let n = kept.len().max(1) as f32;
+    let n = uses.iter().map(|&u| u as usize).sum::<usize>().max(1) as f32;
     // Trigrams in more than `COMMON_TRIGRAM_SHARE` of the titles ("er#", "#ma") are dropped,
     // like stop words: they say little, and their long lists would be most of a look-up.
     let common = (COMMON_TRIGRAM_SHARE * n).max(50.0) as usize;
-    let trigrams: foldhash::HashSet<Feature> = kept
+    let trigrams: foldhash::HashSet<Feature> = forms
         .iter()
-        .flat_map(|(_, _, a)| a.features.iter().filter(|f| f.1 < 1.0).map(|f| f.0))
+        .flat_map(|a| a.features.iter().filter(|f| f.1 < 1.0).map(|f| f.0))
         .collect();
     let idf: foldhash::HashMap<Feature, f32> = df
         .iter()
@@ -322,9 +329,9 @@ fn features_index(
         .copied()
         .collect();
     let mut postings: foldhash::HashMap<Feature, Vec<(u32, f32)>> = Default::default();
-    let mut entries = Vec::with_capacity(kept.len());
+    let mut out = Vec::with_capacity(forms.len());
     let mut heads: HashMap<String, u32> = HashMap::new();
-    for (i, (occ, _, a)) in kept.iter().enumerate() {
+    for (i, a) in forms.iter().enumerate() {
         let mut norm = 0.0f32;
         for (f, w) in &a.features {
             let Some(idf) = idf.get(f) else {
@@ -334,8 +341,7 @@ fn features_index(
             norm += v * v;
             postings.entry(*f).or_default().push((i as u32, v));
         }
-        entries.push(Entry {
-            occ: *occ,
+        out.push(Form {
             norm: norm.sqrt().max(f32::MIN_POSITIVE),
             head: {
                 let next = heads.len() as u32;
@@ -345,7 +351,13 @@ fn features_index(
             specificity: 1.0 / (owners[a.identity.as_str()] as f32).sqrt(),
         });
     }
-    (entries, postings, idf, dropped, heads)
+    Features {
+        forms: out,
+        postings,
+        idf,
+        dropped,
+        heads,
+    }
 }
 
 impl TitleIndex {
@@ -357,52 +369,101 @@ impl TitleIndex {
         prior: f32,
     ) -> TitleIndex {
         use rayon::prelude::*;
-        let titles: Vec<(u32, &str)> = titles.into_iter().collect();
         // Stemming is most of the work: every distinct title is read once, in parallel (many
-        // occupations share titles).
-        let mut distinct: foldhash::HashMap<&str, usize> = Default::default();
+        // occupations share titles). `titles` become (occupation, text number).
+        let mut distinct: foldhash::HashMap<&str, u32> = Default::default();
         let mut texts: Vec<&str> = Vec::new();
-        let ids: Vec<usize> = titles
-            .iter()
-            .map(|(_, t)| {
-                *distinct.entry(t).or_insert_with(|| {
+        let titles: Vec<(u32, u32)> = titles
+            .into_iter()
+            .map(|(occ, t)| {
+                let id = *distinct.entry(t).or_insert_with(|| {
                     texts.push(t);
-                    texts.len() - 1
-                })
+                    texts.len() as u32 - 1
+                });
+                (occ, id)
             })
             .collect();
         drop(distinct);
         let analysed: Vec<Analysed> = texts.par_iter().map(|t| analyse(t)).collect();
-        let mut kept: Vec<(u32, &str, &Analysed)> = Vec::with_capacity(titles.len());
-        let mut seen: HashSet<(u32, &str)> = HashSet::new();
-        for ((occ, t), id) in titles.into_iter().zip(ids) {
-            let a = &analysed[id];
+        // Each text's identity, numbered: an occupation keeps one title per identity.
+        let mut identities: foldhash::HashMap<&str, u32> = Default::default();
+        let identity_of: Vec<u32> = analysed
+            .iter()
+            .map(|a| {
+                let next = identities.len() as u32;
+                *identities.entry(a.identity.as_str()).or_insert(next)
+            })
+            .collect();
+        drop(identities);
+        // The kept entries as (occupation, form), the forms being the texts numbered in order
+        // of first use.
+        let mut kept: Vec<(u32, u32)> = Vec::with_capacity(titles.len());
+        let mut form_of: Vec<u32> = vec![u32::MAX; analysed.len()];
+        let mut forms: Vec<&Analysed> = Vec::new();
+        let mut form_texts: Vec<&str> = Vec::new();
+        let mut uses: Vec<u32> = Vec::new();
+        let mut seen: foldhash::HashSet<u64> = Default::default();
+        for (occ, id) in titles {
+            let a = &analysed[id as usize];
             if a.identity.is_empty()
                 || exclude.contains(&a.identity)
-                || !seen.insert((occ, a.identity.as_str()))
+                || !seen.insert(u64::from(occ) << 32 | u64::from(identity_of[id as usize]))
             {
                 continue;
             }
-            kept.push((occ, t, a));
+            if form_of[id as usize] == u32::MAX {
+                form_of[id as usize] = forms.len() as u32;
+                forms.push(a);
+                form_texts.push(texts[id as usize]);
+                uses.push(0);
+            }
+            let form = form_of[id as usize];
+            uses[form as usize] += 1;
+            kept.push((occ, form));
         }
+        drop((seen, form_of, identity_of));
+        // Each form's entries, in ascending order.
+        let mut form_start: Vec<u32> = Vec::with_capacity(forms.len() + 1);
+        form_start.push(0);
+        for n in &uses {
+            form_start.push(form_start.last().copied().unwrap_or(0) + n);
+        }
+        let mut fill: Vec<u32> = form_start[..forms.len()].to_vec();
+        let mut form_entries: Vec<u32> = vec![0; kept.len()];
+        for (e, &(_, f)) in kept.iter().enumerate() {
+            form_entries[fill[f as usize] as usize] = e as u32;
+            fill[f as usize] += 1;
+        }
+        drop(fill);
+        let entry_occ: Vec<u32> = kept.iter().map(|(occ, _)| *occ).collect();
         // The abbreviations and the language model read the kept titles on their own, beside
         // the rest.
-        let ((abbreviations, lm), (entries, postings, idf, dropped, heads)) = rayon::join(
+        let ((abbreviations, lm), features) = rayon::join(
             || {
                 rayon::join(
-                    || learn_abbreviations(kept.iter().map(|(_, t, _)| *t)),
-                    || language_model(&kept),
+                    || learn_abbreviations(kept.iter().map(|(_, f)| form_texts[*f as usize])),
+                    || language_model(&kept, &forms),
                 )
             },
-            || features_index(&kept),
+            || features_index(&forms, &uses),
         );
         let LanguageModel {
             word_counts,
             word_share,
             occ_words,
         } = lm;
+        let Features {
+            forms,
+            postings,
+            idf,
+            dropped,
+            heads,
+        } = features;
         TitleIndex {
-            entries,
+            entry_occ,
+            forms,
+            form_start,
+            form_entries,
             postings,
             idf,
             abbreviations,
@@ -419,14 +480,14 @@ impl TitleIndex {
         self.prior
     }
 
-    /// Number of titles known.
+    /// Number of titles known, as (occupation, title) pairs.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entry_occ.len()
     }
 
     /// Whether no title is known.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entry_occ.is_empty()
     }
 
     /// The title with the abbreviations it uses spelled out after it ("lpn office nurse" →
@@ -525,11 +586,11 @@ impl TitleIndex {
         let mut q_norm = 0.0f32;
         // Dot products in a dense array (a title query touches thousands of titles through its
         // common trigrams; a hash map per touch costs more than the arithmetic).
-        let mut dots = vec![0.0f32; self.entries.len()];
+        let mut dots = vec![0.0f32; self.forms.len()];
         let mut touched: Vec<u32> = Vec::new();
         // Features no title has still count in the query's norm, at the rarest weight: a word
         // nobody's title holds makes every title a weaker match.
-        let unseen_idf = (1.0 + self.entries.len().max(1) as f32).ln();
+        let unseen_idf = (1.0 + self.entry_occ.len().max(1) as f32).ln();
         for (f, w) in &qf {
             let Some(idf) = self.idf.get(f) else {
                 if !self.dropped.contains(f) {
@@ -539,49 +600,55 @@ impl TitleIndex {
             };
             let qv = w * idf;
             q_norm += qv * qv;
-            for &(e, ev) in &self.postings[f] {
-                let d = &mut dots[e as usize];
+            for &(form, fv) in &self.postings[f] {
+                let d = &mut dots[form as usize];
                 if *d == 0.0 {
-                    touched.push(e);
+                    touched.push(form);
                 }
-                *d += qv * ev;
+                *d += qv * fv;
             }
         }
         let q_norm = q_norm.sqrt().max(f32::MIN_POSITIVE);
         let asked = identity_hash(&identity(title));
         let mut scored: Vec<(f32, u32)> = Vec::with_capacity(touched.len());
         let mut by_occ: HashMap<u32, TitleMatch> = HashMap::new();
-        for e in touched {
-            let entry = &self.entries[e as usize];
+        for f in touched {
+            let form = &self.forms[f as usize];
             // At most 1 (float rounding of an identical title can give 1.0000001).
-            let cos = (dots[e as usize] / (q_norm * entry.norm)).min(1.0);
+            let cos = (dots[f as usize] / (q_norm * form.norm)).min(1.0);
             let head_factor = match head {
-                Some(h) if h != entry.head => HEAD_MISS,
+                Some(h) if h != form.head => HEAD_MISS,
                 _ => 1.0,
             };
-            let s = cos * head_factor * entry.specificity;
-            scored.push((s, e));
-            let m = by_occ.entry(entry.occ).or_insert(TitleMatch {
-                occ: entry.occ,
-                best: 0.0,
-                votes: 0.0,
-                exact: 0.0,
-            });
-            m.best = m.best.max(s);
-            if cos > 0.99 && entry.identity == asked {
-                m.exact = m.exact.max(entry.specificity);
+            let s = cos * head_factor * form.specificity;
+            let exact = cos > 0.99 && form.identity == asked;
+            let (start, end) = (self.form_start[f as usize], self.form_start[f as usize + 1]);
+            for &e in &self.form_entries[start as usize..end as usize] {
+                scored.push((s, e));
+                let occ = self.entry_occ[e as usize];
+                let m = by_occ.entry(occ).or_insert(TitleMatch {
+                    occ,
+                    best: 0.0,
+                    votes: 0.0,
+                    exact: 0.0,
+                });
+                m.best = m.best.max(s);
+                if exact {
+                    m.exact = m.exact.max(form.specificity);
+                }
             }
         }
-        // The nearest titles vote: best first, ties by entry.
+        // The nearest titles vote: best first, ties by entry, summed in that order.
         let order = |a: &(f32, u32), b: &(f32, u32)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
         if scored.len() > VOTERS {
             scored.select_nth_unstable_by(VOTERS, order);
             scored.truncate(VOTERS);
         }
+        scored.sort_unstable_by(order);
         let voters_total: f32 = scored.iter().map(|s| s.0).sum();
         if voters_total > 0.0 {
             for (s, e) in &scored {
-                if let Some(m) = by_occ.get_mut(&self.entries[*e as usize].occ) {
+                if let Some(m) = by_occ.get_mut(&self.entry_occ[*e as usize]) {
                     m.votes += s / voters_total;
                 }
             }
@@ -783,6 +850,51 @@ mod tests {
         let idx = TitleIndex::build([(2u32, "Welder Fabricator")], &exclude, 5.0);
         assert!(idx.is_empty());
         assert!(idx.lookup("welder fabricator").is_empty());
+    }
+
+    #[test]
+    fn a_shared_title_is_held_once_and_answers_for_every_occupation_that_lists_it() {
+        let pairs = [
+            (0, "Fabricator"),
+            (1, "Fabricator"),
+            (1, "fabricator"),
+            (2, "Welder Fabricator"),
+            (3, "Welder"),
+            (3, "Welder Fabricator"),
+        ];
+        let idx = index(&pairs);
+        assert_eq!(
+            idx.len(),
+            5,
+            "a repeat in another case is not a second title"
+        );
+        assert_eq!(idx.forms.len(), 3, "one form per distinct text kept");
+        let by_occ = |r: &[TitleMatch]| {
+            let mut r = r.to_vec();
+            r.sort_by_key(|m| m.occ);
+            r
+        };
+        let r = by_occ(&idx.lookup("welder fabricator"));
+        assert_eq!(r.len(), 4, "{r:?}");
+        assert_eq!(r[0].best, r[1].best, "both list Fabricator");
+        assert_eq!(r[2].best, r[3].best, "both list Welder Fabricator");
+        assert!(r[2].exact > 0.0 && r[2].exact == r[3].exact);
+        assert!(r[2].best > r[0].best);
+        let votes: f32 = r.iter().map(|m| m.votes).sum();
+        assert!((votes - 1.0).abs() < 1e-5, "every title votes: {r:?}");
+        assert!(r[3].votes > r[2].votes, "occupation 3 has two near titles");
+        // The order of the pairs changes the forms' numbers, not the answers.
+        let mut reversed = pairs.to_vec();
+        reversed.reverse();
+        let again = index(&reversed);
+        for q in ["welder fabricator", "fabricator", "welder", "metal welder"] {
+            let (a, b) = (by_occ(&idx.lookup(q)), by_occ(&again.lookup(q)));
+            assert_eq!(a.len(), b.len(), "{q}");
+            for (x, y) in a.iter().zip(&b) {
+                assert_eq!((x.occ, x.best, x.exact), (y.occ, y.best, y.exact), "{q}");
+                assert!((x.votes - y.votes).abs() < 1e-6, "{q}: {x:?} {y:?}");
+            }
+        }
     }
 
     #[test]
