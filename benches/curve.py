@@ -207,9 +207,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--work", default=None)
     ap.add_argument("--out", default=None)
-    # The cold map builds its tables from every occupation at start: about 60 s and 9 GB at
-    # 2M statements of 52,260 occupations (BENCHMARKS.md), more than the machine has at 10M.
-    ap.add_argument("--map-up-to", type=int, default=2_100_000,
+    # The cold map reads the tables `skillmap index` writes beside its commit, at every size;
+    # when it built them at start (before 2026-12-06) that took 60 s and 9 GB at 2M statements,
+    # and 10M was left out. A smaller limit leaves the larger sizes out.
+    ap.add_argument("--map-up-to", type=int, default=100_000_000,
                     help="time the cold map process only up to this many statements")
     a = ap.parse_args()
     work = a.work or tempfile.mkdtemp(prefix="skillmap-curve-")

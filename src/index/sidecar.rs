@@ -63,9 +63,16 @@ impl Sidecar {
         postcard::from_bytes(self.body(bytes)?).ok()
     }
 
-    /// The value written for the commit with `token`, when its file is there and sound.
+    /// The value written for the commit with `token`, when its file is there and sound. The file
+    /// is mapped, not read into a buffer: the mapper's tables are about 100 MB at 2M statements,
+    /// and a copy of them would be decoded once and thrown away.
     pub fn read<T: DeserializeOwned>(&self, dir: &Path, token: &str) -> Option<T> {
-        self.decode(&std::fs::read(self.path(dir, token)).ok()?)
+        let file = std::fs::File::open(self.path(dir, token)).ok()?;
+        // SAFETY: a sidecar file is written to a temporary name, synced and renamed, and never
+        // changed afterwards (each commit has its own file name; old ones are only removed), so
+        // the mapping does not change under the reader.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        self.decode(&map)
     }
 
     /// Writes `value` as the file of the commit with `token` (temporary file, sync, rename) and

@@ -216,20 +216,13 @@ impl Mapper {
             },
         );
         let Scanned {
-            occupations,
+            mut occupations,
+            first,
             doc_occ,
             occ_docs,
             occ_keys,
         } = scanned?;
-        let known = match known? {
-            Known::Written(t)
-                if !t.socs.iter().eq(occupations.iter().map(|o| &o.soc))
-                    || t.title_index.prior() != model::weights().title_model_prior =>
-            {
-                Known::Read(crate::index::knowledge::all(&searcher, f)?)
-            }
-            known => known,
-        };
+        let known = Known::checked(known?, &searcher, f, &mut occupations, &first)?;
         let vectors = engine.vectors()?;
         let exclude = &options.exclude_titles;
         let written = matches!(known, Known::Written(_));
@@ -423,10 +416,44 @@ enum Known {
     Read(std::collections::BTreeMap<String, crate::domain::framework::Knowledge>),
 }
 
+impl Known {
+    /// The written tables when they describe the scanned occupations (same codes, same fitted
+    /// prior), else the knowledge documents; and the occupations' titles and groups filled in,
+    /// from the written tables when they are used (a stored read per occupation was most of a
+    /// cold start at 2M statements).
+    fn checked(
+        known: Known,
+        searcher: &Searcher,
+        f: &crate::index::schema::Fields,
+        occupations: &mut [Occupation],
+        first: &[DocAddress],
+    ) -> Result<Known> {
+        let known = match known {
+            Known::Written(t)
+                if !t.socs.iter().eq(occupations.iter().map(|o| &o.soc))
+                    || t.described.len() != occupations.len()
+                    || t.title_index.prior() != model::weights().title_model_prior =>
+            {
+                Known::Read(crate::index::knowledge::all(searcher, f)?)
+            }
+            known => known,
+        };
+        let described = match &known {
+            Known::Written(t) => Some(&t.described[..]),
+            Known::Read(_) => None,
+        };
+        describe(searcher, f, occupations, first, described)?;
+        Ok(known)
+    }
+}
+
 /// What one pass over the statements' fast columns finds: every occupation (its code, title and
 /// group read from one of its statements), and where each one's statements are.
 struct Scanned {
+    /// Their codes only: [`describe`] fills in titles and groups.
     occupations: Vec<Occupation>,
+    /// Per occupation: one of its statements, to read its title and group from.
+    first: Vec<DocAddress>,
     /// Per segment, per document: the occupation index (`NO_OCC` for deleted documents).
     doc_occ: Vec<Vec<u32>>,
     /// Per occupation: its statements as (level, position, address), in level then position order.
@@ -442,6 +469,7 @@ type StatementRow = (Level, u64, DocAddress, Option<u64>);
 /// of each occupation is read from the store.
 fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Result<Scanned> {
     let mut occupations: Vec<Occupation> = Vec::new();
+    let mut first: Vec<DocAddress> = Vec::new();
     let mut by_soc: HashMap<String, usize> = HashMap::new();
     let mut doc_occ = Vec::new();
     // Per occupation: its statements as (level, position, address, vector key).
@@ -467,23 +495,11 @@ fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Re
             let o = match by_soc.get(&soc) {
                 Some(&o) => o,
                 None => {
-                    let stored: TantivyDocument =
-                        searcher.doc(DocAddress::new(seg_ord as u32, first_doc[ord]))?;
-                    let get = |field| store::text(&stored, field);
-                    let title = get(f.title);
-                    // "X, Except Y" names what the occupation is not: Y's words neither
-                    // match a posting's title nor dilute X's.
-                    let kept = title.split(", Except").next().unwrap_or(&title);
-                    let mut title_terms = analyzer::query_terms(kept);
-                    title_terms.sort();
-                    title_terms.dedup();
                     occupations.push(Occupation {
                         soc: soc.clone(),
-                        group: get(f.group),
-                        heads: title_heads(&title),
-                        title,
-                        title_terms,
+                        ..Default::default()
                     });
+                    first.push(DocAddress::new(seg_ord as u32, first_doc[ord]));
                     occ_rows.push(Vec::new());
                     by_soc.insert(soc, occupations.len() - 1);
                     occupations.len() - 1
@@ -524,6 +540,7 @@ fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Re
         }
     }
     let occupations = in_order(occupations, &order);
+    let first = order.iter().map(|&i| first[i]).collect();
     let (occ_docs, occ_keys) = in_order(occ_rows, &order)
         .into_iter()
         .map(|mut rows| {
@@ -535,10 +552,43 @@ fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Re
         .unzip();
     Ok(Scanned {
         occupations,
+        first,
         doc_occ,
         occ_docs,
         occ_keys,
     })
+}
+
+/// Fills in each scanned occupation's title and group (and what is derived from the title):
+/// from `known`, (title, group) per occupation in the same order, when given (the tables
+/// written beside the commit carry them), else from one stored statement each.
+fn describe(
+    searcher: &Searcher,
+    f: &crate::index::schema::Fields,
+    occupations: &mut [Occupation],
+    first: &[DocAddress],
+    known: Option<&[(String, String)]>,
+) -> Result<()> {
+    for (i, o) in occupations.iter_mut().enumerate() {
+        let (title, group) = match known {
+            Some(known) => known[i].clone(),
+            None => {
+                let stored: TantivyDocument = searcher.doc(first[i])?;
+                (store::text(&stored, f.title), store::text(&stored, f.group))
+            }
+        };
+        // "X, Except Y" names what the occupation is not: Y's words neither match a posting's
+        // title nor dilute X's.
+        let kept = title.split(", Except").next().unwrap_or(&title);
+        let mut title_terms = analyzer::query_terms(kept);
+        title_terms.sort();
+        title_terms.dedup();
+        o.title_terms = title_terms;
+        o.heads = title_heads(&title);
+        o.title = title;
+        o.group = group;
+    }
+    Ok(())
 }
 
 /// The items of `v` in the order of their indexes in `order` (a permutation).

@@ -28,6 +28,8 @@ use super::{MapOptions, model, titles};
 pub(super) struct Tables {
     /// The occupations' codes, in the order the tables number them (by code).
     pub socs: Vec<String>,
+    /// Per occupation, in the same order: its title and group.
+    pub described: Vec<(String, String)>,
     pub title_index: titles::TitleIndex,
     /// See the [`super::Mapper`] fields of the same names.
     pub tool_postings: HashMap<String, (Vec<u32>, f32)>,
@@ -119,6 +121,10 @@ pub(super) fn build(
     );
     Tables {
         socs: occupations.iter().map(|o| o.soc.clone()).collect(),
+        described: occupations
+            .iter()
+            .map(|o| (o.title.clone(), o.group.clone()))
+            .collect(),
         title_index,
         tool_postings,
         tool_names,
@@ -130,7 +136,7 @@ pub(super) fn build(
 /// The file: `map-tables-<token>.bin`.
 pub const FILE: Sidecar = Sidecar {
     prefix: "map-tables-",
-    magic: b"SKMTAB05",
+    magic: b"SKMTAB06",
     what: "the mapper's tables",
 };
 
@@ -157,10 +163,12 @@ pub fn write(
         },
     );
     let super::Scanned {
-        occupations,
+        mut occupations,
+        first,
         occ_keys,
         ..
     } = scanned?;
+    super::describe(&searcher, fields, &mut occupations, &first, None)?;
     // The statement centroids, summed as a mapper sums them (first, so that the vector file is
     // let go before the title index is built).
     let centroids = {
@@ -209,15 +217,49 @@ mod tests {
         assert!(!built.read_written_tables());
         assert_eq!(built.semantic.centroids().data, written.centroids);
         assert_eq!(written.socs, ["29-1141.00", "33-3051.04", "53-6051.00"]);
+        // A mapper that reads the file describes the occupations as one that reads the store.
+        let read = super::super::Mapper::new(&engine).unwrap();
+        assert!(read.read_written_tables());
+        let describe = |m: &super::super::Mapper| -> Vec<_> {
+            m.occupations
+                .iter()
+                .map(|o| {
+                    (
+                        o.soc.clone(),
+                        o.title.clone(),
+                        o.group.clone(),
+                        o.title_terms.clone(),
+                        o.heads.clone(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(describe(&read), describe(&built));
+        assert_eq!(
+            written.described[1].0,
+            "Customs and Border Protection Officers"
+        );
+        assert!(
+            describe(&built)
+                .iter()
+                .all(|o| !o.1.is_empty() && !o.2.is_empty())
+        );
     }
 
     #[test]
     fn tables_decode_as_encoded_and_damage_is_refused() {
         let (_tmp, engine) = crate::index::fixture_engine();
         let searcher = engine.searcher();
-        let occupations = super::super::scan_occupations(&searcher, &engine.fields)
-            .unwrap()
-            .occupations;
+        let scanned = super::super::scan_occupations(&searcher, &engine.fields).unwrap();
+        let mut occupations = scanned.occupations;
+        super::super::describe(
+            &searcher,
+            &engine.fields,
+            &mut occupations,
+            &scanned.first,
+            None,
+        )
+        .unwrap();
         let knowledge = crate::index::knowledge::all(&searcher, &engine.fields).unwrap();
         let mut tables = build(&occupations, &knowledge, &MapOptions::default());
         tables.alternates = alternates(&occupations, &knowledge);
