@@ -16,6 +16,7 @@ pub mod embed;
 pub mod error;
 pub mod index;
 pub mod map;
+pub mod numbering;
 pub mod panics;
 pub mod search;
 pub mod serve;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::framework::Knowledge;
 use crate::index::analyzer;
 use crate::index::sidecar::Sidecar;
+use crate::numbering::Numbering;
 
 /// The file: `names-<token>.bin`.
 pub const FILE: Sidecar = Sidecar {
@@ -197,14 +198,8 @@ pub struct Named<'a> {
 impl Names {
     /// The table of `knowledge` (as [`super::knowledge::all`] merges it).
     pub fn build<'a>(knowledge: &'a BTreeMap<String, Knowledge>) -> Names {
-        let mut ids: HashMap<&'a str, u32> = HashMap::default();
-        let mut names: Vec<&'a str> = Vec::new();
-        let mut intern = |name: &'a str| -> u32 {
-            *ids.entry(name).or_insert_with(|| {
-                names.push(name);
-                names.len() as u32 - 1
-            })
-        };
+        let mut numbering: Numbering<&'a str> = Numbering::default();
+        let mut intern = |name: &'a str| numbering.number(name);
         let mut socs = Strings::default();
         let mut titles = Lists::default();
         let mut tools = Lists::default();
@@ -223,6 +218,7 @@ impl Names {
             }
             tools.ends.0.push(tools.items.0.len() as u32);
         }
+        let names = numbering.into_values();
         let mut words: HashMap<String, Vec<u32>> = HashMap::default();
         for (id, name) in names.iter().enumerate() {
             let mut terms = analyzer::query_terms(name);

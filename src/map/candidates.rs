@@ -15,6 +15,7 @@ use tantivy::{DocSet, TERMINATED, Term};
 use crate::domain::soc;
 use crate::error::Result;
 use crate::index::analyzer;
+use crate::numbering::Numbering;
 
 use super::evidence::weighted_union;
 use super::model::feature as F;
@@ -144,24 +145,15 @@ pub(super) fn tool_tables(
 ) -> (HashMap<String, (Vec<u32>, f32)>, ToolNames) {
     // Each distinct tool name is stemmed once (occupations share many tools); per occupation,
     // its tools as names' numbers.
-    let mut number: HashMap<&str, u32> = HashMap::new();
-    let mut distinct: Vec<&str> = Vec::new();
+    let mut names: Numbering<&str> = Numbering::default();
     let stemmed: Vec<Vec<u32>> = occupations
         .iter()
         .map(|o| {
             let tools = knowledge.get(&o.soc).map_or(&[][..], |k| &k.tools[..]);
-            tools
-                .iter()
-                .map(|t| {
-                    *number.entry(t.name.as_str()).or_insert_with(|| {
-                        distinct.push(t.name.as_str());
-                        distinct.len() as u32 - 1
-                    })
-                })
-                .collect()
+            tools.iter().map(|t| names.number(&t.name)).collect()
         })
         .collect();
-    drop(number);
+    let distinct = names.into_values();
     let stems: Vec<Vec<String>> = distinct
         .iter()
         .map(|name| analyzer::query_terms(name))

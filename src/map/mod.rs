@@ -428,7 +428,7 @@ impl Known {
         occupations: &mut [Occupation],
         first: &[DocAddress],
     ) -> Result<Known> {
-        let known = match known {
+        let mut known = match known {
             Known::Written(t)
                 if !t.socs.iter().eq(occupations.iter().map(|o| &o.soc))
                     || t.described.len() != occupations.len()
@@ -438,8 +438,8 @@ impl Known {
             }
             known => known,
         };
-        let described = match &known {
-            Known::Written(t) => Some(&t.described[..]),
+        let described = match &mut known {
+            Known::Written(t) => Some(std::mem::take(&mut t.described)),
             Known::Read(_) => None,
         };
         describe(searcher, f, occupations, first, described)?;
@@ -447,8 +447,8 @@ impl Known {
     }
 }
 
-/// What one pass over the statements' fast columns finds: every occupation (its code, title and
-/// group read from one of its statements), and where each one's statements are.
+/// What one pass over the statements' fast columns finds: every occupation (its code), one
+/// statement of each, and where each one's statements are.
 struct Scanned {
     /// Their codes only: [`describe`] fills in titles and groups.
     occupations: Vec<Occupation>,
@@ -465,8 +465,8 @@ struct Scanned {
 /// A statement as the scan reads it: level, position, address, vector key.
 type StatementRow = (Level, u64, DocAddress, Option<u64>);
 
-/// Scans every segment's SOC, level, position and vector-key columns; only the first statement
-/// of each occupation is read from the store.
+/// Scans every segment's SOC, level, position and vector-key columns; nothing is read from the
+/// store (see [`describe`]).
 fn scan_occupations(searcher: &Searcher, f: &crate::index::schema::Fields) -> Result<Scanned> {
     let mut occupations: Vec<Occupation> = Vec::new();
     let mut first: Vec<DocAddress> = Vec::new();
@@ -567,11 +567,12 @@ fn describe(
     f: &crate::index::schema::Fields,
     occupations: &mut [Occupation],
     first: &[DocAddress],
-    known: Option<&[(String, String)]>,
+    known: Option<Vec<(String, String)>>,
 ) -> Result<()> {
+    let mut known = known.map(Vec::into_iter);
     for (i, o) in occupations.iter_mut().enumerate() {
-        let (title, group) = match known {
-            Some(known) => known[i].clone(),
+        let (title, group) = match known.as_mut().and_then(Iterator::next) {
+            Some(pair) => pair,
             None => {
                 let stored: TantivyDocument = searcher.doc(first[i])?;
                 (store::text(&stored, f.title), store::text(&stored, f.group))

@@ -19,6 +19,7 @@ use crate::domain::framework::Knowledge;
 use crate::error::Result;
 use crate::index::schema::Fields;
 use crate::index::sidecar::Sidecar;
+use crate::numbering::Numbering;
 
 use super::candidates::{Occupation, tool_tables};
 use super::{MapOptions, model, titles};
@@ -28,7 +29,8 @@ use super::{MapOptions, model, titles};
 pub(super) struct Tables {
     /// The occupations' codes, in the order the tables number them (by code).
     pub socs: Vec<String>,
-    /// Per occupation, in the same order: its title and group.
+    /// Per occupation, in the same order: its title and group (filled by [`write`] only: a
+    /// mapper that builds its tables has read them already).
     pub described: Vec<(String, String)>,
     pub title_index: titles::TitleIndex,
     /// See the [`super::Mapper`] fields of the same names.
@@ -73,21 +75,20 @@ pub(super) fn alternates(
     occupations: &[Occupation],
     knowledge: &BTreeMap<String, Knowledge>,
 ) -> Alternates {
-    let mut number: HashMap<&str, u32> = HashMap::new();
-    let mut texts: Vec<String> = Vec::new();
+    let mut texts: Numbering<&str> = Numbering::default();
     let of = occupations
         .iter()
         .map(|o| {
             alternates_of(knowledge, &o.soc)
                 .iter()
-                .map(|t| {
-                    *number.entry(t.as_str()).or_insert_with(|| {
-                        texts.push(t.clone());
-                        texts.len() as u32 - 1
-                    })
-                })
+                .map(|t| texts.number(t))
                 .collect()
         })
+        .collect();
+    let texts = texts
+        .into_values()
+        .into_iter()
+        .map(str::to_string)
         .collect();
     Alternates { texts, of }
 }
@@ -121,10 +122,7 @@ pub(super) fn build(
     );
     Tables {
         socs: occupations.iter().map(|o| o.soc.clone()).collect(),
-        described: occupations
-            .iter()
-            .map(|o| (o.title.clone(), o.group.clone()))
-            .collect(),
+        described: Vec::new(),
         title_index,
         tool_postings,
         tool_names,
@@ -184,6 +182,10 @@ pub fn write(
     let mut tables = build(&occupations, &knowledge, &MapOptions::default());
     tables.alternates = alternates(&occupations, &knowledge);
     drop(knowledge);
+    tables.described = occupations
+        .iter()
+        .map(|o| (o.title.clone(), o.group.clone()))
+        .collect();
     tables.centroids = centroids;
     FILE.write(dir, &token, &tables)?;
     also

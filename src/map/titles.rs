@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::index::analyzer;
+use crate::numbering::Numbering;
 
 /// Weight of a character trigram relative to a word (both times their IDF): trigrams bridge
 /// spelling variants, words carry the meaning.
@@ -371,28 +372,18 @@ impl TitleIndex {
         use rayon::prelude::*;
         // Stemming is most of the work: every distinct title is read once, in parallel (many
         // occupations share titles). `titles` become (occupation, text number).
-        let mut distinct: foldhash::HashMap<&str, u32> = Default::default();
-        let mut texts: Vec<&str> = Vec::new();
+        let mut distinct: Numbering<&str> = Numbering::default();
         let titles: Vec<(u32, u32)> = titles
             .into_iter()
-            .map(|(occ, t)| {
-                let id = *distinct.entry(t).or_insert_with(|| {
-                    texts.push(t);
-                    texts.len() as u32 - 1
-                });
-                (occ, id)
-            })
+            .map(|(occ, t)| (occ, distinct.number(t)))
             .collect();
-        drop(distinct);
+        let texts = distinct.into_values();
         let analysed: Vec<Analysed> = texts.par_iter().map(|t| analyse(t)).collect();
         // Each text's identity, numbered: an occupation keeps one title per identity.
-        let mut identities: foldhash::HashMap<&str, u32> = Default::default();
+        let mut identities: Numbering<&str> = Numbering::default();
         let identity_of: Vec<u32> = analysed
             .iter()
-            .map(|a| {
-                let next = identities.len() as u32;
-                *identities.entry(a.identity.as_str()).or_insert(next)
-            })
+            .map(|a| identities.number(a.identity.as_str()))
             .collect();
         drop(identities);
         // The kept entries as (occupation, form), the forms being the texts numbered in order
