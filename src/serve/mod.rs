@@ -61,11 +61,14 @@ pub async fn serve(engine: Arc<Engine>, config: ServeConfig) -> crate::Result<()
     let connections = Arc::new(Semaphore::new(connection_cap));
     let config_keys = config.api_keys.len();
     let state = AppState::new(engine.clone(), config)?;
-    state.keep_warm();
+    let warm = state.clone();
     let router = app(state);
     let builder = connection_builder(idle);
     let graceful = GracefulShutdown::new();
+    // Where it listens is the first line on stderr (scripts and the tests read it); the tables
+    // are warmed after, so that their log lines come later.
     eprintln!("skillmap: listening on http://{addr}");
+    warm.keep_warm();
     tracing::info!(
         addr = %addr,
         index = %engine.path.display(),
